@@ -1,0 +1,126 @@
+"""Dependency aliases shared by the routers: the session, the caller, and what the caller may do."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import InvalidToken, KeyRing
+from app.core.storage import Storage
+from app.models.identity import ADMIN_ROLES, Role, User
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request, committed before the response is sent (scope="function")."""
+    async with request.app.state.db.session() as session:
+        yield session
+
+
+def get_keys(request: Request) -> KeyRing:
+    return request.app.state.keys
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+KeysDep = Annotated[KeyRing, Depends(get_keys)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass
+class Principal:
+    """Who is calling: a signed-in user, or a service client acting with scopes."""
+
+    user: User | None = None
+    client_id: str | None = None
+    scopes: set[str] = field(default_factory=set)
+    province_code: str | None = None  # a province-scoped client or a province admin
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.role in ADMIN_ROLES
+
+
+async def get_principal(request: Request, session: SessionDep, keys: KeysDep, settings: SettingsDep,
+                        token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    if not token:
+        raise Unauthorized()
+    try:
+        claims = keys.decode(token, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    except InvalidToken as exc:
+        raise Unauthorized("invalid_token", headers={
+            "WWW-Authenticate": 'Bearer realm="hocso", error="invalid_token"'}) from exc
+    subject = str(claims.get("sub", ""))
+    if claims.get("role") == "service":
+        return Principal(client_id=subject.removeprefix("client:"),
+                         scopes=set(str(claims.get("scope", "")).split()),
+                         province_code=claims.get("province"))
+    try:
+        user = await session.get(User, uuid.UUID(subject))
+    except ValueError:
+        user = None
+    if user is None or not user.is_active:
+        raise Unauthorized("invalid_token")
+    province = user.province_code if user.role == Role.province_admin else None
+    return Principal(user=user, province_code=province)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: CurrentPrincipal) -> User:
+    if principal.user is None:
+        raise Forbidden("user_token_required")
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role):  # noqa: ANN201
+    async def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+    return check
+
+
+AnyAdmin = Annotated[User, Depends(require_roles(*ADMIN_ROLES))]
+ContentAdmin = Annotated[User, Depends(require_roles(Role.content_admin, Role.ministry_admin))]
+UserAdmin = Annotated[User, Depends(require_roles(Role.province_admin, Role.ministry_admin))]
+MinistryAdmin = Annotated[User, Depends(require_roles(Role.ministry_admin))]
+
+
+def require_scope(scope: str, *, admins: bool = False):  # noqa: ANN201
+    """A service client holding `scope`, or (when `admins`) a ministry or province admin."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.user is not None:
+            if admins and principal.user.role in (Role.ministry_admin, Role.province_admin):
+                return principal
+            raise Forbidden()
+        if scope not in principal.scopes:
+            raise Forbidden("missing_scope", scope=scope)
+        return principal
+    return check

@@ -1,0 +1,64 @@
+"""The `hocso` command: serve, worker, database, users and clients, courses, counters, demo data."""
+
+import asyncio
+import sys
+
+import typer
+import uvicorn
+
+from app.commands import register
+from app.core.config import check_production, get_settings
+
+app = typer.Typer(help="HocSo: national self-paced learning platform backend", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+register(app)
+
+
+@app.command()
+def serve(workers: int = typer.Option(None, help="Worker processes (default HOCSO_WORKERS)")) -> None:
+    """Serve the API with uvicorn on HOCSO_HOST:HOCSO_PORT."""
+    settings = get_settings()
+    check_production(settings)
+    uvicorn.run("app.main:build", factory=True, host=settings.host, port=settings.port,
+                workers=workers or settings.workers, log_config=None, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1")
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (package imports, certificate PDFs) until stopped."""
+    from app.core import jobs
+    from app.core.db import Database
+    from app.core.logging import configure_logging
+
+    settings = get_settings()
+    check_production(settings)
+    configure_logging(settings.log_level)
+
+    async def main() -> None:
+        import app.services.job_handlers  # noqa: F401  (registers handlers)
+
+        database = Database(settings)
+        stop = asyncio.Event()
+        try:
+            await jobs.work_forever(database, settings.job_poll_interval_s, stop)
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    from app.commands.common import alembic_config
+
+    command.upgrade(alembic_config(), revision)
+    typer.echo(f"database at {revision}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

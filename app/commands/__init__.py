@@ -1,0 +1,9 @@
+"""Sub-commands of `hocso`, one module per domain; each exposes `app` (a Typer) registered here."""
+
+import typer
+
+
+def register(root: typer.Typer) -> None:
+    from app.commands import demo
+
+    root.add_typer(demo.app, name="demo")

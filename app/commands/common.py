@@ -1,0 +1,33 @@
+"""Helpers shared by the sub-commands."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from alembic.config import Config
+
+from app.core.config import get_settings
+from app.core.db import Database
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config() -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", get_settings().effective_database_url.replace("%", "%%"))
+    return cfg
+
+
+def run_with_db(fn: Callable[[Database], Awaitable[T]]) -> T:
+    """Run an async command body with a database that is disposed afterwards."""
+
+    async def main() -> T:
+        database = Database(get_settings())
+        try:
+            return await fn(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())

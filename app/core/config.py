@@ -1,0 +1,132 @@
+"""Settings from the environment (`HOCSO_*`) and `.env`; production refuses unsafe defaults."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOCSO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_echo: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_base_url: str = "http://127.0.0.1:8000"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    # Keys and secrets
+    secret_key: str = DEV_SECRET
+    jwt_keys_dir: Path | None = None
+    jwt_signing_kid: str | None = None
+    jwt_issuer: str = "https://hocso.gov.vn"
+    jwt_audience: str = "hocso-api"
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_days: int = 30
+    service_token_ttl_s: int = 60 * 60
+
+    # Abuse limits
+    login_max_failures: int = 5
+    login_lockout_s: int = 15 * 60
+    verify_rate_per_minute: int = 30
+
+    # Object storage
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "hocso"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_path_style: bool = False
+    s3_multipart_threshold: int = 16 * 1024 * 1024
+    s3_part_size: int = 16 * 1024 * 1024
+    media_url_ttl_s: int = 15 * 60
+    upload_url_ttl_s: int = 60 * 60
+
+    # Course packages
+    package_max_bytes: int = 20 * 1024**3
+    package_max_entries: int = 2000
+    package_max_uncompressed_bytes: int = 30 * 1024**3
+    package_max_ratio: int = 100
+
+    # Background jobs
+    run_worker_in_process: bool = True
+    job_poll_interval_s: float = 1.0
+
+    # Certificates
+    issuing_body: str = "Bộ Khoa học và Công nghệ"
+
+    # Demo data for `make run`
+    seed_demo: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'hocso.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.jwt_keys_dir or self.data_dir / "keys"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """What makes this configuration unsafe for production, in words an operator can act on."""
+        problems = []
+        if self.is_sqlite:
+            problems.append("HOCSO_DATABASE_URL must point to PostgreSQL (postgresql+asyncpg://…), not SQLite")
+        if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            problems.append("HOCSO_SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.jwt_keys_dir is None:
+            problems.append("HOCSO_JWT_KEYS_DIR must point to mounted RSA private keys (<kid>.pem)")
+        else:
+            pems = list(self.jwt_keys_dir.glob("*.pem")) if self.jwt_keys_dir.is_dir() else []
+            if not pems:
+                problems.append(f"HOCSO_JWT_KEYS_DIR={self.jwt_keys_dir} holds no <kid>.pem key")
+            elif any(p.stem.startswith("dev-") for p in pems):
+                problems.append("HOCSO_JWT_KEYS_DIR holds development keys (dev-*.pem); mount production keys")
+        if self.storage == "s3" and not (self.s3_access_key_id and self.s3_secret_access_key):
+            problems.append("HOCSO_S3_ACCESS_KEY_ID and HOCSO_S3_SECRET_ACCESS_KEY must be set")
+        if "127.0.0.1" in self.public_base_url or "localhost" in self.public_base_url:
+            problems.append("HOCSO_PUBLIC_BASE_URL must be the public https:// address of the service")
+        return problems
+
+
+class UnsafeConfiguration(RuntimeError):
+    pass
+
+
+def check_production(settings: Settings) -> None:
+    if settings.env == "production" and (problems := settings.production_problems()):
+        raise UnsafeConfiguration(
+            "Refusing to start in production:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,113 @@
+"""A small, durable job runner: jobs are rows; a worker claims one atomically, runs its handler, records the end.
+
+Handlers register by kind (`@job_handler("import_package")`) and get a `Database` and the job's payload; they
+open their own units of work. On PostgreSQL several `hocso worker` processes claim with FOR UPDATE SKIP LOCKED;
+on SQLite (embedded default) the in-process worker is the only one.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import Database
+from app.models.base import utcnow
+from app.models.jobs import Job, JobStatus
+
+log = logging.getLogger("hocso.jobs")
+Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
+_handlers: dict[str, Handler] = {}
+STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; it is claimed again
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+    return register
+
+
+def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
+    """Add a job in the caller's transaction, so it exists exactly when the work that asked for it commits."""
+    job = Job(kind=kind, payload=payload, max_attempts=max_attempts)
+    session.add(job)
+    return job
+
+
+async def _claim(db: Database) -> Job | None:
+    async with db.session() as session:
+        now = utcnow()
+        query = (
+            select(Job)
+            .where(
+                ((Job.status == JobStatus.queued) & (Job.run_after <= now))
+                | ((Job.status == JobStatus.running) & (Job.locked_at < now - STALE_AFTER))
+            )
+            .order_by(Job.run_after)
+            .limit(1)
+        )
+        if db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = (await session.execute(query)).scalar_one_or_none()
+        if job is None:
+            return None
+        job.status, job.locked_at, job.attempts = JobStatus.running, now, job.attempts + 1
+        return job
+
+
+async def _finish(db: Database, job_id: uuid.UUID, error: str | None) -> None:
+    async with db.session() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        if error is None:
+            job.status, job.finished_at = JobStatus.succeeded, utcnow()
+        elif job.attempts >= job.max_attempts:
+            job.status, job.finished_at, job.error = JobStatus.failed, utcnow(), error
+        else:  # back off and retry
+            job.status, job.error = JobStatus.queued, error
+            job.run_after = utcnow() + timedelta(seconds=10 * 2 ** job.attempts)
+
+
+async def run_one(db: Database) -> bool:
+    """Claim and run one due job; False when there was none."""
+    job = await _claim(db)
+    if job is None:
+        return False
+    handler = _handlers.get(job.kind)
+    error = None
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        await handler(db, job.payload)
+    except Exception as exc:  # noqa: BLE001 - a failed job is recorded, not allowed to kill the worker
+        log.exception("job failed", extra={"job_id": str(job.id), "kind": job.kind})
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+    await _finish(db, job.id, error)
+    return True
+
+
+async def run_pending(db: Database, limit: int = 1000) -> int:
+    """Run due jobs until none is left (tests and the CLI use this); returns how many ran."""
+    ran = 0
+    while ran < limit and await run_one(db):
+        ran += 1
+    return ran
+
+
+async def work_forever(db: Database, poll_interval_s: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            busy = await run_one(db)
+        except Exception:  # noqa: BLE001 - e.g. the database restarting; keep the worker alive
+            log.exception("job worker loop error")
+            busy = False
+        if not busy:
+            try:
+                await asyncio.wait_for(stop.wait(), poll_interval_s)
+            except TimeoutError:
+                pass

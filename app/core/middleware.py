@@ -1,0 +1,54 @@
+"""Request id, language, access log and Prometheus metrics, as one pure-ASGI middleware (cheap per request)."""
+
+import logging
+import re
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.i18n import negotiate, set_language
+from app.core.logging import request_id_var
+
+log = logging.getLogger("hocso.access")
+REQUESTS = Counter("hocso_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("hocso_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+_VALID_ID = re.compile(r"^[\w.-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        request_id_var.set(request_id)
+        set_language(negotiate(headers.get(b"accept-language", b"").decode("latin-1")))
+        scope.setdefault("state", {})["request_id"] = request_id
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            log.info("request", extra={"method": scope["method"], "path": template, "status": status,
+                                       "duration_ms": round(elapsed * 1000, 1)})

@@ -1,0 +1,136 @@
+"""Signing keys, JWTs (RS256 via python-jose, algorithms pinned) and secret hashing (argon2id)."""
+
+import hashlib
+import hmac
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwk, jwt
+from jose.exceptions import JOSEError
+
+from app.core.config import Settings
+
+ALGORITHM = "RS256"
+_hasher = PasswordHasher()  # argon2id with the library's vetted defaults
+# Verified against when the account does not exist, so response time does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret: str, hashed: str | None) -> bool:
+    try:
+        return _hasher.verify(hashed or _DUMMY_HASH, secret) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest_token(token: str) -> str:
+    """Opaque tokens are high-entropy, so a fast hash is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_hash(secret_key: str, purpose: str, value: str) -> str:
+    """HMAC of a value under the service secret, for lookups of data we must not keep in clear."""
+    return hmac.new(f"{purpose}:{secret_key}".encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: str
+    public_pem: str
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        data = jwk.construct(self.public_pem, ALGORITHM).to_dict()
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in data.items()} | {
+            "kid": self.kid, "use": "sig", "alg": ALGORITHM,
+        }
+
+
+class KeyRing:
+    """The RSA keys in `<keys_dir>/<kid>.pem`: one signs, all verify (so keys can rotate)."""
+
+    def __init__(self, keys: list[SigningKey], signing_kid: str) -> None:
+        self.keys = {k.kid: k for k in keys}
+        self.signing = self.keys[signing_kid]
+
+    @classmethod
+    def load(cls, settings: Settings, *, create_dev_key: bool) -> "KeyRing":
+        directory = settings.keys_dir
+        pems = sorted(directory.glob("*.pem")) if directory.is_dir() else []
+        if not pems and create_dev_key:
+            pems = [_generate_dev_key(directory)]
+        if not pems:
+            raise RuntimeError(f"No signing keys in {directory}; set HOCSO_JWT_KEYS_DIR")
+        keys = []
+        for pem in pems:
+            private = serialization.load_pem_private_key(pem.read_bytes(), password=None)
+            public = private.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            keys.append(SigningKey(pem.stem, pem.read_text(), public.decode()))
+        return cls(keys, settings.jwt_signing_kid or keys[-1].kid)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.public_jwk for k in self.keys.values()]}
+
+    def sign(self, claims: dict[str, Any], *, typ: str = "JWT") -> str:
+        return jwt.encode(claims, self.signing.private_pem, algorithm=ALGORITHM,
+                          headers={"kid": self.signing.kid, "typ": typ})
+
+    def decode(self, token: str, *, audience: str | None, issuer: str) -> dict[str, Any]:
+        """Verify signature (RS256 only, key chosen by our own `kid`), expiry, issuer and audience."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError as exc:
+            raise InvalidToken("malformed") from exc
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("algorithm")
+        key = self.keys.get(str(header.get("kid")))
+        if key is None:
+            raise InvalidToken("unknown key")
+        try:
+            return jwt.decode(token, key.public_pem, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
+                              options={"verify_aud": audience is not None, "require_exp": True})
+        except JOSEError as exc:
+            raise InvalidToken(str(exc)) from exc
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def _generate_dev_key(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = directory / f"dev-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}.pem"
+    path.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    path.chmod(0o600)
+    return path
+
+
+def access_claims(settings: Settings, *, subject: str, role: str, ttl_s: int,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "sub": subject, "role": role, "aud": settings.jwt_audience, "iss": settings.jwt_issuer,
+        "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
+        "jti": uuid.uuid4().hex, **(extra or {}),
+    }
+
+

@@ -1,0 +1,113 @@
+"""App factory: settings, database, keys, storage, routers, middleware, error handlers and the job worker."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.api.v1 import ROUTERS
+from app.core import jobs
+from app.core.config import Settings, check_production, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.security import KeyRing
+from app.core.storage import Storage, build_storage
+
+TAGS = [
+    {"name": "auth", "description": "Sign-in, tokens, registration"},
+    {"name": "users", "description": "The signed-in user and user administration"},
+    {"name": "provinces", "description": "Provincial units (34 current, 63 former)"},
+    {"name": "courses", "description": "Catalogue and lessons"},
+    {"name": "course packages", "description": "Importing and publishing courses (admins)"},
+    {"name": "learning", "description": "Enrolment, progress, completion"},
+    {"name": "quizzes", "description": "Quiz attempts"},
+    {"name": "completions", "description": "Completion feed and partner completions"},
+    {"name": "certificates", "description": "Certificates and verification"},
+    {"name": "stats", "description": "National and provincial figures"},
+    {"name": "cohorts", "description": "Intakes (đợt học)"},
+    {"name": "ops", "description": "Health, readiness, metrics, keys"},
+]
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               storage: Storage | None = None, keys: KeyRing | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    check_production(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = None
+        if settings.run_worker_in_process:
+            worker = asyncio.create_task(jobs.work_forever(app.state.db, settings.job_poll_interval_s, stop))
+        yield
+        stop.set()
+        if worker:
+            await worker
+        if database is None:
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="HocSo API",
+        version="1",
+        summary="Backend of the national self-paced digital-skills learning platform",
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings)
+    app.state.keys = keys or KeyRing.load(settings, create_dev_key=settings.env != "production")
+    app.state.storage = storage or build_storage(settings)
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    _mount_docs(app)
+    return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI from assets shipped in a Python package, so /docs works with no internet."""
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="HocSo API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
+def build() -> FastAPI:
+    """Entry point for `uvicorn --factory app.main:build`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,130 @@
+"""Courses and their versions, modules, lessons, media assets, and the jobs that import course packages.
+
+A `Course` is the stable thing learners enrol in and completions count (one per slug); each package import
+creates a `CourseVersion`. Learners see the version the course currently publishes; progress follows lesson keys.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from app.models.base import JSONType, created_at_field, id_field, time_field
+
+
+class VersionStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
+class LessonKind(StrEnum):
+    video = "video"
+    document = "document"
+    text = "text"
+    quiz = "quiz"
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+
+    id: uuid.UUID = id_field()
+    slug: str = Field(max_length=100, unique=True)
+    published_at: datetime | None = time_field(index=True)  # first publish, for "newest" sorting
+    enrollment_count: int = 0
+    created_at: datetime = created_at_field()
+
+
+class CourseVersion(SQLModel, table=True):
+    __tablename__ = "course_version"
+    __table_args__ = (
+        UniqueConstraint("course_id", "version"),
+        # Learners see exactly one version of a course: the published one.
+        Index("uq_course_version_published", "course_id", unique=True,
+              sqlite_where=text("status = 'published'"), postgresql_where=text("status = 'published'")),
+    )
+
+    id: uuid.UUID = id_field()
+    course_id: uuid.UUID = Field(foreign_key="course.id", index=True, ondelete="CASCADE")
+    version: int
+    status: VersionStatus = Field(default=VersionStatus.draft, sa_type=String(10))
+    title: str = Field(max_length=300)
+    # Lower-case, accent-free title and description so "ky nang so" finds "Kỹ năng số".
+    search_text: str = Field(default="", sa_column=Column(String(2000), nullable=False))
+    description: str = ""
+    language: str = Field(default="vi", max_length=10)
+    audiences: list[str] = Field(default_factory=list, sa_type=JSONType)
+    estimated_minutes: int = 0
+    certificate: bool = False
+    video_coverage: float = 0.9
+    created_at: datetime = created_at_field()
+    published_at: datetime | None = time_field()
+
+
+class Module(SQLModel, table=True):
+    __tablename__ = "course_module"
+
+    id: uuid.UUID = id_field()
+    version_id: uuid.UUID = Field(foreign_key="course_version.id", index=True, ondelete="CASCADE")
+    position: int
+    title: str = Field(max_length=300)
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "asset"
+
+    id: uuid.UUID = id_field()
+    version_id: uuid.UUID = Field(foreign_key="course_version.id", index=True, ondelete="CASCADE")
+    path: str = Field(max_length=500)  # path inside the package
+    storage_key: str = Field(max_length=500, unique=True)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=100)
+    duration_s: float | None = None
+    created_at: datetime = created_at_field()
+
+
+class Lesson(SQLModel, table=True):
+    __tablename__ = "lesson"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: uuid.UUID = id_field()
+    version_id: uuid.UUID = Field(foreign_key="course_version.id", index=True, ondelete="CASCADE")
+    module_id: uuid.UUID = Field(foreign_key="course_module.id", index=True, ondelete="CASCADE")
+    position: int
+    key: str = Field(max_length=100)
+    kind: LessonKind = Field(sa_type=String(10))
+    title: str = Field(max_length=300)
+    required: bool = True
+    text_body: str | None = None
+    asset_id: uuid.UUID | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL")
+    duration_s: float | None = None
+
+
+class ImportStep(StrEnum):
+    unpacking = "unpacking"
+    validating = "validating"
+    storing = "storing"
+    publishing = "publishing"
+
+
+class ImportJob(SQLModel, table=True):
+    __tablename__ = "import_job"
+
+    id: uuid.UUID = id_field()
+    status: str = Field(default="queued", max_length=10)  # JobStatus values
+    step: ImportStep | None = Field(default=None, sa_type=String(12))
+    percent: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    source_key: str = Field(max_length=500)  # the uploaded zip in storage
+    filename: str | None = Field(default=None, max_length=300)
+    publish: bool = False
+    course_id: uuid.UUID | None = None
+    version_id: uuid.UUID | None = None
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = time_field()
+    finished_at: datetime | None = time_field()

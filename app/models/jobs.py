@@ -1,0 +1,35 @@
+"""Background jobs: package imports and certificate PDFs run outside the request, claimed one worker at a time."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlmodel import Field, SQLModel
+
+from app.models.base import JSONType, UTCDateTime, created_at_field, id_field, time_field, utcnow
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_claim", "status", "run_after"),)
+
+    id: uuid.UUID = id_field()
+    kind: str = Field(max_length=50)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=String(10))
+    attempts: int = 0
+    max_attempts: int = 3
+    run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_at: datetime | None = time_field()
+    finished_at: datetime | None = time_field()
+    error: str | None = None
+    created_at: datetime = created_at_field()
