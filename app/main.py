@@ -11,6 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+import app.services.job_handlers  # noqa: F401  (registers job handlers for the in-process worker)
 from app.api.v1 import ROUTERS
 from app.core import jobs
 from app.core.config import Settings, check_production, get_settings
