@@ -88,3 +88,19 @@ async def test_migrated_database_has_provinces(session):
     current = (await session.execute(text("SELECT count(*) FROM admin_unit WHERE valid_to IS NULL"))).scalar()
     former = (await session.execute(text("SELECT count(*) FROM admin_unit WHERE valid_to IS NOT NULL"))).scalar()
     assert (current, former) == (34, 63)
+
+
+async def test_cors_allows_listed_spa_origins_with_authorization_header(settings, db, keyring):
+    import httpx
+
+    from tests.conftest import make_app
+
+    app = make_app(settings.model_copy(update={"cors_origins": ["https://hoc.example.gov.vn"]}), db, keyring)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        preflight = {"Origin": "https://hoc.example.gov.vn", "Access-Control-Request-Method": "GET",
+                     "Access-Control-Request-Headers": "authorization"}
+        r = await c.options("/api/v1/provinces", headers=preflight)
+        assert r.headers["access-control-allow-origin"] == "https://hoc.example.gov.vn"
+        assert "authorization" in r.headers["access-control-allow-headers"].lower()
+        r = await c.options("/api/v1/provinces", headers=preflight | {"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers

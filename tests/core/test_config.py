@@ -1,0 +1,40 @@
+import pytest
+
+from app.core.config import Settings, UnsafeConfiguration, check_production
+
+
+def production(**overrides) -> Settings:
+    values = dict(env="production", database_url="postgresql+asyncpg://hocso@db/hocso", secret_key="s" * 40,
+                  public_base_url="https://hocso.example.gov.vn", _env_file=None)
+    return Settings(**(values | overrides))
+
+
+def test_defaults_keep_all_local_state_in_the_data_dir(tmp_path):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'hocso.db'}"
+    assert settings.media_dir == tmp_path / "media" and settings.keys_dir == tmp_path / "keys"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+
+
+def test_cors_origins_read_from_a_comma_separated_env_var(monkeypatch):
+    monkeypatch.setenv("HOCSO_CORS_ORIGINS", "https://a.gov.vn, https://b.gov.vn")
+    assert Settings(_env_file=None).cors_origins == ["https://a.gov.vn", "https://b.gov.vn"]
+
+
+def test_production_refuses_sqlite_default_secret_and_missing_keys():
+    with pytest.raises(UnsafeConfiguration) as err:
+        check_production(Settings(env="production", _env_file=None))
+    message = str(err.value)
+    for setting in ("HOCSO_DATABASE_URL", "HOCSO_SECRET_KEY", "HOCSO_JWT_KEYS_DIR", "HOCSO_PUBLIC_BASE_URL"):
+        assert setting in message
+
+
+def test_production_refuses_development_keys(tmp_path):
+    (tmp_path / "dev-20260101-abc.pem").write_text("x")
+    with pytest.raises(UnsafeConfiguration, match="development keys"):
+        check_production(production(jwt_keys_dir=tmp_path))
+
+
+def test_production_accepts_a_complete_configuration(tmp_path):
+    (tmp_path / "2026-11.pem").write_text("x")
+    check_production(production(jwt_keys_dir=tmp_path))
