@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config() -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
+    # A source checkout has alembic.ini at its root; the container image keeps it in the working directory.
+    ini = ROOT / "alembic.ini" if (ROOT / "alembic.ini").exists() else Path.cwd() / "alembic.ini"
+    cfg = Config(str(ini))
     cfg.set_main_option("sqlalchemy.url", get_settings().effective_database_url.replace("%", "%%"))
     return cfg
 
