@@ -68,9 +68,6 @@ class Settings(BaseSettings):
     # Certificates
     issuing_body: str = "Bộ Khoa học và Công nghệ"
 
-    # Demo data for `make run`
-    seed_demo: bool = False
-
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
