@@ -20,8 +20,11 @@ run: install
 	$(BIN)/hocso demo seed
 	$(BIN)/hocso serve
 
+# SQLite always; PostgreSQL too when HOCSO_TEST_DATABASE_URL is set (as .ci/run does).
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	HOCSO_TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$HOCSO_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; $(BIN)/python -m pytest $(PYTEST_ARGS); fi
 
 lint: install
 	$(BIN)/ruff check .
