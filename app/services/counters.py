@@ -1,0 +1,216 @@
+"""The national counters: bucket increments in the completion's transaction, the yearly summary read from the
+buckets, and `verify`/`rebuild`, which recount everything from the immutable Completion rows.
+
+Buckets: CompletionCounter per (local day, audience, province, course) — many small rows, so concurrent
+completions rarely touch the same one; LearnerYear marks a learner's first completion of a (year, audience),
+and LearnerCounter counts those marks per (year, audience, province) for distinct learners.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.completion import Completion, CompletionCounter, LearnerCounter, LearnerYear
+from app.models.identity import Audience
+from app.services.dialect import dialect_name, insert_for, local_day, local_year
+from app.services.programmes import get_programme
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+UNKNOWN_PROVINCE = ""  # buckets key on a non-null province so the unique constraint covers "unknown" too
+
+
+async def count_completion(session: AsyncSession, completion: Completion) -> None:
+    """Add one completion to its day bucket and, if it is the learner's first that year, to distinct learners.
+
+    Runs in the transaction that inserted the completion, so a counter can never disagree with the rows.
+    """
+    local = completion.completed_at.astimezone(LOCAL_TZ)
+    province = completion.province_code or UNKNOWN_PROVINCE
+    bucket = CompletionCounter.__table__
+    upsert = insert_for(session, bucket).values(
+        day=local.date(), audience=completion.audience, province_code=province,
+        course_id=completion.course_id, count=1)
+    await session.execute(upsert.on_conflict_do_update(
+        index_elements=["day", "audience", "province_code", "course_id"],
+        set_={"count": bucket.c.count + 1}))
+
+    first_of_year = insert_for(session, LearnerYear.__table__).values(
+        year=local.year, audience=completion.audience, user_id=completion.user_id,
+        province_code=province, day=local.date(),
+    ).on_conflict_do_nothing(index_elements=["year", "audience", "user_id"])
+    if (await session.execute(first_of_year)).rowcount:
+        learners = LearnerCounter.__table__
+        await session.execute(insert_for(session, learners).values(
+            year=local.year, audience=completion.audience, province_code=province, count=1,
+        ).on_conflict_do_update(index_elements=["year", "audience", "province_code"],
+                                set_={"count": learners.c.count + 1}))
+
+
+def current_year() -> int:
+    from app.models.base import utcnow
+
+    return utcnow().astimezone(LOCAL_TZ).year
+
+
+async def national_summary(session: AsyncSession, year: int) -> dict[str, Any]:
+    """Completions and distinct learners per audience for a local year, against the programme's targets.
+
+    Reads only the buckets (bounded by days × provinces × courses), never the completions themselves.
+    """
+    programme = await get_programme(session, year)
+    buckets = CompletionCounter.__table__
+    completions = dict((await session.execute(
+        select(buckets.c.audience, func.sum(buckets.c.count))
+        .where(buckets.c.day.between(date(year, 1, 1), date(year, 12, 31)))
+        .group_by(buckets.c.audience))).all())
+    learners = dict((await session.execute(
+        select(LearnerCounter.audience, func.sum(LearnerCounter.count))
+        .where(LearnerCounter.year == year).group_by(LearnerCounter.audience))).all())
+    targets = {Audience.official: programme.official_target, Audience.citizen: programme.citizen_target}
+    audiences = {}
+    for audience, target in targets.items():
+        done = int(completions.get(audience.value) or 0)
+        audiences[audience.value] = {
+            "completions": done,
+            "learners": int(learners.get(audience.value) or 0),
+            "target": target,
+            "percent_of_target": round(done * 100 / target, 2) if target else None,
+        }
+    return {"year": year, "audiences": audiences}
+
+
+# --- verify and rebuild ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Difference:
+    """One bucket whose stored count disagrees with the recount from completions."""
+
+    table: str
+    key: dict[str, Any]
+    expected: int
+    actual: int
+
+    def __str__(self) -> str:
+        key = ", ".join(f"{k}={v}" for k, v in self.key.items())
+        return f"{self.table} [{key}]: expected {self.expected}, stored {self.actual}"
+
+
+@dataclass
+class VerifyReport:
+    differences: list[Difference] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def _day_recount(session: AsyncSession) -> Any:
+    day = local_day(session, Completion.completed_at)
+    province = func.coalesce(Completion.province_code, UNKNOWN_PROVINCE)
+    return select(day.label("day"), Completion.audience.label("audience"), province.label("province_code"),
+                  Completion.course_id.label("course_id"), func.count().label("n")
+                  ).group_by(day, Completion.audience, province, Completion.course_id)
+
+
+def _first_completions_of_year(session: AsyncSession) -> Any:
+    """Each learner's first completion per (local year, audience): the LearnerYear rows a rebuild writes."""
+    year = local_year(session, Completion.completed_at)
+    ranked = select(
+        year.label("year"), Completion.audience.label("audience"), Completion.user_id.label("user_id"),
+        func.coalesce(Completion.province_code, UNKNOWN_PROVINCE).label("province_code"),
+        local_day(session, Completion.completed_at).label("day"),
+        func.row_number().over(partition_by=(year, Completion.audience, Completion.user_id),
+                               order_by=(Completion.completed_at, Completion.seq)).label("rank"),
+    ).subquery()
+    return select(ranked.c.year, ranked.c.audience, ranked.c.user_id, ranked.c.province_code, ranked.c.day
+                  ).where(ranked.c.rank == 1)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def _compare(session: AsyncSession, table: str, expected: Any, stored: Any, keys: list[str],
+                   expected_n: Any, stored_n: Any, limit: int) -> list[Difference]:
+    """Keys whose recounted and stored counts differ, found from both sides (a missing row counts as 0)."""
+    on = and_(*[expected.c[k] == stored.c[k] for k in keys])
+    differs = func.coalesce(expected_n, 0) != func.coalesce(stored_n, 0)
+    from_expected = (select(*[expected.c[k] for k in keys], expected_n, stored_n)
+                     .select_from(expected.outerjoin(stored, on)).where(differs).limit(limit))
+    # Stored rows with no completions behind them at all (matched rows were compared above).
+    from_stored = (select(*[stored.c[k] for k in keys], expected_n, stored_n)
+                   .select_from(stored.outerjoin(expected, on))
+                   .where(expected.c[keys[0]].is_(None), differs).limit(limit))
+    rows = (await session.execute(from_expected)).all() + (await session.execute(from_stored)).all()
+    differences = []
+    for row in rows[:limit]:
+        key = {k: (_as_date(row[i]) if k == "day" else row[i]) for i, k in enumerate(keys)}
+        differences.append(Difference(table, key, int(row[-2] or 0), int(row[-1] or 0)))
+    return differences
+
+
+async def verify(session: AsyncSession, *, limit: int = 1000) -> VerifyReport:
+    """Recount every bucket from the Completion rows and list each difference (up to `limit` per table).
+
+    Each comparison is one SQL statement, so on PostgreSQL it sees one consistent snapshot even while
+    completions keep arriving.
+    """
+    report = VerifyReport()
+    recount = _day_recount(session).subquery()
+    buckets = CompletionCounter.__table__
+    report.differences += await _compare(
+        session, "completion_counter", recount, buckets, ["day", "audience", "province_code", "course_id"],
+        recount.c.n, buckets.c.count, limit)
+
+    marks = _first_completions_of_year(session).subquery()
+    marked = LearnerYear.__table__
+    for left, right, present, absent in ((marks, marked, 1, 0), (marked, marks, 0, 1)):
+        on = and_(*[left.c[k] == right.c[k] for k in ("year", "audience", "user_id")])
+        rows = (await session.execute(
+            select(left.c.year, left.c.audience, left.c.user_id).select_from(left.outerjoin(right, on))
+            .where(right.c.user_id.is_(None)).limit(limit))).all()
+        report.differences += [Difference("learner_year", {"year": r[0], "audience": r[1], "user_id": r[2]},
+                                          present, absent) for r in rows]
+
+    per_province = (select(marked.c.year, marked.c.audience, marked.c.province_code,
+                           func.count().label("n"))
+                    .group_by(marked.c.year, marked.c.audience, marked.c.province_code).subquery())
+    learners = LearnerCounter.__table__
+    report.differences += await _compare(
+        session, "learner_counter", per_province, learners, ["year", "audience", "province_code"],
+        per_province.c.n, learners.c.count, limit)
+    report.truncated = len(report.differences) >= limit
+    return report
+
+
+async def rebuild(session: AsyncSession) -> dict[str, int]:
+    """Replace every bucket with a recount from the Completion rows (set-based SQL, no row-by-row loop).
+
+    On PostgreSQL the completion table is locked against inserts for the duration, so no completion can be
+    counted twice or missed while the buckets are rewritten.
+    """
+    if dialect_name(session) == "postgresql":
+        await session.execute(text("LOCK TABLE completion IN SHARE MODE"))
+    for table in (CompletionCounter, LearnerCounter, LearnerYear):
+        await session.execute(delete(table))
+    day_rows = _day_recount(session)
+    await session.execute(CompletionCounter.__table__.insert().from_select(
+        ["day", "audience", "province_code", "course_id", "count"], day_rows))
+    await session.execute(LearnerYear.__table__.insert().from_select(
+        ["year", "audience", "user_id", "province_code", "day"], _first_completions_of_year(session)))
+    marked = LearnerYear.__table__
+    await session.execute(LearnerCounter.__table__.insert().from_select(
+        ["year", "audience", "province_code", "count"],
+        select(marked.c.year, marked.c.audience, marked.c.province_code, func.count())
+        .group_by(marked.c.year, marked.c.audience, marked.c.province_code)))
+    counts = {}
+    for name, table in (("completion_counter", CompletionCounter), ("learner_year", LearnerYear),
+                        ("learner_counter", LearnerCounter)):
+        counts[name] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+    return counts

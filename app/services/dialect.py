@@ -1,0 +1,36 @@
+"""The few places where SQLite and PostgreSQL need different SQL: upserts, local days, transaction ids."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, cast, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Vietnam has kept UTC+7 without daylight saving since 1975, so SQLite can shift by a fixed offset.
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+SQLITE_LOCAL_OFFSET = "+7 hours"
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that supports ON CONFLICT on the session's database (both dialects spell it the same)."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def local_day(session: AsyncSession, column: Any) -> ColumnElement:
+    """The calendar day in Asia/Ho_Chi_Minh of a UTC timestamp column, computed by the database."""
+    if dialect_name(session) == "postgresql":
+        return cast(func.timezone(LOCAL_TZ_NAME, column), Date)
+    return func.date(column, SQLITE_LOCAL_OFFSET)
+
+
+def local_year(session: AsyncSession, column: Any) -> ColumnElement:
+    """The calendar year in Asia/Ho_Chi_Minh of a UTC timestamp column, as an integer."""
+    if dialect_name(session) == "postgresql":
+        return cast(func.extract("year", func.timezone(LOCAL_TZ_NAME, column)), postgresql.INTEGER)
+    return cast(func.strftime("%Y", column, SQLITE_LOCAL_OFFSET), sqlite.INTEGER)
