@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # Certificates
     issuing_body: str = "Bộ Khoa học và Công nghệ"
 
+    # Reporting: how stale a cached stats answer may be (0 turns the cache off), and intake upload limits
+    stats_cache_ttl_s: float = 30.0
+    cohort_csv_max_bytes: int = 2 * 1024 * 1024
+    cohort_csv_max_rows: int = 10_000
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
