@@ -1,6 +1,7 @@
-"""Object storage behind one protocol: LocalStorage (embedded default) and S3Storage (any S3-compatible store).
+"""Object storage behind one protocol: LocalStorage (embedded default) and S3Storage (S3-compatible stores).
 
-Keys are relative paths like `courses/<course>/<version>/media/intro.mp4`; callers never see where bytes live.
+Keys are relative paths like `courses/<course>/v<version>/media/intro.mp4`; callers never see where bytes
+live. Bytes move in chunks: no method holds a whole object in memory (except `put_bytes`, for small ones).
 """
 
 import hashlib
@@ -17,6 +18,10 @@ import anyio
 import anyio.to_thread
 
 from app.core.config import Settings
+
+CHUNK = 1024 * 1024
+# Signed media URLs never outlive this, whatever a caller asks for.
+MAX_URL_TTL_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -46,49 +51,83 @@ class Storage(Protocol):
     async def presigned_put(self, key: str, *, ttl_s: int, content_type: str) -> PresignedUpload: ...
 
 
-CHUNK = 1024 * 1024
+class StorageKeyError(ValueError):
+    """A key that would leave the storage root or is not a plain relative path."""
+
+
+def check_key(key: str) -> str:
+    bad_part = any(p in ("", ".", "..") for p in key.split("/"))
+    if not key or bad_part or "\\" in key or "\x00" in key:
+        raise StorageKeyError(f"invalid storage key: {key!r}")
+    return key
+
+
+def content_disposition(filename: str, *, inline: bool = True) -> str:
+    """RFC 6266 header with an ASCII fallback and the exact UTF-8 name (Vietnamese file names survive)."""
+    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "file"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class LocalStorage:
-    """Files under `<data_dir>/media`; the app serves them through HMAC-signed, expiring URLs."""
+    """Files under `<data_dir>/media`, served by the app through HMAC-signed, expiring `/media/{key}` URLs.
+
+    A signature covers the method, key, expiry, and the content type and file name the response will carry,
+    so none of them can be changed in the URL without invalidating it.
+    """
 
     def __init__(self, root: Path, *, secret: str, base_url: str) -> None:
         self.root = root
-        self.secret = secret
+        # A key of its own, so a media signature can never be replayed as any other HMAC the service makes.
+        self.secret = hmac.new(secret.encode(), b"hocso-media-url", hashlib.sha256).digest()
         self.base_url = base_url.rstrip("/")
 
     def path_of(self, key: str) -> Path:
-        path = (self.root / key).resolve()
+        path = (self.root / check_key(key)).resolve()
         if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"storage key escapes the media root: {key!r}")
+            raise StorageKeyError(f"storage key escapes the media root: {key!r}")
         return path
+
+    @staticmethod
+    def _partial(target: Path) -> Path:
+        return target.with_name(target.name + ".part")
 
     async def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
         def copy() -> StoredObject:
             target = self.path_of(key)
             target.parent.mkdir(parents=True, exist_ok=True)
             digest, size = hashlib.sha256(), 0
-            tmp = target.with_suffix(target.suffix + ".part")
-            with path.open("rb") as src, tmp.open("wb") as dst:
-                while chunk := src.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    dst.write(chunk)
-            tmp.replace(target)
+            tmp = self._partial(target)
+            try:
+                with path.open("rb") as src, tmp.open("wb") as dst:
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        dst.write(chunk)
+                tmp.replace(target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             return StoredObject(key, size, digest.hexdigest(), content_type)
         return await anyio.to_thread.run_sync(copy)
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> StoredObject:
         target = self.path_of(key)
         await anyio.to_thread.run_sync(lambda: target.parent.mkdir(parents=True, exist_ok=True))
-        tmp = target.with_suffix(target.suffix + ".part")
+        tmp = self._partial(target)
         digest, size = hashlib.sha256(), 0
-        async with await anyio.open_file(tmp, "wb") as dst:
-            async for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                await dst.write(chunk)
-        await anyio.to_thread.run_sync(tmp.replace, target)
+        try:
+            async with await anyio.open_file(tmp, "wb") as dst:
+                async for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    await dst.write(chunk)
+            await anyio.to_thread.run_sync(tmp.replace, target)
+        except BaseException:
+            # A broken or refused stream leaves nothing behind, not even the partial file.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
+            raise
         return StoredObject(key, size, digest.hexdigest(), content_type)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> StoredObject:
@@ -97,27 +136,43 @@ class LocalStorage:
         return await self.put_stream(key, once(), content_type)
 
     async def download_to(self, key: str, path: Path) -> None:
-        await anyio.to_thread.run_sync(shutil.copyfile, self.path_of(key), path)
+        source = self.path_of(key)
+        if not await anyio.to_thread.run_sync(source.is_file):
+            raise FileNotFoundError(key)
+        await anyio.to_thread.run_sync(shutil.copyfile, source, path)
 
     async def head(self, key: str) -> StoredObject | None:
         path = self.path_of(key)
-        try:
-            stat = await anyio.to_thread.run_sync(path.stat)
-        except FileNotFoundError:
-            return None
-        return StoredObject(key, stat.st_size)
+
+        def size() -> int | None:
+            return path.stat().st_size if path.is_file() else None
+        found = await anyio.to_thread.run_sync(size)
+        return None if found is None else StoredObject(key, found)
 
     async def delete(self, key: str) -> None:
         await anyio.to_thread.run_sync(lambda: self.path_of(key).unlink(missing_ok=True))
 
-    def sign(self, key: str, expires: int, content_type: str | None, filename: str | None) -> str:
-        message = "\n".join([key, str(expires), content_type or "", filename or ""]).encode()
-        return hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
+    def sign(self, method: str, key: str, expires: int, content_type: str | None,
+             filename: str | None) -> str:
+        message = "\n".join([method, key, str(expires), content_type or "", filename or ""]).encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def verify(self, method: str, key: str, *, expires: int, sig: str, content_type: str | None = None,
+               filename: str | None = None) -> bool:
+        """True when we signed the URL for this method and these response headers, and it has not expired."""
+        if expires < time.time():
+            return False
+        expected = self.sign(method, key, expires, content_type, filename)
+        return hmac.compare_digest(expected, sig)
+
+    def _expiry(self, ttl_s: int) -> int:
+        return int(time.time()) + max(1, min(ttl_s, MAX_URL_TTL_S))
 
     async def presigned_get(self, key: str, *, ttl_s: int, content_type: str | None = None,
                             filename: str | None = None) -> str:
-        expires = int(time.time()) + ttl_s
-        query = {"expires": expires, "sig": self.sign(key, expires, content_type, filename)}
+        expires = self._expiry(ttl_s)
+        sig = self.sign("GET", check_key(key), expires, content_type, filename)
+        query: dict[str, str | int] = {"expires": expires, "sig": sig}
         if content_type:
             query["type"] = content_type
         if filename:
@@ -125,8 +180,8 @@ class LocalStorage:
         return f"{self.base_url}/media/{quote(key)}?{urlencode(query)}"
 
     async def presigned_put(self, key: str, *, ttl_s: int, content_type: str) -> PresignedUpload:
-        expires = int(time.time()) + ttl_s
-        sig = self.sign("PUT:" + key, expires, content_type, None)
+        expires = self._expiry(ttl_s)
+        sig = self.sign("PUT", check_key(key), expires, content_type, None)
         url = f"{self.base_url}/media/{quote(key)}?{urlencode({'expires': expires, 'sig': sig})}"
         return PresignedUpload(url=url, method="PUT", headers={"Content-Type": content_type})
 

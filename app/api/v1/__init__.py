@@ -1,5 +1,5 @@
 """Every v1 router, in the order they appear in the docs."""
 
-from app.api.v1 import ops, provinces
+from app.api.v1 import media, ops, provinces
 
-ROUTERS = [provinces.router, ops.router]
+ROUTERS = [provinces.router, media.router, ops.router]
