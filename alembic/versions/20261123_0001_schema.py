@@ -176,6 +176,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_completion_counter')),
     sa.UniqueConstraint('day', 'audience', 'province_code', 'course_id', name=op.f('uq_completion_counter_day_audience_province_code_course_id'))
     )
+    with op.batch_alter_table('completion_counter', schema=None) as batch_op:
+        batch_op.create_index('ix_completion_counter_course_day', ['course_id', 'day'], unique=False)
+        batch_op.create_index('ix_completion_counter_province_day', ['province_code', 'day'], unique=False)
     op.create_table('course_version',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('course_id', sa.Uuid(), nullable=False),
@@ -511,6 +514,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_course_version_course_id'))
 
     op.drop_table('course_version')
+    with op.batch_alter_table('completion_counter', schema=None) as batch_op:
+        batch_op.drop_index('ix_completion_counter_province_day')
+        batch_op.drop_index('ix_completion_counter_course_day')
+
     op.drop_table('completion_counter')
     with op.batch_alter_table('completion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_completion_user_id'))

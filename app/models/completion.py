@@ -40,7 +40,12 @@ class CompletionCounter(SQLModel, table=True):
     """Completions per (audience, province, course, local day): many small rows, so no single row is hot."""
 
     __tablename__ = "completion_counter"
-    __table_args__ = (UniqueConstraint("day", "audience", "province_code", "course_id"),)
+    __table_args__ = (
+        UniqueConstraint("day", "audience", "province_code", "course_id"),
+        # Stats narrowed to a course or a province read only that slice of a period's buckets.
+        Index("ix_completion_counter_course_day", "course_id", "day"),
+        Index("ix_completion_counter_province_day", "province_code", "day"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     day: date  # in Asia/Ho_Chi_Minh
