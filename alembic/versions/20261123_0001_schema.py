@@ -284,7 +284,7 @@ def upgrade() -> None:
     sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('storage_key', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('duration_s', sa.Float(), nullable=True),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -315,7 +315,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificate_completion_id'), ['completion_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_superseded_by_id'), ['superseded_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_certificate_valid_per_completion', ['completion_id'], unique=True, sqlite_where=sa.text("status = 'valid'"), postgresql_where=sa.text("status = 'valid'"))
 
     op.create_table('cohort_course',
     sa.Column('cohort_id', sa.Uuid(), nullable=False),
@@ -489,7 +491,9 @@ def downgrade() -> None:
     op.drop_table('cohort_member')
     op.drop_table('cohort_course')
     with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_index('uq_certificate_valid_per_completion', sqlite_where=sa.text("status = 'valid'"), postgresql_where=sa.text("status = 'valid'"))
         batch_op.drop_index(batch_op.f('ix_certificate_user_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_superseded_by_id'))
         batch_op.drop_index(batch_op.f('ix_certificate_completion_id'))
 
     op.drop_table('certificate')

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, created_at_field, id_field, time_field
@@ -81,7 +81,7 @@ class Asset(SQLModel, table=True):
     path: str = Field(max_length=500)  # path inside the package
     storage_key: str = Field(max_length=500, unique=True)
     sha256: str = Field(max_length=64)
-    size: int
+    size: int = Field(sa_type=BigInteger)  # videos and packages run to several GB
     content_type: str = Field(max_length=100)
     duration_s: float | None = None
     created_at: datetime = created_at_field()
