@@ -1,11 +1,16 @@
-"""Intakes ("đợt học"): a province assigns courses to a list of learners with a deadline."""
+"""Reporting: intakes ("đợt học") where a province assigns courses to learners with a deadline, and the API
+shapes of the national figures, the completion feed and partner completions."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, Literal
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import Field as PydField
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field
+from app.models.identity import Audience
 
 
 class Cohort(SQLModel, table=True):
@@ -31,5 +36,245 @@ class CohortMember(SQLModel, table=True):
     __tablename__ = "cohort_member"
 
     cohort_id: uuid.UUID = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE")
-    user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, index=True,
+                               ondelete="CASCADE")
     added_at: datetime = created_at_field()
+
+
+# --- stats --------------------------------------------------------------------------------------------------
+
+
+class StatsPeriod(BaseModel):
+    first_day: date  # local days in Asia/Ho_Chi_Minh, both inclusive
+    last_day: date
+    year: int | None = None  # set when the period is exactly one calendar year
+
+
+class AudienceFigures(BaseModel):
+    completions: int
+    learners: int | None = None  # distinct learners; null when the buckets cannot tell (see the route docs)
+    target: int | None = None  # the national programme target of the period's year
+    percent_of_target: float | None = None
+
+
+class StatsSummary(BaseModel):
+    period: StatsPeriod
+    province: str | None = None
+    course: str | None = None
+    audiences: dict[Audience, AudienceFigures]
+
+
+class UnitFigures(BaseModel):
+    completions: int = 0
+    learners: int | None = None
+
+
+class ProvinceFigures(BaseModel):
+    code: str
+    name: str
+    successor_code: str | None = None  # former units only: the current unit that absorbed it
+    completions: int
+    learners: int | None = None
+    audiences: dict[Audience, UnitFigures]
+
+
+class ProvincesStats(BaseModel):
+    period: StatsPeriod
+    units: Literal["current", "former"]
+    province: str | None = None
+    course: str | None = None
+    items: list[ProvinceFigures]
+    unassigned: UnitFigures  # completions recorded without a known province
+
+
+class CourseFigures(BaseModel):
+    course_id: uuid.UUID
+    slug: str
+    title: str | None = None
+    completions: int
+    learners: int
+    audiences: dict[Audience, UnitFigures]
+
+
+class CoursesStats(BaseModel):
+    period: StatsPeriod
+    province: str | None = None
+    course: str | None = None
+    items: list[CourseFigures]
+
+
+class TimePoint(BaseModel):
+    period: str  # "2026-03-05" (day) or "2026-03" (month)
+    completions: int
+    audiences: dict[Audience, int]
+
+
+class Timeseries(BaseModel):
+    period: StatsPeriod
+    granularity: Literal["day", "month"]
+    province: str | None = None
+    course: str | None = None
+    points: list[TimePoint]
+
+
+# --- completion feed and partner completions ----------------------------------------------------------------
+
+
+class FeedCompletion(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    full_name: str
+    course_id: uuid.UUID
+    course_slug: str
+    course_version: int
+    audience: Audience
+    province_code: str | None  # as recorded at completion (may be a former unit)
+    current_province_code: str | None  # the current unit it belongs to
+    source: str
+    client_id: str | None = None
+    external_ref: str | None = None
+    completed_at: datetime
+
+
+class FeedPage(BaseModel):
+    items: list[FeedCompletion]
+    next_cursor: str | None  # resume here, now or later; null only when nothing has been served yet
+    has_more: bool  # more rows are ready right now: fetch the next page at once
+
+
+class PartnerCompletionIn(BaseModel):
+    """A completion from an in-person class or a partner system. Give `national_id` or `phone` (or both)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "national_id": "001190012345", "full_name": "Trần Văn Bình", "audience": "official",
+        "province_code": "19", "course": "ky-nang-so-co-ban", "completed_at": "2026-03-14T09:30:00+07:00",
+        "external_ref": "lop-tn-2026-03/0042", "agency": "UBND xã Phú Lương",
+    }]})
+
+    national_id: str | None = PydField(default=None, max_length=20)
+    phone: str | None = PydField(default=None, max_length=30)
+    full_name: str = PydField(min_length=1, max_length=200)
+    audience: Audience
+    province_code: str = PydField(min_length=2, max_length=2)
+    course: str = PydField(min_length=1, max_length=100)
+    completed_at: AwareDatetime | None = None
+    external_ref: str = PydField(min_length=1, max_length=200)
+    agency: str | None = PydField(default=None, max_length=200)
+
+
+class PartnerBatchIn(BaseModel):
+    items: list[dict[str, Any]] = PydField(
+        min_length=1, max_length=1000,
+        description="Up to 1,000 completions, each shaped as the body of POST /api/v1/completions; "
+                    "each is checked on its own, and `row` in the answer is its index in this list.")
+
+
+PartnerStatus = Literal["created", "duplicate", "already_completed", "rejected"]
+
+
+class PartnerResult(BaseModel):
+    row: int | None = None
+    status: PartnerStatus
+    learner_id: uuid.UUID | None = None
+    completion: FeedCompletion | None = None
+    errors: list[dict[str, Any]] = PydField(default_factory=list)
+
+
+class PartnerBatchOut(BaseModel):
+    created: int
+    duplicates: int
+    already_completed: int
+    rejected: int
+    results: list[PartnerResult]
+
+
+# --- intakes ----------------------------------------------------------------------------------------------
+
+
+class CohortCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "Đợt 1/2026 – cán bộ cấp xã", "courses": ["ky-nang-so-co-ban"],
+        "opens_at": "2026-03-01T00:00:00+07:00", "deadline": "2026-04-30T23:59:59+07:00",
+    }]})
+
+    name: str = PydField(min_length=1, max_length=300)
+    courses: list[str] = PydField(min_length=1, max_length=50, description="Course slugs")
+    opens_at: AwareDatetime
+    deadline: AwareDatetime
+    province_code: str | None = PydField(
+        default=None, min_length=2, max_length=2,
+        description="Required for ministry admins; a province admin's intake is always in their province")
+
+
+class CohortCoursePublic(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str | None = None
+
+
+class CohortPublic(BaseModel):
+    id: uuid.UUID
+    province_code: str
+    name: str
+    opens_at: datetime
+    deadline: datetime
+    courses: list[CohortCoursePublic]
+    member_count: int
+    created_at: datetime
+
+
+class MembersUploadResult(BaseModel):
+    added: int
+    already_members: int
+    rejected: int
+    errors: list[dict[str, Any]]
+
+
+class ReportFigures(BaseModel):
+    assigned: int  # members
+    enrolled: int  # members who enrolled in (or completed) at least one assigned course
+    completed: int  # members who completed every assigned course
+    completed_on_time: int  # … each by the deadline
+    completion_rate: float  # completed / assigned, 0..1
+    completion_percent: float
+    completed_of_assigned: str  # "375/409"
+
+
+class AgencyReport(ReportFigures):
+    agency: str | None
+
+
+class CourseReport(BaseModel):
+    course_id: uuid.UUID
+    slug: str
+    title: str | None = None
+    enrolled: int
+    completed: int
+
+
+class OverdueMember(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    agency: str | None
+    phone: str | None
+    email: str | None
+    missing_courses: list[str]
+
+
+class CohortReport(ReportFigures):
+    cohort: CohortPublic
+    as_of: datetime
+    by_agency: list[AgencyReport]
+    by_course: list[CourseReport]
+    overdue_count: int
+    overdue: list[OverdueMember]  # after the deadline: members who have not completed everything
+
+
+class CourseAssignment(BaseModel):
+    """A course a learner was assigned in an intake, for GET /api/v1/me/enrollments."""
+
+    course_id: uuid.UUID
+    cohort_id: uuid.UUID
+    cohort_name: str
+    opens_at: datetime
+    deadline: datetime
