@@ -51,6 +51,7 @@ class Database:
     """The engine and session factory one process uses; built by the app factory or the CLI."""
 
     def __init__(self, settings: Settings, url: str | None = None) -> None:
+        self.settings = settings  # job handlers read storage and public URLs from it
         self.engine = create_engine(settings, url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 

@@ -1,1 +1,3 @@
 """Importing this module registers every background job handler with the runner (app.core.jobs)."""
+
+from app.services import certificates  # noqa: F401  (issue_certificate)
