@@ -11,6 +11,7 @@ from app.core.config import Settings
 from app.core.security import KeyRing, access_claims, hash_secret
 from app.models.base import utcnow
 from app.models.identity import Audience, Role, User
+from app.services.identity import search_key
 
 _seq = count(1)
 PASSWORD = "Mat-khau-rat-manh-2026"
@@ -26,7 +27,7 @@ async def make_user(session: AsyncSession, *, role: Role = Role.learner, audienc
         email=email or f"user{n}-{uuid.uuid4().hex[:6]}@example.vn",
         phone=phone,
         full_name=full_name,
-        search_text=full_name.lower(),
+        search_text=search_key(full_name, phone),
         audience=audience,
         role=role,
         province_code=province_code,

@@ -1,13 +1,21 @@
 """Learners, admins, service clients and the credentials they sign in with."""
 
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, EmailStr
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, ValidationInfo, field_validator
+from pydantic import Field as SchemaField
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from app.core.i18n import messages
 from app.models.base import JSONType, UTCDateTime, created_at_field, id_field, time_field
 
 
@@ -131,3 +139,233 @@ class TokenPair(BaseModel):
     expires_in: int
     refresh_token: str | None = None
     scope: str | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+        "token_type": "bearer", "expires_in": 900,
+        "refresh_token": "q0bF2m9m3C0oJ6N2Kq4y1Tq0s8uXb7Zc2a5d8e1f4g7",
+    }]})
+
+
+# --- How people type their details: each rule normalises or rejects one field -----------------------------
+# A rule raises PydanticCustomError whose type is a message key below, so a 422 speaks the caller's language.
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128  # bounds the hashing work one request can ask for
+_COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt"
+_COMMON_PASSWORDS = frozenset(
+    line.strip() for line in _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+messages({
+    "phone_invalid": ("Số điện thoại di động Việt Nam không hợp lệ.",
+                      "Not a valid Vietnamese mobile number."),
+    "email_invalid": ("Địa chỉ email không hợp lệ.", "Not a valid e-mail address."),
+    "name_blank": ("Họ và tên không được để trống.", "The full name must not be blank."),
+    "value_required": ("Trường này không được để trống.", "This field cannot be empty."),
+    "password_too_short": ("Mật khẩu cần ít nhất {min_length} ký tự.",
+                           "The password needs at least {min_length} characters."),
+    "password_too_long": ("Mật khẩu dài tối đa {max_length} ký tự.",
+                          "The password can have at most {max_length} characters."),
+    "password_too_common": ("Mật khẩu này quá phổ biến nên dễ bị đoán; hãy chọn mật khẩu khác.",
+                            "This password is too common and easy to guess; choose another one."),
+    "phone_or_email_required": ("Cần số điện thoại hoặc địa chỉ email.",
+                                "Give a phone number or an e-mail address."),
+    "agency_required": ("Cán bộ, công chức, viên chức cần ghi cơ quan, đơn vị công tác.",
+                        "Officials must name the agency they work for."),
+    "admin_role_required": ("Vai trò phải là ministry_admin, content_admin hoặc province_admin.",
+                            "The role must be ministry_admin, content_admin or province_admin."),
+    "province_required": ("Quản trị viên tỉnh cần mã tỉnh, thành phố.",
+                          "A province admin needs a province code."),
+})
+
+
+def normalise_phone(raw: str) -> str:
+    """A Vietnamese mobile number in any usual form (`0912 345 678`, `+84 912345678`, `84912345678`),
+    as E.164 (`+84912345678`)."""
+    try:
+        number = phonenumbers.parse(raw[:40], "VN")
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("phone_invalid", "Not a valid Vietnamese mobile number") from None
+    if not (phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) == "VN"
+            and phonenumbers.number_type(number) in _MOBILE_TYPES):
+        raise PydanticCustomError("phone_invalid", "Not a valid Vietnamese mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    """A syntactically valid address, NFC and lower-cased (nobody means `An@X.vn` and `an@x.vn` apart)."""
+    try:
+        address = validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise PydanticCustomError("email_invalid", "Not a valid e-mail address") from None
+    return unicodedata.normalize("NFC", address).lower()
+
+
+def normalise_text(raw: str) -> str:
+    """NFC with runs of whitespace collapsed to one space, so the same words are stored the same way."""
+    return " ".join(unicodedata.normalize("NFC", raw).split())
+
+
+def normalise_name(raw: str) -> str:
+    name = normalise_text(raw)
+    if not name:
+        raise PydanticCustomError("name_blank", "The full name must not be blank")
+    return name
+
+
+def normalise_password(raw: str) -> str:
+    """NFKC, so the same Vietnamese password typed on different keyboards (composed or not) still matches."""
+    return unicodedata.normalize("NFKC", raw)
+
+
+def check_new_password(raw: str) -> str:
+    """At least 8 characters and not one of the most used passwords; returned normalised, ready to hash."""
+    password = normalise_password(raw)
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise PydanticCustomError("password_too_short", "Too short", {"min_length": PASSWORD_MIN_LENGTH})
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise PydanticCustomError("password_too_long", "Too long", {"max_length": PASSWORD_MAX_LENGTH})
+    if password.lower() in _COMMON_PASSWORDS:
+        raise PydanticCustomError("password_too_common", "Too common")
+    return password
+
+
+PhoneNumber = Annotated[str, SchemaField(max_length=40), AfterValidator(normalise_phone)]
+EmailAddress = Annotated[str, SchemaField(max_length=254), AfterValidator(normalise_email)]
+PersonName = Annotated[str, SchemaField(max_length=200), AfterValidator(normalise_name)]
+AgencyName = Annotated[str, SchemaField(max_length=200), AfterValidator(normalise_text)]
+NewPassword = Annotated[str, SchemaField(max_length=4 * PASSWORD_MAX_LENGTH),
+                        AfterValidator(check_new_password)]
+ProvinceCode = Annotated[str, SchemaField(min_length=2, max_length=2)]
+
+
+def _required(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("value_required", "This field cannot be empty")
+    return value
+
+
+# --- Request and response schemas -------------------------------------------------------------------------
+
+
+class Registration(BaseModel):
+    """A learner signing up: phone and/or e-mail, and who they are."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"phone": "0912 345 678", "password": "hoc-so-moi-ngay-2026", "full_name": "Nguyễn Văn An",
+         "province_code": "01", "audience": "citizen"},
+        {"email": "tran.thi.binh@hanoi.gov.vn", "password": "cong-vu-so-2026", "full_name": "Trần Thị Bình",
+         "province_code": "01", "audience": "official", "agency": "Sở Khoa học và Công nghệ Hà Nội"},
+    ]})
+
+    phone: PhoneNumber | None = None
+    email: EmailAddress | None = SchemaField(default=None, validate_default=True)
+    password: NewPassword
+    full_name: PersonName
+    province_code: ProvinceCode
+    audience: Audience
+    agency: AgencyName | None = SchemaField(default=None, validate_default=True)
+
+    @field_validator("email")
+    @classmethod
+    def _phone_or_email(cls, email: str | None, info: ValidationInfo) -> str | None:
+        # Only when phone itself was valid and empty: an invalid phone already has its own error.
+        if email is None and "phone" in info.data and info.data["phone"] is None:
+            raise PydanticCustomError("phone_or_email_required", "Give a phone number or an e-mail address")
+        return email
+
+    @field_validator("agency")
+    @classmethod
+    def _agency_for_officials(cls, agency: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("audience") == Audience.official:
+            if not agency:
+                raise PydanticCustomError("agency_required", "Officials must name their agency")
+            return agency
+        return None  # citizens have no agency on record
+
+
+class ProfileUpdate(BaseModel):
+    """What learners may change about themselves; role and audience are not among them."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"full_name": "Nguyễn Văn Ân"}, {"province_code": "79"},
+        {"email": "an.nguyen@example.vn", "phone": None},
+    ]})
+
+    full_name: PersonName | None = None
+    phone: PhoneNumber | None = None
+    email: EmailAddress | None = None
+    agency: AgencyName | None = None
+    province_code: ProvinceCode | None = None
+
+    _not_null = field_validator("full_name", "province_code")(_required)
+
+
+class AdminAccount(BaseModel):
+    """An administrator created by an operator (`hocso users create-admin`)."""
+
+    email: EmailAddress
+    password: NewPassword
+    role: Role
+    province_code: ProvinceCode | None = SchemaField(default=None, validate_default=True)
+    full_name: PersonName = "Quản trị viên"
+
+    @field_validator("role")
+    @classmethod
+    def _admin_role(cls, role: Role) -> Role:
+        if role not in ADMIN_ROLES:
+            raise PydanticCustomError("admin_role_required", "Not an admin role")
+        return role
+
+    @field_validator("province_code")
+    @classmethod
+    def _province_for_province_admins(cls, code: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("role") == Role.province_admin and not code:
+            raise PydanticCustomError("province_required", "A province admin needs a province code")
+        return code
+
+
+class ServiceClientCreate(BaseModel):
+    """A ministry or province system that reads statistics or exchanges completions."""
+
+    name: PersonName
+    scopes: list[Scope] = SchemaField(min_length=1)
+    province_code: ProvinceCode | None = None
+
+
+class TokenRequest(BaseModel):
+    """The OAuth2 token form: password grant (RFC 6749 §4.3) or client credentials (§4.4)."""
+
+    grant_type: Literal["password", "client_credentials"] = "password"
+    username: str | None = SchemaField(default=None, max_length=254,
+                                       description="Phone (any Vietnamese form) or e-mail")
+    password: str | None = SchemaField(default=None, max_length=4 * PASSWORD_MAX_LENGTH)
+    scope: str = SchemaField(default="", max_length=200,
+                             description="Space-separated scopes (client credentials)")
+    client_id: str | None = SchemaField(default=None, max_length=64)
+    client_secret: str | None = SchemaField(default=None, max_length=200)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = SchemaField(min_length=1, max_length=200)
+
+
+class UserAdminView(UserPublic):
+    """A user as administrators see them in lists."""
+
+    is_active: bool
+    official_verified_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> "UserAdminView":
+        return cls(**UserPublic.of(user).model_dump(), is_active=user.is_active,
+                   official_verified_at=user.official_verified_at)
+
+
+class UserPage(BaseModel):
+    items: list[UserAdminView]
+    next_cursor: str | None = SchemaField(default=None,
+        description="Pass back as `cursor` for the next page; null on the last page")
+    total: int = SchemaField(description="Users matching the filters, across all pages")

@@ -1,0 +1,111 @@
+"""Registration, sign-in (OAuth2 password and client credentials), refresh and sign-out."""
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from typing import Annotated
+from urllib.parse import unquote_plus
+
+from fastapi import APIRouter, Depends, Form, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import DatabaseDep, KeysDep, SessionDep, SettingsDep
+from app.core.errors import HocSoError
+from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRequest, UserPublic
+from app.services import auth, identity
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+async def _session_keeping_refusals(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
+    """Like SessionDep, but a refusal marked `keeps_changes` (a counted failure, a revoked token family)
+    is committed before it is answered; any other error rolls back as usual."""
+    refusal: HocSoError | None = None
+    async with db.session() as session:
+        try:
+            yield session
+        except HocSoError as exc:
+            if not getattr(exc, "keeps_changes", False):
+                raise
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
+TokenSession = Annotated[AsyncSession, Depends(_session_keeping_refusals, scope="function")]
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """Client id and secret from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-url-encoded)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
+
+
+def _no_store(response: Response) -> None:
+    # RFC 6749 §5.1: token responses must not be cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
+    summary="Register a citizen or an official",
+    responses={409: {"description": "Phone or e-mail already used", **PROBLEM},
+               422: {"description": "Invalid fields, each named with its message", **PROBLEM}},
+)
+async def register(data: Registration, session: SessionDep) -> UserPublic:
+    """Phone (any Vietnamese form, stored as E.164) and/or e-mail, a password (at least 8 characters and not
+    a common one), full name, a current province code and the audience. Officials name their agency and
+    count as citizens until a province or ministry admin verifies them."""
+    return UserPublic.of(await identity.register(session, data))
+
+
+@router.post(
+    "/token", response_model=TokenPair, response_model_exclude_none=True,
+    summary="Sign in (OAuth2 password grant) or get a service token (client credentials)",
+    responses={400: {"description": "Scope not granted to the client", **PROBLEM},
+               401: {"description": "Wrong credentials", **PROBLEM},
+               429: {"description": "Locked after repeated failures; see Retry-After", **PROBLEM}},
+)
+async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, response: Response,
+                      session: TokenSession, settings: SettingsDep, keys: KeysDep) -> TokenPair:
+    """`grant_type=password`: `username` is a phone number (any Vietnamese form) or e-mail. Returns a
+    15-minute access token and a 30-day refresh token.
+    `grant_type=client_credentials`: `client_id` and `client_secret` as form fields or HTTP Basic, optional
+    `scope` (a subset of the client's scopes); no refresh token.
+    After 5 failures within 15 minutes the account, and separately the caller's IP, is locked for 15
+    minutes."""
+    if form.grant_type == "client_credentials" and (basic := _basic_credentials(request)):
+        form = form.model_copy(update={"client_id": basic[0], "client_secret": basic[1]})
+    _no_store(response)
+    client_ip = request.client.host if request.client else "unknown"
+    return await auth.issue_token(session, settings, keys, form, client_ip=client_ip)
+
+
+@router.post(
+    "/refresh", response_model=TokenPair, response_model_exclude_none=True,
+    summary="Exchange a refresh token for a new token pair",
+    responses={401: {"description": "Unknown, expired, revoked or already used refresh token", **PROBLEM}},
+)
+async def refresh(body: RefreshRequest, response: Response, session: TokenSession, settings: SettingsDep,
+                  keys: KeysDep) -> TokenPair:
+    """Each refresh token works once. Presenting one that was already exchanged revokes every token of that
+    sign-in (someone else has a copy), and the user must sign in again."""
+    _no_store(response)
+    return await auth.refresh_session(session, settings, keys, body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out (revoke a refresh token)")
+async def logout(body: RefreshRequest, session: SessionDep) -> Response:
+    """Revokes the refresh token and every token rotated from the same sign-in. Always 204, so the answer
+    does not tell whether the token was valid."""
+    await auth.sign_out(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
