@@ -3,6 +3,8 @@
 import uuid
 from datetime import date, datetime
 
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -89,3 +91,65 @@ class Programme(SQLModel, table=True):
     official_target: int = 10_000
     citizen_target: int = 10_000_000
     updated_at: datetime = created_at_field()
+
+
+# --- API schemas --------------------------------------------------------------------------------------------
+
+
+class CertificateLink(BaseModel):
+    id: uuid.UUID
+    serial: str
+    verify_url: str
+
+
+class CompletionPublic(BaseModel):
+    """A learner's completion of a course, as recorded (and frozen) at that moment."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "5b0f7d0e-3c1a-4a7e-9d5e-2f1b8c6a9e10", "course": "ky-nang-so-co-ban", "course_version": 2,
+        "completed_at": "2026-03-14T02:30:00Z", "audience": "official", "province_code": "19",
+        "certificate": {"id": "0d9c…", "serial": "HS-2026-7K3Q-9XW2",
+                        "verify_url": "https://hocso.gov.vn/verify/HS-2026-7K3Q-9XW2"},
+    }]})
+
+    id: uuid.UUID
+    course: str  # slug
+    course_version: int
+    completed_at: datetime
+    audience: str
+    province_code: str | None
+    source: str
+    certificate: CertificateLink | None = None  # null until the certificate has been issued
+
+
+class NationalAudienceFigures(BaseModel):
+    completions: int
+    learners: int  # distinct learners with at least one completion that year
+    target: int
+    percent_of_target: float | None
+
+
+class NationalStats(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "year": 2026, "audiences": {
+            "official": {"completions": 8123, "learners": 5210, "target": 10000, "percent_of_target": 81.23},
+            "citizen": {"completions": 4200311, "learners": 2890122, "target": 10000000,
+                        "percent_of_target": 42.0}}}]})
+
+    year: int
+    audiences: dict[str, NationalAudienceFigures]
+
+
+class ProgrammePublic(BaseModel):
+    year: int
+    official_target: int
+    citizen_target: int
+    updated_at: datetime
+
+
+class ProgrammeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"official_target": 10000, "citizen_target": 10000000}]})
+
+    official_target: int = PydField(ge=1, le=1_000_000_000)
+    citizen_target: int = PydField(ge=1, le=1_000_000_000)

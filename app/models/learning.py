@@ -1,9 +1,13 @@
 """Enrolments, per-lesson progress earned from heartbeats, and the event ids that make sync idempotent."""
 
+import math
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field as PydField
+from pydantic_core import PydanticCustomError
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -55,3 +59,224 @@ class ProgressEvent(SQLModel, table=True):
     lesson_id: uuid.UUID | None = None
     response: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     received_at: datetime = created_at_field()
+
+
+# --- API schemas: enrolment and progress --------------------------------------------------------------------
+
+MAX_INTERVALS_PER_EVENT = 200
+MAX_BATCH_EVENTS = 500
+
+
+def _check_intervals(intervals: list[list[float]]) -> list[list[float]]:
+    for start, end in intervals:
+        if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < start:
+            raise PydanticCustomError("interval_invalid", "intervals are [start_s, end_s], 0 <= start <= end")
+    return intervals
+
+
+Interval = Annotated[list[float], PydField(min_length=2, max_length=2)]
+
+
+class HeartbeatIn(BaseModel):
+    """A video heartbeat (`intervals` played since the last one) or, for documents and text, `viewed`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"event_id": "b7f4c0e2-hb-0007", "position_s": 95.5, "intervals": [[60, 95.5]], "playback_rate": 1.0,
+         "client_time": "2026-03-14T09:30:00+07:00"},
+        {"event_id": "b7f4c0e2-view-1", "viewed": True},
+    ]})
+
+    event_id: str = PydField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+    position_s: float | None = PydField(default=None, ge=0, allow_inf_nan=False)
+    intervals: list[Interval] = PydField(default_factory=list, max_length=MAX_INTERVALS_PER_EVENT)
+    playback_rate: float | None = PydField(default=None, gt=0, le=16, allow_inf_nan=False)
+    client_time: datetime | None = None
+    viewed: bool | None = None
+
+    _intervals_ok = field_validator("intervals")(_check_intervals)
+
+    @field_validator("client_time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A client that omits the offset is taken to mean UTC, so events still sort against each other.
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class BatchEventIn(HeartbeatIn):
+    """One event of an offline batch: a heartbeat that also names its lesson and when it happened."""
+
+    lesson_id: uuid.UUID
+    client_time: datetime
+
+
+class ProgressBatchIn(BaseModel):
+    # Events are validated one by one in the service, so one malformed event never rejects the others.
+    events: list[dict[str, Any]] = PydField(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class ProgressPublic(BaseModel):
+    event_id: str | None = None
+    lesson_id: uuid.UUID
+    lesson_key: str
+    kind: str
+    duration_s: float | None = None
+    intervals: list[list[float]] = []
+    covered_s: float = 0
+    coverage: float = 0  # covered / duration, 0–1
+    credited_s: float = 0  # new coverage this event earned
+    viewed: bool = False
+    completed: bool = False
+    completed_at: datetime | None = None
+    course_completed: bool = False
+
+
+class BatchEventResult(BaseModel):
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None  # message code, for rejected events
+    detail: str | None = None
+    progress: ProgressPublic | None = None
+
+
+class ProgressBatchResult(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[BatchEventResult]  # in the order the events were sent
+
+
+class CourseBrief(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str
+    version: int
+
+
+class LessonBrief(BaseModel):
+    id: uuid.UUID
+    key: str
+    title: str
+    kind: str
+
+
+class EnrollmentRecord(BaseModel):
+    """An enrolment as the enrol call answers it."""
+
+    course_id: uuid.UUID
+    course: str  # slug
+    version: int  # the version the learner studies (the published one)
+    enrolled_at: datetime
+    completed_at: datetime | None = None
+
+
+class EnrollmentPublic(BaseModel):
+    course: CourseBrief
+    enrolled_at: datetime
+    completed_at: datetime | None = None
+    progress_percent: int  # share of required lessons met, 0–100
+    next_lesson: LessonBrief | None = None  # the first lesson still to do, in course order
+
+
+class EnrollmentPage(BaseModel):
+    items: list[EnrollmentPublic]
+    next_cursor: str | None = None
+
+
+class Requirement(BaseModel):
+    lesson_id: uuid.UUID
+    lesson_key: str
+    title: str
+    kind: str
+    met: bool
+    coverage: float | None = None  # videos: share watched
+    required_coverage: float | None = None
+    best_score: float | None = None  # quizzes
+    pass_score: float | None = None
+    viewed: bool | None = None  # documents and text
+
+
+class CompletionStatus(BaseModel):
+    course: CourseBrief
+    enrolled: bool
+    completed: bool
+    requirements: list[Requirement]
+    completion: dict[str, Any] | None = None
+
+
+# --- API schemas: quiz attempts -----------------------------------------------------------------------------
+
+
+class AnswerIn(BaseModel):
+    question_id: uuid.UUID
+    choice_ids: list[uuid.UUID] | None = PydField(default=None, max_length=50)
+    text: str | None = PydField(default=None, max_length=500)
+
+
+class AnswersIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"answers": [
+        {"question_id": "0b7c3f7e-8a61-4c55-9a3e-5f0f2b9d1c11", "choice_ids": ["6f1d…"]},
+        {"question_id": "9a2e51d4-1f0b-4a57-8f3c-0e9d8c7b6a55", "text": "Hà Nội"}]}]})
+
+    answers: list[AnswerIn] = PydField(max_length=500)
+
+
+class SubmitIn(BaseModel):
+    """Optional final answers, saved together with the submission when it is on time."""
+
+    answers: list[AnswerIn] | None = PydField(default=None, max_length=500)
+
+
+class ChoicePublic(BaseModel):
+    id: uuid.UUID
+    text: str
+
+
+class QuestionReview(BaseModel):
+    """Shown only once the attempt is submitted."""
+
+    earned: float  # share of the question's credit, 0–1
+    correct_choice_ids: list[uuid.UUID]
+    accepted_answers: list[str]  # short answer
+    feedback: str | None
+    choice_feedback: dict[str, str]
+
+
+class QuestionPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    prompt: str
+    choices: list[ChoicePublic]
+    review: QuestionReview | None = None
+
+
+class AttemptPublic(BaseModel):
+    id: uuid.UUID
+    quiz_id: uuid.UUID
+    number: int
+    started_at: datetime
+    deadline: datetime | None  # answers saved after deadline + 30 s grace are refused
+    submitted_at: datetime | None = None
+    questions: list[QuestionPublic]
+    answers: list[dict[str, Any]]
+    score: float | None = None  # 0–100, after submission
+    passed: bool | None = None
+
+
+class AttemptBrief(BaseModel):
+    id: uuid.UUID
+    number: int
+    started_at: datetime
+    deadline: datetime | None
+    submitted_at: datetime | None
+    score: float | None
+    passed: bool | None
+
+
+class QuizAttempts(BaseModel):
+    quiz_id: uuid.UUID
+    pass_score: float
+    max_attempts: int | None
+    attempts_left: int | None
+    best_score: float | None
+    passed: bool
+    attempts: list[AttemptBrief]

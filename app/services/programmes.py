@@ -1,4 +1,5 @@
-"""Yearly national targets: 10,000 official and 10,000,000 citizen completions unless ministry admins edit them."""
+"""Yearly national targets: 10,000 official and 10,000,000 citizen completions unless ministry admins
+change them."""
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession

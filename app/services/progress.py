@@ -1,0 +1,293 @@
+"""Earned progress: heartbeats, document views and offline batches, applied idempotently per event id.
+
+Video credit is earned, not claimed. The client reports the intervals it played; the server clamps them to the
+lesson's duration, merges them into the learner's union, and credits at most
+(server wall-clock seconds since the previous accepted heartbeat of that lesson × MAX_SPEED) of new coverage.
+The first heartbeat of a lesson has no previous one, so it earns FIRST_HEARTBEAT_CREDIT_S (none): it starts
+the clock. Clients therefore send a heartbeat with no intervals when playback starts (the mobile app also when
+it downloads a lesson for offline viewing); a single heartbeat claiming the whole video earns nothing.
+
+A heartbeat costs: one lookup of the lesson (cached: lesson rows never change after import), one unique-index
+read of the progress row joined with the enrolment (locked FOR UPDATE on PostgreSQL), one INSERT of the event
+id (ON CONFLICT DO NOTHING makes replays free of side effects) and one UPDATE of the progress row.
+"""
+
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, Forbidden, HocSoError, NotFound, ValidationFailed
+from app.core.i18n import messages, t
+from app.models.base import utcnow
+from app.models.course import CourseVersion, Lesson, LessonKind
+from app.models.identity import User
+from app.models.learning import (
+    BatchEventIn,
+    BatchEventResult,
+    Enrollment,
+    HeartbeatIn,
+    LessonProgress,
+    ProgressBatchResult,
+    ProgressEvent,
+    ProgressPublic,
+)
+from app.services.completions import complete_if_met
+from app.services.dialect import insert_for
+from app.services.enrollment import require_enrollment
+from app.services.intervals import EPSILON, credit, measure
+
+MAX_SPEED = 2  # credit never outruns double-speed playback of the server's clock
+FIRST_HEARTBEAT_CREDIT_S = 0.0  # the first heartbeat of a lesson only starts the clock
+MAX_STORED_INTERVALS = 500  # a union this fragmented is scripted, not watched; it also bounds the row size
+_FACTS_CACHE_SIZE = 20_000
+
+messages({
+    "lesson_not_found": ("Không tìm thấy bài học.", "Lesson not found."),
+    "interval_invalid": (
+        "Mỗi khoảng là [bắt đầu, kết thúc] với 0 ≤ bắt đầu ≤ kết thúc.",
+        "Each interval is [start_s, end_s] with 0 <= start <= end.",
+    ),
+    "lesson_duration_unknown": (
+        "Chưa biết thời lượng video của bài học.", "The lesson's video duration is unknown."),
+    "viewed_required": (
+        "Bài đọc được ghi nhận khi gửi \"viewed\": true.", "Send \"viewed\": true for this lesson."),
+    "quiz_progress_by_attempts": (
+        "Bài kiểm tra được ghi nhận khi làm đạt, không qua tiến độ.",
+        "Quiz lessons are completed by passing the quiz, not by progress events.",
+    ),
+    "too_many_intervals": (
+        "Quá nhiều đoạn xem rời rạc ({max}).", "Too many separate watched intervals (at most {max}).",
+    ),
+    "invalid_event": ("Sự kiện không hợp lệ: {error}", "Invalid event: {error}"),
+})
+
+
+@dataclass(frozen=True)
+class LessonFacts:
+    """What a heartbeat needs to know about a lesson; immutable once the package is imported."""
+
+    id: uuid.UUID
+    course_id: uuid.UUID
+    key: str
+    kind: str
+    duration_s: float | None
+    video_coverage: float
+
+
+_facts: OrderedDict[uuid.UUID, LessonFacts] = OrderedDict()
+
+
+async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFacts:
+    """The lesson's course, key, kind, duration and coverage threshold, from a per-process LRU cache."""
+    facts = _facts.get(lesson_id)
+    if facts is not None:
+        _facts.move_to_end(lesson_id)
+        return facts
+    row = (await session.execute(
+        select(Lesson.id, CourseVersion.course_id, Lesson.key, Lesson.kind, Lesson.duration_s,
+               CourseVersion.video_coverage)
+        .join(CourseVersion, CourseVersion.id == Lesson.version_id).where(Lesson.id == lesson_id))).first()
+    if row is None:
+        raise NotFound("lesson_not_found")
+    facts = LessonFacts(*row)
+    _facts[lesson_id] = facts
+    if len(_facts) > _FACTS_CACHE_SIZE:
+        _facts.popitem(last=False)
+    return facts
+
+
+_STATE = ("intervals", "covered_s", "duration_s", "viewed_at", "completed_at")
+
+
+def progress_view(facts: LessonFacts, state: dict | LessonProgress | None, *, event_id: str | None = None,
+                  credited_s: float = 0, course_completed: bool = False) -> ProgressPublic:
+    """The lesson's progress as the API shows it, from a progress row or the values it is about to take."""
+    if isinstance(state, LessonProgress):
+        state = {name: getattr(state, name) for name in _STATE}
+    state = state or {}
+    duration = facts.duration_s or state.get("duration_s")
+    covered = state.get("covered_s") or 0
+    return ProgressPublic(
+        event_id=event_id, lesson_id=facts.id, lesson_key=facts.key, kind=facts.kind, duration_s=duration,
+        intervals=state.get("intervals") or [], covered_s=covered,
+        coverage=round(min(1.0, covered / duration), 4) if duration else 0, credited_s=credited_s,
+        viewed=state.get("viewed_at") is not None, completed=state.get("completed_at") is not None,
+        completed_at=state.get("completed_at"), course_completed=course_completed)
+
+
+class ProgressRecorder:
+    """Applies one learner's events at one server instant; a batch shares each lesson's credit budget."""
+
+    def __init__(self, session: AsyncSession, user: User, now: datetime) -> None:
+        self.session, self.user, self.now = session, user, now
+        self._rows: dict[tuple[uuid.UUID, str], LessonProgress] = {}
+        self._budget: dict[tuple[uuid.UUID, str], float] = {}
+
+    async def apply(self, event: HeartbeatIn, facts: LessonFacts) -> tuple[str, dict]:
+        """Returns ("accepted" | "duplicate", response); raises a domain error when the event is refused."""
+        try:
+            row = await self._progress_row(facts)
+        except Forbidden:
+            # A replay answers as the first time did, even if the learner has left the course since.
+            if (stored := await self.stored_response(event.event_id)) is not None:
+                return "duplicate", stored
+            raise
+        slot = (facts.course_id, facts.key)
+        changes: dict = {"updated_at": self.now}
+        credited = 0.0
+        if facts.kind == LessonKind.video:
+            if not facts.duration_s:
+                raise Conflict("lesson_duration_unknown")
+            if slot not in self._budget:
+                last = row.last_heartbeat_at
+                self._budget[slot] = (FIRST_HEARTBEAT_CREDIT_S if last is None
+                                      else max(0.0, (self.now - last).total_seconds()) * MAX_SPEED)
+            union, credited = credit(row.intervals or [], event.intervals, facts.duration_s,
+                                     self._budget[slot])
+            if len(union) > MAX_STORED_INTERVALS:
+                raise ValidationFailed("too_many_intervals", max=MAX_STORED_INTERVALS)
+            covered = measure(union)
+            changes |= {"intervals": union, "covered_s": covered, "duration_s": facts.duration_s,
+                        "last_heartbeat_at": self.now}
+            reaches = covered / facts.duration_s + EPSILON >= facts.video_coverage
+        elif facts.kind in (LessonKind.document, LessonKind.text):
+            if event.viewed is not True:
+                raise ValidationFailed("viewed_required")
+            changes["viewed_at"] = row.viewed_at or self.now
+            reaches = True
+        else:
+            raise Conflict("quiz_progress_by_attempts")
+        completes = reaches and row.completed_at is None
+        if completes:
+            changes["completed_at"] = self.now
+
+        preview = {name: changes.get(name, getattr(row, name)) for name in _STATE}
+        response = progress_view(facts, preview, event_id=event.event_id, credited_s=credited).model_dump(
+            mode="json")
+        recorded = await self.session.execute(insert_for(self.session, ProgressEvent).values(
+            id=uuid.uuid4(), user_id=self.user.id, event_id=event.event_id, lesson_id=facts.id,
+            response=response, received_at=self.now,
+        ).on_conflict_do_nothing(index_elements=["user_id", "event_id"]))
+        if not recorded.rowcount:
+            return "duplicate", await self.stored_response(event.event_id) or response
+
+        for name, value in changes.items():
+            setattr(row, name, value)
+        self.session.add(row)
+        if facts.kind == LessonKind.video:
+            self._budget[slot] -= credited
+        if completes:
+            await self.session.flush()
+            if await complete_if_met(self.session, self.user, facts.course_id) is not None:
+                response["course_completed"] = True
+                await self.session.execute(
+                    update(ProgressEvent).where(ProgressEvent.user_id == self.user.id,
+                                                ProgressEvent.event_id == event.event_id)
+                    .values(response=response).execution_options(synchronize_session=False))
+        return "accepted", response
+
+    async def stored_response(self, event_id: str) -> dict | None:
+        return (await self.session.execute(select(ProgressEvent.response).where(
+            ProgressEvent.user_id == self.user.id, ProgressEvent.event_id == event_id))).scalar_one_or_none()
+
+    async def _progress_row(self, facts: LessonFacts) -> LessonProgress:
+        """The learner's progress on this lesson key, locked for this transaction; 403 unless enrolled."""
+        slot = (facts.course_id, facts.key)
+        if slot in self._rows:
+            return self._rows[slot]
+        mine = and_(LessonProgress.user_id == self.user.id, LessonProgress.course_id == facts.course_id,
+                    LessonProgress.lesson_key == facts.key)
+        row = (await self.session.execute(
+            select(LessonProgress)
+            .join(Enrollment, and_(Enrollment.user_id == LessonProgress.user_id,
+                                   Enrollment.course_id == LessonProgress.course_id))
+            .where(mine, Enrollment.left_at.is_(None))
+            .with_for_update(of=LessonProgress))).scalar_one_or_none()
+        if row is None:
+            await require_enrollment(self.session, self.user.id, facts.course_id)
+            await self.session.execute(insert_for(self.session, LessonProgress).values(
+                id=uuid.uuid4(), user_id=self.user.id, course_id=facts.course_id, lesson_key=facts.key,
+                intervals=[], covered_s=0, duration_s=facts.duration_s, updated_at=self.now,
+            ).on_conflict_do_nothing(index_elements=["user_id", "course_id", "lesson_key"]))
+            row = (await self.session.execute(
+                select(LessonProgress).where(mine).with_for_update())).scalar_one()
+        self._rows[slot] = row
+        return row
+
+
+async def record_heartbeat(session: AsyncSession, user: User, lesson_id: uuid.UUID, event: HeartbeatIn,
+                           *, now: datetime | None = None) -> dict:
+    """Apply one progress event for an enrolled learner and answer with the lesson's coverage and completion.
+
+    Replaying an event id changes nothing and returns the answer stored the first time. Reaching the lesson's
+    requirement may complete the course (see completions.complete_if_met).
+    """
+    facts = await lesson_facts(session, lesson_id)
+    _, response = await ProgressRecorder(session, user, now or utcnow()).apply(event, facts)
+    return response
+
+
+async def lesson_progress(session: AsyncSession, user: User, lesson_id: uuid.UUID) -> ProgressPublic:
+    """Where the learner stands on a lesson (zero if they have not started it)."""
+    facts = await lesson_facts(session, lesson_id)
+    await require_enrollment(session, user.id, facts.course_id)
+    row = (await session.execute(select(LessonProgress).where(
+        LessonProgress.user_id == user.id, LessonProgress.course_id == facts.course_id,
+        LessonProgress.lesson_key == facts.key))).scalar_one_or_none()
+    return progress_view(facts, row)
+
+
+async def sync_batch(session: AsyncSession, user: User, events: list[dict], *,
+                     now: datetime | None = None) -> ProgressBatchResult:
+    """Apply an offline batch in client_time order, idempotently per event id, answering per event.
+
+    A malformed or refused event is reported as rejected with its reason and never stops the others. Events
+    of one lesson share that lesson's credit budget (wall-clock since its previous accepted heartbeat × 2), so
+    a batch earns no more than the same events sent live.
+    """
+    recorder = ProgressRecorder(session, user, now or utcnow())
+    results: list[BatchEventResult | None] = [None] * len(events)
+    valid: list[tuple[datetime, int, BatchEventIn]] = []
+    for index, raw in enumerate(events):
+        try:
+            event = BatchEventIn.model_validate(raw)
+        except ValidationError as exc:
+            raw_id = raw.get("event_id") if isinstance(raw, dict) else None
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            results[index] = BatchEventResult(
+                event_id=raw_id if isinstance(raw_id, str) else None, status="rejected",
+                reason="invalid_event", detail=t("invalid_event", error=f"{where}: {first.get('msg', '')}"))
+            continue
+        valid.append((event.client_time, index, event))
+    valid.sort(key=lambda item: (item[0], item[1]))
+
+    known: dict[str, dict] = {}
+    if valid:  # events applied before (online, or by an earlier sync) in one query
+        known = dict((await session.execute(select(ProgressEvent.event_id, ProgressEvent.response).where(
+            ProgressEvent.user_id == user.id, ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})
+        ))).all())
+    for _, index, event in valid:
+        if event.event_id in known:
+            results[index] = BatchEventResult(event_id=event.event_id, status="duplicate",
+                                              progress=known[event.event_id])
+            continue
+        try:
+            status, response = await recorder.apply(event, await lesson_facts(session, event.lesson_id))
+        except HocSoError as exc:
+            results[index] = BatchEventResult(event_id=event.event_id, status="rejected", reason=exc.code,
+                                              detail=t(exc.code, **exc.params))
+            continue
+        known[event.event_id] = response
+        results[index] = BatchEventResult(event_id=event.event_id, status=status, progress=response)
+
+    final = [r for r in results if r is not None]
+    return ProgressBatchResult(
+        accepted=sum(r.status == "accepted" for r in final),
+        duplicate=sum(r.status == "duplicate" for r in final),
+        rejected=sum(r.status == "rejected" for r in final), results=final)

@@ -1,0 +1,202 @@
+"""Earned progress: interval union, clamping, the 2x wall-clock cap, idempotent events and offline batches."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.core.errors import Conflict, Forbidden, ValidationFailed
+from app.models.base import utcnow
+from app.models.completion import Completion
+from app.models.learning import Enrollment, HeartbeatIn, LessonProgress, ProgressEvent
+from app.services.intervals import clamp, credit, merge, uncovered
+from app.services.progress import record_heartbeat, sync_batch
+from tests.factories import document, make_course, make_user, quiz, video
+
+T0 = utcnow().replace(microsecond=0)
+
+
+def at(seconds: float):
+    return T0 + timedelta(seconds=seconds)
+
+
+def beat(intervals, event_id=None, **extra) -> HeartbeatIn:
+    return HeartbeatIn(event_id=event_id or uuid.uuid4().hex, intervals=intervals, **extra)
+
+
+async def enrolled(session, lessons=None, **course):
+    user = await make_user(session)
+    rows = await make_course(session, lessons=lessons or [video("intro", 120)], **course)
+    session.add(Enrollment(user_id=user.id, course_id=rows.course.id, version_id=rows.version.id))
+    await session.flush()
+    return user, rows
+
+
+# --- interval arithmetic ------------------------------------------------------------------------------------
+
+
+def test_overlapping_intervals_merge_into_one():
+    assert merge([[0, 10], [5, 20], [20, 25]]) == [[0, 25]]
+
+
+def test_out_of_order_intervals_are_sorted_before_merging():
+    assert merge([[50, 60], [0, 10], [8, 12], [40, 45]]) == [[0, 12], [40, 45], [50, 60]]
+
+
+def test_intervals_beyond_the_duration_are_clamped_or_dropped():
+    assert clamp([[-5, 10], [100, 500], [130, 200]], 120) == [[0, 10], [100, 120]]
+
+
+def test_only_uncovered_parts_are_new():
+    assert uncovered([[0, 100]], [[10, 20], [50, 60]]) == [[0, 10], [20, 50], [60, 100]]
+
+
+def test_credit_is_capped_by_the_budget_earliest_first():
+    union, credited = credit([[0, 30]], [[0, 120]], 120, budget_s=60)
+    assert union == [[0, 90]] and credited == 60
+
+
+def test_a_forward_seek_earns_nothing_for_the_skipped_part():
+    union, credited = credit([[0, 30]], [[300, 330]], 600, budget_s=60)
+    assert union == [[0, 30], [300, 330]] and credited == 30
+
+
+# --- heartbeats ---------------------------------------------------------------------------------------------
+
+
+async def test_a_single_heartbeat_claiming_the_whole_video_earns_nothing(session):
+    user, rows = await enrolled(session)
+    result = await record_heartbeat(session, user, rows.lessons["intro"].id, beat([[0, 120]]), now=at(0))
+    assert result["coverage"] == 0 and result["credited_s"] == 0 and not result["completed"]
+
+
+async def test_credit_is_at_most_twice_the_wall_clock_since_the_previous_heartbeat(session):
+    user, rows = await enrolled(session)
+    lesson = rows.lessons["intro"].id
+    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
+    first = await record_heartbeat(session, user, lesson, beat([[0, 30]]), now=at(30))
+    assert first["credited_s"] == 30 and first["intervals"] == [[0, 30]]
+    # 20 s later a claim of the whole video earns 40 s: the earliest uncovered part.
+    capped = await record_heartbeat(session, user, lesson, beat([[0, 120]]), now=at(50))
+    assert capped["credited_s"] == 40 and capped["intervals"] == [[0, 70]]
+
+
+async def test_overlapping_and_out_of_order_heartbeats_build_one_union(session):
+    user, rows = await enrolled(session)
+    lesson = rows.lessons["intro"].id
+    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
+    await record_heartbeat(session, user, lesson, beat([[60, 90]]), now=at(30))
+    result = await record_heartbeat(session, user, lesson, beat([[80, 100], [0, 20]]), now=at(60))
+    assert result["intervals"] == [[0, 20], [60, 100]] and result["covered_s"] == 60
+
+
+async def test_intervals_beyond_the_duration_earn_only_up_to_it(session):
+    user, rows = await enrolled(session)
+    lesson = rows.lessons["intro"].id
+    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
+    result = await record_heartbeat(session, user, lesson, beat([[100, 500]]), now=at(300))
+    assert result["intervals"] == [[100, 120]] and result["duration_s"] == 120
+
+
+async def test_video_completes_at_the_coverage_threshold_and_completes_the_course(session):
+    user, rows = await enrolled(session, video_coverage=0.5)
+    lesson = rows.lessons["intro"].id
+    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
+    below = await record_heartbeat(session, user, lesson, beat([[0, 59]]), now=at(59))
+    assert not below["completed"] and not below["course_completed"]
+    reached = await record_heartbeat(session, user, lesson, beat([[59, 60]]), now=at(60))
+    assert reached["completed"] and reached["coverage"] == 0.5 and reached["course_completed"]
+    assert (await session.execute(select(func.count()).select_from(Completion)
+                                  .where(Completion.user_id == user.id))).scalar_one() == 1
+
+
+async def test_replaying_an_event_id_changes_nothing_and_answers_the_same(session):
+    user, rows = await enrolled(session)
+    lesson = rows.lessons["intro"].id
+    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
+    first = await record_heartbeat(session, user, lesson, beat([[0, 30]], event_id="hb-1"), now=at(30))
+    replay = await record_heartbeat(session, user, lesson, beat([[0, 120]], event_id="hb-1"), now=at(200))
+    assert replay == first
+    row = (await session.execute(
+        select(LessonProgress).where(LessonProgress.user_id == user.id))).scalar_one()
+    await session.refresh(row)
+    assert row.intervals == [[0, 30]] and row.last_heartbeat_at == at(30)
+
+
+async def test_heartbeats_need_an_active_enrolment(session):
+    user, rows = await enrolled(session)
+    stranger = await make_user(session)
+    with pytest.raises(Forbidden):
+        await record_heartbeat(session, stranger, rows.lessons["intro"].id, beat([]), now=at(0))
+
+
+async def test_documents_complete_when_viewed(session):
+    user, rows = await enrolled(session, lessons=[document("handbook")])
+    lesson = rows.lessons["handbook"].id
+    with pytest.raises(ValidationFailed):
+        await record_heartbeat(session, user, lesson, HeartbeatIn(event_id="v0", viewed=False), now=at(0))
+    result = await record_heartbeat(session, user, lesson, HeartbeatIn(event_id="v1", viewed=True), now=at(0))
+    assert result["viewed"] and result["completed"] and result["course_completed"]
+
+
+async def test_quiz_lessons_do_not_take_progress_events(session):
+    user, rows = await enrolled(session, lessons=[quiz("final")])
+    with pytest.raises(Conflict):
+        await record_heartbeat(session, user, rows.lessons["final"].id,
+                               HeartbeatIn(event_id="q", viewed=True), now=at(0))
+
+
+# --- offline batches ----------------------------------------------------------------------------------------
+
+
+def event(lesson, event_id, client_s, intervals=None, **extra) -> dict:
+    return {"event_id": event_id, "lesson_id": str(lesson), "client_time": at(client_s).isoformat(),
+            "intervals": intervals or [], **extra}
+
+
+async def test_batch_applies_in_client_time_order_with_duplicates_and_bad_events(session):
+    user, rows = await enrolled(session, lessons=[video("intro", 120), document("handbook")])
+    intro, handbook = rows.lessons["intro"].id, rows.lessons["handbook"].id
+    other = await make_course(session)  # not enrolled there
+    await record_heartbeat(session, user, intro, beat([], event_id="start"), now=at(0))
+
+    result = await sync_batch(session, user, [
+        event(intro, "e2", 60, [[30, 60]]),
+        event(intro, "e1", 30, [[0, 30]]),
+        event(intro, "e1", 30, [[0, 30]]),  # the same event sent twice
+        event(intro, "start", 0),  # already applied online
+        {"event_id": "broken", "lesson_id": str(intro)},  # no client_time
+        event(intro, "bad-interval", 40, [[50, 10]]),
+        event(uuid.uuid4(), "ghost", 45),
+        event(other.lessons["intro"].id, "elsewhere", 46),
+        event(handbook, "read", 50, viewed=True),
+        "not an object",
+    ], now=at(60))
+
+    statuses = [(r.event_id, r.status, r.reason) for r in result.results]
+    assert statuses == [
+        ("e2", "accepted", None), ("e1", "accepted", None), ("e1", "duplicate", None),
+        ("start", "duplicate", None), ("broken", "rejected", "invalid_event"),
+        ("bad-interval", "rejected", "invalid_event"), ("ghost", "rejected", "lesson_not_found"),
+        ("elsewhere", "rejected", "not_enrolled"), ("read", "accepted", None),
+        (None, "rejected", "invalid_event"),
+    ]
+    assert (result.accepted, result.duplicate, result.rejected) == (3, 2, 5)
+    # e1 (client time 30) was applied before e2 (client time 60).
+    assert result.results[1].progress.intervals == [[0, 30]]
+    assert result.results[0].progress.intervals == [[0, 60]]
+    stored = (await session.execute(select(func.count()).select_from(ProgressEvent)
+                                    .where(ProgressEvent.user_id == user.id))).scalar_one()
+    assert stored == 4  # start, e1, e2, read
+
+
+async def test_batch_events_share_the_lesson_budget(session):
+    user, rows = await enrolled(session, lessons=[video("intro", 600)])
+    intro = rows.lessons["intro"].id
+    await record_heartbeat(session, user, intro, beat([]), now=at(0))
+    # 50 s of server time allow 100 s of new coverage, however many events claim more.
+    result = await sync_batch(session, user, [event(intro, f"e{i}", i * 30, [[i * 60, i * 60 + 60]])
+                                              for i in range(5)], now=at(50))
+    assert [r.progress.credited_s for r in result.results] == [60, 40, 0, 0, 0]
+    assert result.results[-1].progress.intervals == [[0, 100]]
