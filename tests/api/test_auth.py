@@ -34,6 +34,10 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASS
     return await client.post(TOKEN, data={"username": username, "password": password})
 
 
+async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
 def errors_by_field(response: httpx.Response) -> dict[str, str]:
     return {e["field"]: e["message"] for e in response.json()["errors"]}
 
@@ -117,7 +121,7 @@ async def test_register_duplicate_email_is_409_naming_email(client, session):
     assert r.status_code == 409 and list(errors_by_field(r)) == ["email"]
 
 
-# --- sign in (password grant) ---------------------------------------------------------------------------------
+# --- sign in (password grant) -------------------------------------------------------------------------------
 
 
 async def test_sign_in_by_phone_in_any_form_returns_a_signed_token_pair(client, keyring, settings):
@@ -160,7 +164,7 @@ async def test_sign_in_without_password_is_422(client):
     assert r.status_code == 422 and "password" in errors_by_field(r)
 
 
-# --- refresh and sign out ---------------------------------------------------------------------------------------
+# --- refresh and sign out -----------------------------------------------------------------------------------
 
 
 async def test_refresh_returns_a_new_pair_and_the_old_token_stops_working(client, session):
@@ -175,7 +179,7 @@ async def test_refresh_returns_a_new_pair_and_the_old_token_stops_working(client
 async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client, session):
     user = await make_user(session)
     first = (await sign_in(client, user.email)).json()["refresh_token"]
-    second = (await client.post("/api/v1/auth/refresh", json={"refresh_token": first})).json()["refresh_token"]
+    second = (await refresh(client, first)).json()["refresh_token"]
     other_sign_in = (await sign_in(client, user.email)).json()["refresh_token"]
 
     reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
@@ -183,7 +187,7 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client, 
     # The thief's copy is dead, and so is the owner's newer token of that family...
     assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": second})).status_code == 401
     # ...but a separate sign-in (another device) keeps working.
-    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": other_sign_in})).status_code == 200
+    assert (await refresh(client, other_sign_in)).status_code == 200
 
 
 async def test_expired_refresh_token_is_401(client, session):
@@ -197,7 +201,7 @@ async def test_expired_refresh_token_is_401(client, session):
 async def test_logout_revokes_the_family_and_always_answers_204(client, session):
     user = await make_user(session)
     first = (await sign_in(client, user.email)).json()["refresh_token"]
-    second = (await client.post("/api/v1/auth/refresh", json={"refresh_token": first})).json()["refresh_token"]
+    second = (await refresh(client, first)).json()["refresh_token"]
     assert (await client.post("/api/v1/auth/logout", json={"refresh_token": second})).status_code == 204
     assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": second})).status_code == 401
     assert (await client.post("/api/v1/auth/logout", json={"refresh_token": "unknown"})).status_code == 204
@@ -223,11 +227,13 @@ async def test_client_credentials_grant_issues_a_scoped_service_token(client, se
     assert claims["scope"] == "stats:read" and claims["province"] == "79"
 
 
-async def test_client_credentials_by_http_basic_get_all_the_clients_scopes(client, session, keyring, settings):
+async def test_client_credentials_by_http_basic_get_all_the_clients_scopes(client, session, keyring,
+                                                                          settings):
     sc, secret = await make_client(session, [Scope.completions_write, Scope.stats_read])
     r = await client.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(sc.client_id, secret))
     assert r.status_code == 200, r.text
-    claims = keyring.decode(r.json()["access_token"], audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    claims = keyring.decode(r.json()["access_token"], audience=settings.jwt_audience,
+                            issuer=settings.jwt_issuer)
     assert claims["scope"] == "completions:write stats:read" and "province" not in claims
 
 
@@ -288,7 +294,7 @@ async def test_success_resets_the_account_count(app, session, settings):
             assert (await sign_in(c, user.email)).status_code == 200
 
 
-# --- tokens the API must refuse (401) or accept without enough rights (403) ----------------------------------
+# --- tokens the API must refuse (401) or accept without enough rights (403) ---------------------------------
 
 
 def _b64(data: bytes) -> str:
