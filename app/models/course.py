@@ -1,7 +1,7 @@
 """Courses and their versions, modules, lessons, media assets, and the jobs that import course packages.
 
-A `Course` is the stable thing learners enrol in and completions count (one per slug); each package import
-creates a `CourseVersion`. Learners see the version the course currently publishes; progress follows lesson keys.
+A `Course` is the stable thing learners enrol in and completions count (one per slug); each package
+import creates a `CourseVersion`. Learners see the version the course publishes; progress follows lesson keys.
 """
 
 import uuid
@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -128,3 +130,152 @@ class ImportJob(SQLModel, table=True):
     created_at: datetime = created_at_field()
     started_at: datetime | None = time_field()
     finished_at: datetime | None = time_field()
+
+
+# --- API schemas: catalogue, lessons, imports --------------------------------------------------------------
+
+
+class QuizSummary(BaseModel):
+    """What a learner may know of a quiz before starting it; never its questions."""
+
+    quiz_id: uuid.UUID
+    question_count: int  # questions drawn for each attempt
+    pass_score: float
+    max_attempts: int | None
+    time_limit_s: int | None
+
+
+class OutlineLesson(BaseModel):
+    id: uuid.UUID
+    key: str
+    kind: LessonKind
+    title: str
+    duration_s: float | None
+    required: bool
+    quiz: QuizSummary | None = None
+
+
+class OutlineModule(BaseModel):
+    position: int
+    title: str
+    lessons: list[OutlineLesson]
+
+
+class CourseSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f1c2a1e-5d7b-4a53-9a57-0c6f3f0f9a10", "slug": "ky-nang-so-co-ban",
+        "title": "Kỹ năng số cơ bản",
+        "description": "Khóa học ngắn…", "language": "vi", "audiences": ["citizen", "official"],
+        "estimated_minutes": 30, "certificate": True, "version": 1, "published_at": "2026-03-01T02:00:00Z",
+        "enrollment_count": 1520, "lesson_count": 4,
+        "lessons_by_kind": {"video": 1, "document": 1, "text": 1, "quiz": 1}}]})
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    description: str
+    language: str
+    audiences: list[str]
+    estimated_minutes: int
+    certificate: bool
+    version: int
+    published_at: datetime | None
+    enrollment_count: int
+    lesson_count: int
+    lessons_by_kind: dict[str, int]
+
+
+class CourseDetail(CourseSummary):
+    video_coverage: float
+    modules: list[OutlineModule]
+
+
+class CoursePage(BaseModel):
+    items: list[CourseSummary]
+    next_cursor: str | None
+
+
+class LessonContent(BaseModel):
+    """A lesson opened by an enrolled learner: the text, or a signed media URL (TTL ≤ 1 h), or the quiz."""
+
+    id: uuid.UUID
+    course_id: uuid.UUID
+    key: str
+    kind: LessonKind
+    title: str
+    required: bool
+    duration_s: float | None
+    text: str | None = None
+    url: str | None = None
+    url_expires_at: datetime | None = None
+    content_type: str | None = None
+    size: int | None = None
+    quiz: QuizSummary | None = None
+
+
+class ImportProblem(BaseModel):
+    file: str
+    line: int | None = None
+    message: str
+
+
+class ImportJobPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "9b0e…", "status": "failed", "step": "validating", "percent": 20, "publish": False,
+        "filename": "ky-nang-so.zip", "course_id": None, "version_id": None,
+        "errors": [{"file": "quizzes/final.gift", "line": 12,
+                    "message": "Câu hỏi “Mật khẩu”: lỗi cú pháp GIFT — “{” không có “}” tương ứng."}],
+        "created_at": "2026-03-01T02:00:00Z", "started_at": "2026-03-01T02:00:01Z",
+        "finished_at": "2026-03-01T02:00:02Z"}]})
+
+    id: uuid.UUID
+    status: str
+    step: ImportStep | None
+    percent: int
+    publish: bool
+    filename: str | None
+    course_id: uuid.UUID | None
+    version_id: uuid.UUID | None
+    errors: list[ImportProblem]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class UploadTicket(BaseModel):
+    """Where to PUT a package directly (to S3 or the embedded storage), then import it by `upload_id`."""
+
+    upload_id: uuid.UUID
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+    max_bytes: int
+
+
+class VersionPublic(BaseModel):
+    version: int
+    status: VersionStatus
+    title: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+class AdminCourse(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str  # of the newest version
+    published_version: int | None
+    published_at: datetime | None
+    enrollment_count: int
+    versions: list[VersionPublic]
+
+
+class AdminCoursePage(BaseModel):
+    items: list[AdminCourse]
+    next_cursor: str | None
+    total: int
+
+
+class PublishRequest(BaseModel):
+    version: int | None = PydField(default=None, ge=1, description="Default: the newest draft")
