@@ -4,6 +4,8 @@ import typer
 
 
 def register(root: typer.Typer) -> None:
-    from app.commands import demo
+    from app.commands import clients, demo, users
 
     root.add_typer(demo.app, name="demo")
+    root.add_typer(users.app, name="users")
+    root.add_typer(clients.app, name="clients")

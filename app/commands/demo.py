@@ -1,6 +1,11 @@
-"""`hocso demo seed`: what `make run` shows a newcomer — a demo admin (credentials printed) and a sample course."""
+"""`hocso demo seed`: what `make run` shows a newcomer: a demo admin (credentials printed) and a course."""
 
 import typer
+
+from app.commands.common import run_with_db
+from app.core.config import get_settings
+from app.core.db import Database
+from app.services import identity
 
 app = typer.Typer(help="Demo data for the embedded default", no_args_is_help=True)
 
@@ -8,4 +13,22 @@ app = typer.Typer(help="Demo data for the embedded default", no_args_is_help=Tru
 @app.command("seed")
 def seed() -> None:
     """Create the demo admin and the sample course if missing, then print how to sign in."""
-    typer.echo("demo data: nothing to seed yet")
+    settings = get_settings()
+    if settings.env == "production":
+        typer.echo("Refusing to seed demo data with HOCSO_ENV=production.", err=True)
+        raise typer.Exit(1)
+
+    async def seed_all(db: Database) -> identity.DemoAdmin:
+        # --- Demo administrator: created once; its random password lives in <data_dir>/demo-admin.json ---
+        credentials_file = settings.data_dir / "demo-admin.json"
+        async with db.session() as session:
+            admin, credentials = await identity.ensure_demo_admin(session, credentials_file)
+
+        # --- Sample course (content): import and publish examples/ as `admin` ---
+
+        return credentials
+
+    credentials = run_with_db(seed_all)
+    typer.echo(f"Demo ministry admin (sign in at {settings.public_base_url}/docs, Authorize):")
+    typer.echo(f"  username: {credentials.email}")
+    typer.echo(f"  password: {credentials.password}")

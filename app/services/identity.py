@@ -220,26 +220,26 @@ class DemoAdmin:
     password: str
 
 
-async def ensure_demo_admin(session: AsyncSession, credentials_file: Path) -> DemoAdmin:
+async def ensure_demo_admin(session: AsyncSession, credentials_file: Path) -> tuple[User, DemoAdmin]:
     """The demo ministry admin exists exactly once, with the random password kept in `credentials_file`
     (mode 0600), so every `hocso demo seed` can print it. If that file was lost, the password is reset."""
     stored = await anyio.to_thread.run_sync(_read_demo_credentials, credentials_file)
-    user = (await session.execute(select(User).where(User.email == DEMO_ADMIN_EMAIL))).scalar_one_or_none()
+    email = stored.email if stored else DEMO_ADMIN_EMAIL
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     if stored is not None and user is not None:
-        return stored
-    credentials = stored or DemoAdmin(DEMO_ADMIN_EMAIL, secrets.token_urlsafe(12))
+        return user, stored
+    credentials = stored or DemoAdmin(email, secrets.token_urlsafe(12))
     password_hash = await anyio.to_thread.run_sync(hash_secret, credentials.password)
     if user is None:
-        session.add(User(
-            email=credentials.email, full_name="Quản trị viên demo", audience=Audience.official,
-            role=Role.ministry_admin, official_verified_at=utcnow(), password_hash=password_hash,
-            search_text=search_key("Quản trị viên demo", credentials.email),
-        ))
+        user = User(email=credentials.email, full_name="Quản trị viên demo", audience=Audience.official,
+                    role=Role.ministry_admin, official_verified_at=utcnow(), password_hash=password_hash,
+                    search_text=search_key("Quản trị viên demo", credentials.email))
+        session.add(user)
     else:
         user.password_hash = password_hash
     await session.flush()
     await anyio.to_thread.run_sync(_write_demo_credentials, credentials_file, credentials)
-    return credentials
+    return user, credentials
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
