@@ -1,5 +1,7 @@
 """Every v1 router, in the order they appear in the docs."""
 
-from app.api.v1 import auth, media, ops, provinces, users
+from app.api import verify_page
+from app.api.v1 import auth, certificates, media, ops, provinces, users
 
-ROUTERS = [auth.router, users.router, provinces.router, media.router, ops.router]
+ROUTERS = [auth.router, users.router, provinces.router, media.router, certificates.router, verify_page.router,
+           ops.router]
