@@ -1,0 +1,105 @@
+"""Enrolment, earned progress and the server-decided completion of a course."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.models.completion import CompletionPublic
+from app.models.learning import (
+    CompletionStatus,
+    EnrollmentPage,
+    EnrollmentRecord,
+    HeartbeatIn,
+    ProgressBatchIn,
+    ProgressBatchResult,
+    ProgressPublic,
+)
+from app.services import completions, enrollment, progress
+
+router = APIRouter(prefix="/api/v1", tags=["learning"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+@router.post("/courses/{course}/enrollments", summary="Enrol in a course", response_model=EnrollmentRecord,
+             status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "Already enrolled (or re-joined): the same enrolment",
+                              "model": EnrollmentRecord},
+                        403: {"description": "Not open to the learner's audience", **PROBLEM},
+                        404: {"description": "No such published course", **PROBLEM}})
+async def enroll(course: str, user: CurrentUser, session: SessionDep, response: Response) -> EnrollmentRecord:
+    """Self-enrol in a published course open to your audience (`{course}` is its id or slug). Officials count
+    as citizens until verified, so official-only courses open once a province admin verifies them."""
+    record, created = await enrollment.enroll(session, user, course)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return record
+
+
+@router.delete("/courses/{course}/enrollments/me", summary="Leave a course (progress is kept)",
+               status_code=status.HTTP_204_NO_CONTENT,
+               responses={404: {"description": "Not enrolled", **PROBLEM}})
+async def unenroll(course: str, user: CurrentUser, session: SessionDep) -> Response:
+    await enrollment.unenroll(session, user, course)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/enrollments", summary="My courses, with progress and the next lesson",
+            response_model=EnrollmentPage)
+async def my_enrollments(user: CurrentUser, session: SessionDep,
+                         limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                         cursor: Annotated[str | None, Query(max_length=200)] = None) -> EnrollmentPage:
+    return await enrollment.list_enrollments(session, user, limit=limit, cursor=cursor)
+
+
+@router.post("/lessons/{lesson_id}/progress", summary="Report progress on a lesson (heartbeat or view)",
+             response_model=ProgressPublic,
+             responses={403: {"description": "Not enrolled in the lesson's course", **PROBLEM},
+                        404: {"description": "No such lesson", **PROBLEM}})
+async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user: CurrentUser,
+                          session: SessionDep) -> dict:
+    """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
+    playback starts: the first heartbeat of a lesson only starts the clock). New coverage is credited up to
+    twice the server time since your previous heartbeat, clamped to the video's duration. Documents and
+    text: `{"event_id": …, "viewed": true}`. Replaying an `event_id` returns the first answer and changes
+    nothing."""
+    return await progress.record_heartbeat(session, user, lesson_id, body)
+
+
+@router.get("/lessons/{lesson_id}/progress", summary="My progress on a lesson", response_model=ProgressPublic)
+async def get_progress(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ProgressPublic:
+    return await progress.lesson_progress(session, user, lesson_id)
+
+
+@router.post("/me/progress/batch", summary="Sync offline progress (up to 500 events)",
+             response_model=ProgressBatchResult)
+async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: SessionDep) -> ProgressBatchResult:
+    """Each event is a heartbeat plus `lesson_id` and `client_time`. Events are applied in `client_time`
+    order, idempotently per `event_id`; each gets `accepted`, `duplicate` or `rejected` (with a reason), in
+    the order sent. A bad event never rejects the others."""
+    return await progress.sync_batch(session, user, body.events)
+
+
+@router.get("/courses/{course}/completion-status", summary="What is left to complete a course",
+            response_model=CompletionStatus)
+async def completion_status(course: str, user: CurrentUser, session: SessionDep,
+                            settings: SettingsDep) -> CompletionStatus:
+    return await completions.completion_status(session, user, course, settings.public_base_url)
+
+
+@router.post("/courses/{course}/completion", summary="Complete a course (the server checks the rules)",
+             response_model=CompletionPublic, status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "Already complete: the same record", "model": CompletionPublic},
+                        403: {"description": "Not enrolled", **PROBLEM},
+                        409: {"description": "Requirements unmet: `unmet_requirements` lists each one",
+                              **PROBLEM}})
+async def complete(course: str, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+                   response: Response) -> CompletionPublic:
+    """201 when this call records the completion; 200 with the same record when it already exists (it is
+    recorded automatically when the last requirement is met); 409 listing exactly the unmet requirements."""
+    completion, course_row, created = await completions.complete_course(session, user, course)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await completions.completion_public(session, completion, course_row.slug, settings.public_base_url)

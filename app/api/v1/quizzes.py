@@ -1,0 +1,52 @@
+"""Quiz attempts: start, autosave, submit, review."""
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from app.api.deps import CurrentUser, SessionDep
+from app.models.learning import AnswersIn, AttemptPublic, QuizAttempts, SubmitIn
+from app.services import attempts
+
+router = APIRouter(prefix="/api/v1", tags=["quizzes"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+@router.post("/quizzes/{quiz_id}/attempts", summary="Start an attempt", response_model=AttemptPublic,
+             status_code=status.HTTP_201_CREATED,
+             responses={403: {"description": "Not enrolled", **PROBLEM},
+                        409: {"description": "An attempt is open (`attempt_id`) or none are left",
+                              **PROBLEM}})
+async def start(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AttemptPublic:
+    """Draws the questions and shuffles the choices, fixed for this attempt. The answer contains no
+    correctness data; `deadline` (if the quiz is timed) is when answers stop being accepted (plus 30 s)."""
+    return await attempts.start_attempt(session, user, quiz_id)
+
+
+@router.get("/quizzes/{quiz_id}/attempts", summary="My attempts at a quiz", response_model=QuizAttempts)
+async def mine(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> QuizAttempts:
+    return await attempts.list_attempts(session, user, quiz_id)
+
+
+@router.get("/attempts/{attempt_id}", summary="An attempt (answers and feedback once submitted)",
+            response_model=AttemptPublic, responses={404: {"description": "Not your attempt", **PROBLEM}})
+async def show(attempt_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AttemptPublic:
+    return await attempts.get_attempt(session, user, attempt_id)
+
+
+@router.put("/attempts/{attempt_id}/answers", summary="Autosave answers", response_model=AttemptPublic,
+            responses={409: {"description": "Submitted already, or time is up", **PROBLEM},
+                       422: {"description": "An answer does not fit the attempt", **PROBLEM}})
+async def save(attempt_id: uuid.UUID, body: AnswersIn, user: CurrentUser,
+               session: SessionDep) -> AttemptPublic:
+    """Answers are merged per question: `choice_ids` for choice questions, `text` for short answers."""
+    return await attempts.save_answers(session, user, attempt_id, body.answers)
+
+
+@router.post("/attempts/{attempt_id}/submit", summary="Submit for grading", response_model=AttemptPublic)
+async def submit(attempt_id: uuid.UUID, user: CurrentUser, session: SessionDep,
+                 body: SubmitIn | None = None) -> AttemptPublic:
+    """Graded on the server, once: a repeat returns the same result. After the deadline (+30 s) the attempt
+    is graded on the answers saved by then. Passing (best score >= pass score) completes the quiz lesson."""
+    return await attempts.submit_attempt(session, user, attempt_id, body.answers if body else None)
