@@ -119,14 +119,18 @@ def _day_recount(session: AsyncSession) -> Any:
 
 
 def _first_completions_of_year(session: AsyncSession) -> Any:
-    """Each learner's first completion per (local year, audience): the LearnerYear rows a rebuild writes."""
+    """Each learner's first recorded completion per (local year, audience): the LearnerYear rows.
+
+    "First" is by `seq` (insertion order), as in count_completion, where the first completion to arrive marks
+    the learner; a partner completion dated earlier but recorded later does not move them to its province.
+    """
     year = local_year(session, Completion.completed_at)
     ranked = select(
         year.label("year"), Completion.audience.label("audience"), Completion.user_id.label("user_id"),
         func.coalesce(Completion.province_code, UNKNOWN_PROVINCE).label("province_code"),
         local_day(session, Completion.completed_at).label("day"),
         func.row_number().over(partition_by=(year, Completion.audience, Completion.user_id),
-                               order_by=(Completion.completed_at, Completion.seq)).label("rank"),
+                               order_by=Completion.seq).label("rank"),
     ).subquery()
     return select(ranked.c.year, ranked.c.audience, ranked.c.user_id, ranked.c.province_code, ranked.c.day
                   ).where(ranked.c.rank == 1)
@@ -178,9 +182,9 @@ async def verify(session: AsyncSession, *, limit: int = 1000) -> VerifyReport:
         report.differences += [Difference("learner_year", {"year": r[0], "audience": r[1], "user_id": r[2]},
                                           present, absent) for r in rows]
 
-    per_province = (select(marked.c.year, marked.c.audience, marked.c.province_code,
-                           func.count().label("n"))
-                    .group_by(marked.c.year, marked.c.audience, marked.c.province_code).subquery())
+    # Distinct learners recounted from the completions themselves, not from the (checked above) marks.
+    per_province = (select(marks.c.year, marks.c.audience, marks.c.province_code, func.count().label("n"))
+                    .group_by(marks.c.year, marks.c.audience, marks.c.province_code).subquery())
     learners = LearnerCounter.__table__
     report.differences += await _compare(
         session, "learner_counter", per_province, learners, ["year", "audience", "province_code"],

@@ -1,0 +1,89 @@
+"""`hocso counters verify` and `hocso counters rebuild`, run as an operator would, against committed data."""
+
+from datetime import UTC, datetime
+
+import anyio.to_thread
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner, Result
+
+from app.cli import app as hocso
+from app.core.config import get_settings
+from app.models.completion import CompletionCounter, LearnerCounter, LearnerYear
+from app.services import counters
+from app.services.completions import record_completion
+from tests.factories import make_course, make_user
+
+
+@pytest.fixture
+def cli_env(monkeypatch, settings, committed_db):
+    monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HOCSO_ENV", "test")
+    get_settings.cache_clear()
+    yield committed_db
+    get_settings.cache_clear()
+
+
+async def invoke(*args: str) -> Result:
+    # asyncio.run inside the command needs a thread without a running event loop.
+    return await anyio.to_thread.run_sync(lambda: CliRunner().invoke(hocso, list(args)))
+
+
+async def completions_recorded(db) -> None:
+    """Three completions: two learners, two courses, two provinces, across a local year boundary."""
+    async with db.session() as session:
+        first, second = await make_course(session), await make_course(session)
+        hanoi = await make_user(session, province_code="01")
+        hue = await make_user(session, province_code="46")
+        new_year_eve = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)  # 23:30 in Hà Nội
+        await record_completion(session, user=hanoi, course=first.course, course_version=1,
+                                completed_at=new_year_eve)
+        await record_completion(session, user=hanoi, course=second.course, course_version=1,
+                                completed_at=datetime(2025, 12, 31, 17, 30, tzinfo=UTC))  # already 2026 there
+        await record_completion(session, user=hue, course=first.course, course_version=1)
+
+
+async def test_verify_passes_when_counters_agree(cli_env):
+    await completions_recorded(cli_env)
+    r = await invoke("counters", "verify")
+    assert r.exit_code == 0, r.output
+    assert "agree" in r.output
+
+
+async def test_verify_lists_every_difference_and_exits_non_zero(cli_env):
+    await completions_recorded(cli_env)
+    async with cli_env.session() as session:
+        await session.execute(update(CompletionCounter).where(CompletionCounter.province_code == "46")
+                              .values(count=CompletionCounter.count + 2))
+        await session.execute(update(LearnerCounter).where(LearnerCounter.province_code == "01",
+                                                           LearnerCounter.year == 2026).values(count=5))
+        await session.execute(LearnerYear.__table__.delete().where(LearnerYear.province_code == "46"))
+    r = await invoke("counters", "verify")
+    assert r.exit_code == 1
+    lines = [line for line in r.stdout.splitlines() if line]
+    assert len(lines) == 3, r.output
+    assert any(line.startswith("completion_counter") and "province_code=46" in line and
+               "expected 1, stored 3" in line for line in lines)
+    assert any(line.startswith("learner_counter") and "year=2026" in line and "province_code=01" in line
+               and "expected 1, stored 5" in line for line in lines)
+    assert any(line.startswith("learner_year") and "expected 1, stored 0" in line for line in lines)
+
+
+async def test_rebuild_repairs_the_counters(cli_env):
+    await completions_recorded(cli_env)
+    async with cli_env.session() as session:
+        before = sorted(tuple(r) for r in (await session.execute(
+            select(CompletionCounter.day, CompletionCounter.province_code, CompletionCounter.count))).all())
+        await session.execute(update(CompletionCounter).values(count=99))
+        await session.execute(LearnerCounter.__table__.delete())
+    assert (await invoke("counters", "verify")).exit_code == 1
+    r = await invoke("counters", "rebuild")
+    assert r.exit_code == 0, r.output
+    assert "completion_counter 3 rows" in r.output and "learner_year 3 rows" in r.output
+    assert (await invoke("counters", "verify")).exit_code == 0
+    async with cli_env.session() as session:
+        after = sorted(tuple(r) for r in (await session.execute(
+            select(CompletionCounter.day, CompletionCounter.province_code, CompletionCounter.count))).all())
+        assert after == before
+        assert (await counters.verify(session)).ok
