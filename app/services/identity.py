@@ -35,6 +35,7 @@ from app.models.identity import (
     normalise_email,
     normalise_phone,
 )
+from app.services.certificates import reissue_for_name_change
 from app.services.geo import load_geography
 
 messages({
@@ -131,6 +132,8 @@ async def update_profile(session: AsyncSession, user: User, changes: ProfileUpda
         user.official_verified_by = None
     user.search_text = search_key(user.full_name, user.phone, user.email)
     await _flush_unique(session)
+    if "full_name" in fields:  # certificates print the name: a correction reissues them (same transaction)
+        await reissue_for_name_change(session, user)
     return user
 
 

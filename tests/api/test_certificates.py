@@ -236,3 +236,15 @@ async def test_verify_credential_rejects_garbage_without_error(client):
 async def test_issuer_profile_is_public(client, settings):
     body = (await client.get("/api/v1/issuer")).json()
     assert body["type"] == ["Profile"] and body["name"] == settings.issuing_body
+
+
+async def test_correcting_my_name_reissues_my_certificate_under_the_new_name(client, issued, as_user):
+    r = await client.patch("/api/v1/users/me", json={"full_name": "Nguyễn Thị Hồng Nhung Anh"},
+                           headers=as_user(issued.user))
+    assert r.status_code == 200
+    mine = (await client.get("/api/v1/me/certificates", headers=as_user(issued.user))).json()
+    current = next(c for c in mine if c["status"] == "valid")
+    assert current["facts"]["full_name"] == "Nguyễn Thị Hồng Nhung Anh"
+    old = (await client.get(f"/api/v1/certificates/verify/{issued.certificate.serial}")).json()
+    assert (old["status"], old["revoked_reason"], old["superseded_by"]) == ("revoked", "superseded",
+                                                                           current["serial"])
