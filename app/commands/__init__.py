@@ -4,9 +4,10 @@ import typer
 
 
 def register(root: typer.Typer) -> None:
-    from app.commands import clients, counters, demo, users
+    from app.commands import clients, counters, courses, demo, users
 
     root.add_typer(demo.app, name="demo")
     root.add_typer(users.app, name="users")
     root.add_typer(clients.app, name="clients")
+    root.add_typer(courses.app, name="courses")
     root.add_typer(counters.app, name="counters")

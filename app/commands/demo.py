@@ -3,6 +3,7 @@
 import typer
 
 from app.commands.common import run_with_db
+from app.commands.courses import seed_sample_course
 from app.core.config import get_settings
 from app.core.db import Database
 from app.services import identity
@@ -25,6 +26,7 @@ def seed() -> None:
             admin, credentials = await identity.ensure_demo_admin(session, credentials_file)
 
         # --- Sample course (content): import and publish examples/ as `admin` ---
+        typer.echo(await seed_sample_course(db, admin.id))
 
         return credentials
 

@@ -192,3 +192,27 @@ async def _delete_source(storage: Storage, key: str) -> None:
 @job_handler(JOB_KIND)
 async def import_package_job(db: Database, payload: dict[str, Any]) -> None:
     await run_import(db, build_storage(db.settings), uuid.UUID(payload["import_id"]))
+
+
+async def import_file(db: Database, storage: Storage, path: Path, *, publish: bool,
+                      created_by: uuid.UUID | None = None,
+                      on_progress: ProgressCallback | None = None) -> ImportJob:
+    """Import a zip from the local disk in this process (the CLI and demo seeding): it is uploaded like any
+    package, recorded as an ImportJob, and imported at once. Returns the finished job."""
+    key = f"uploads/{uuid.uuid4()}.zip"
+    await storage.put_file(key, path, "application/zip")
+    async with db.session() as session:
+        job = ImportJob(source_key=key, filename=path.name[:300], publish=publish, created_by=created_by)
+        session.add(job)
+    await run_import(db, storage, job.id, on_progress=on_progress)
+    async with db.session() as session:
+        return await session.get(ImportJob, job.id)
+
+
+async def ensure_course(db: Database, storage: Storage, path: Path, slug: str, *,
+                        created_by: uuid.UUID | None = None) -> ImportJob | None:
+    """Import and publish the package unless a course with `slug` exists already (demo seeding)."""
+    async with db.session() as session:
+        if await session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
+            return None
+    return await import_file(db, storage, path, publish=True, created_by=created_by)
