@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from datetime import timedelta
 
 import httpx
@@ -366,3 +367,14 @@ async def test_registered_password_is_stored_as_argon2id_only(client, session):
     await client.post(REGISTER, json=registration())
     user = (await session.execute(select(User).where(User.phone == "+84912345678"))).scalar_one()
     assert user.password_hash.startswith("$argon2id$") and STRONG not in user.password_hash
+
+
+async def test_registration_and_sign_in_never_log_credentials_or_contacts(client, caplog):
+    caplog.set_level(logging.INFO)  # the production level; DEBUG would add drivers' SQL parameter dumps
+    await client.post(REGISTER, json=registration(email="an.nguyen@example.vn"))
+    await sign_in(client, "0912 345 678", STRONG)
+    await sign_in(client, "an.nguyen@example.vn", "sai-mat-khau-roi")
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records  # the access log did run
+    for private in (STRONG, "sai-mat-khau-roi", "912345678", "an.nguyen@example.vn", "refresh_token"):
+        assert private not in logged
