@@ -1,0 +1,235 @@
+"""`make bench`: seed the 10M dataset if missing, start the server, measure /healthz and every scenario,
+print the table and save it (var/bench/results-*.json and .md).
+
+    .venv/bin/python -m bench                      # everything, 20 s per scenario at 32 clients
+    .venv/bin/python -m bench --only heartbeat --duration 10
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import psutil
+import uvloop
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.core.config import Settings
+from app.core.security import KeyRing
+from bench import scenarios as sc
+from bench.context import BenchContext, load_courses
+from bench.database import asyncpg_dsn, bench_database_url, migrate
+from bench.driver import RunResult, run_load
+from bench.report import Extra, Results, Row, markdown, print_table
+from bench.seed_10m import is_seeded, seed
+from bench.seed_sql import Shape
+from bench.server import MemoryWatch, Server, running_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS: list[type[sc.Scenario]] = [sc.Healthz]
+
+
+def machine_facts(pg_version: str) -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "memory_gb": f"{psutil.virtual_memory().total / 1024**3:.1f}",
+        "cpu": cpu,
+        "postgresql": pg_version,
+        "python": platform.python_version(),
+        "load_average_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process (other databases' work is included: the machine is shared)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] in ("postgres", "postmaster") and proc.info["cpu_times"]:
+            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return total
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, console: Console) -> None:
+        self.args, self.console = args, console
+
+    async def measure(
+        self, scenario: sc.Scenario, server: Server, ctx: BenchContext, progress: Progress
+    ) -> Row:
+        args = self.args
+        task = progress.add_task(f"{scenario.name}: preparing", total=args.warmup + args.duration, rate="")
+        await scenario.prepare(ctx, args.concurrency, args.warmup + args.duration)
+        progress.update(task, description=scenario.name)
+        cpu_before, pg_before = server.cpu_seconds(), postgres_cpu_seconds()
+
+        def tick(elapsed: float, recorded: int) -> None:
+            measured = max(1e-9, elapsed - args.warmup)
+            rate = f"{recorded / measured:,.0f} req/s" if elapsed > args.warmup else "warming up"
+            progress.update(task, completed=min(elapsed, args.warmup + args.duration), rate=rate)
+
+        with MemoryWatch(server) as memory:
+            result: RunResult = await run_load(
+                scenario,
+                host="127.0.0.1",
+                port=server.port,
+                concurrency=args.concurrency,
+                duration_s=args.duration,
+                warmup_s=args.warmup,
+                max_requests=args.max_requests,
+                on_tick=tick,
+            )
+        progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
+        server_cpu = server.cpu_seconds() - cpu_before
+        pg_cpu = postgres_cpu_seconds() - pg_before
+        notes = [scenario.note()] if scenario.note() else []
+        if result.exhausted:
+            notes.append("stopped early: the prepared pool ran out")
+        if result.unexpected:
+            notes.append("first non-2xx: " + result.unexpected[0])
+        if result.count:
+            notes.append(
+                f"server CPU {server_cpu * 1000 / result.count:.2f} ms/request, "
+                f"PostgreSQL CPU {pg_cpu * 1000 / result.count:.2f} ms/request (all databases)"
+            )
+        return Row(
+            scenario=scenario.name,
+            requests=result.count,
+            ok=result.ok,
+            non_2xx=result.count - result.ok,
+            errors=sum(result.errors.values()),
+            throughput=result.throughput,
+            p50_ms=result.percentile_ms(50),
+            p95_ms=result.percentile_ms(95),
+            p99_ms=result.percentile_ms(99),
+            peak_rss_mb=memory.peak / 1e6,
+            server_cpu_s=server_cpu,
+            target=scenario.target,
+            note="; ".join(notes),
+        )
+
+    async def run(self) -> Results:
+        args = self.args
+        url = args.database_url
+        shape = Shape(args.learners, args.completions)
+        extras: list[Extra] = []
+        if not args.no_seed and not await is_seeded(url, args.learners, args.completions):
+            self.console.rule(f"seeding {args.learners:,} learners and {args.completions:,} completions")
+            report = await seed(url, args.learners, args.completions, say=self.console.print)
+            extras.append(
+                Extra(
+                    f"seed {args.learners:,} learners + {args.completions:,} completions",
+                    f"{report.total_s:.0f} s",
+                    "< 900 s",
+                    report.total_s < 900,
+                )
+            )
+        else:
+            await asyncio.to_thread(migrate, url)
+        dsn = asyncpg_dsn(url)
+        conn = await asyncpg.connect(dsn)
+        try:
+            pg_version = await conn.fetchval("SHOW server_version")
+            courses = await load_courses(conn)
+        finally:
+            await conn.close()
+        data_dir = Path(args.out).resolve() / "server"
+        settings = Settings(
+            database_url=url, data_dir=data_dir, jwt_keys_dir=data_dir / "keys", _env_file=None
+        )
+        keyring = KeyRing.load(settings, create_dev_key=True)
+        if args.pin and (os.cpu_count() or 1) >= 2:
+            os.sched_setaffinity(0, {1})  # the server gets CPU 0 to itself (PostgreSQL floats)
+        selected = [
+            cls()
+            for cls in SCENARIOS
+            if not args.only or cls.name.strip("/") in args.only or getattr(cls, "key", "") in args.only
+        ]
+        results = Results(
+            machine=machine_facts(pg_version),
+            concurrency=args.concurrency,
+            duration_s=args.duration,
+            healthz_before=0.0,
+            healthz_after=0.0,
+            extras=extras,
+        )
+        with running_server(url, data_dir, server_cpu=0 if args.pin else None) as server:
+            ctx = BenchContext(
+                host="127.0.0.1",
+                port=server.port,
+                dsn=dsn,
+                keyring=keyring,
+                settings=settings,
+                learners_total=args.learners,
+                first_free_learner=shape.rounds[0] + 1,
+                courses=courses,
+            )
+            columns = [
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[rate]}"),
+            ]
+            with Progress(*columns, console=self.console) as progress:
+                before = await self.measure(sc.Healthz(), server, ctx, progress)
+                results.healthz_before = before.throughput
+                for scenario in selected:
+                    if isinstance(scenario, sc.Healthz):
+                        continue
+                    results.rows.append(await self.measure(scenario, server, ctx, progress))
+                after = await self.measure(sc.Healthz(), server, ctx, progress)
+                results.healthz_after = after.throughput
+        results.rows.insert(0, before)
+        before.scenario = "/healthz (before)"
+        after.scenario = "/healthz (after)"
+        results.rows.append(after)
+        for row in results.rows:
+            row.ratio = row.throughput / results.healthz if results.healthz else None
+        results.machine["load_average_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="HocSo load benchmark (PostgreSQL, one uvicorn worker)")
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=3, help="unrecorded seconds before each measurement")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--max-requests", type=int, default=1_000_000, help="hard cap per scenario")
+    parser.add_argument("--only", nargs="*", default=[], help="scenario keys to run (default: all)")
+    parser.add_argument("--database-url", default=bench_database_url())
+    parser.add_argument("--learners", type=int, default=10_000_000)
+    parser.add_argument("--completions", type=int, default=10_000_000)
+    parser.add_argument("--no-seed", action="store_true", help="never seed, use the database as it is")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin client and server")
+    parser.add_argument("--out", default=str(ROOT / "var" / "bench"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    console = Console()
+    results = uvloop.run(Bench(args, console).run())
+    print_table(results, console)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results.save(out / f"results-{stamp}.json")
+    (out / f"results-{stamp}.md").write_text(markdown(results))
+    console.print(f"saved {out / f'results-{stamp}.json'} and .md")
+
+
+if __name__ == "__main__":
+    main()
