@@ -1,1 +1,3 @@
-from tests.s3_server import s3_endpoint, s3_settings  # noqa: F401  (fixtures)
+from tests import s3_server
+
+s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures
