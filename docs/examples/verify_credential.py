@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issuer", help="the issuer id to require (…/api/v1/issuer)")
     args = parser.parse_args(argv)
     token = args.credential
-    if Path(token).is_file():
+    if token.count(".") != 2 or Path(token).suffix in (".jwt", ".txt"):  # a file, not the token itself
         token = Path(token).read_text(encoding="utf-8")
     try:
         claims = verify(token, load_jwks(url=args.jwks, path=args.jwks_file), issuer=args.issuer)
