@@ -102,9 +102,11 @@ async def register(session: AsyncSession, data: Registration) -> User:
 
 
 async def update_profile(session: AsyncSession, user: User, changes: ProfileUpdate) -> User:
-    """Learners edit their own name, contacts, agency and province; a learner must keep a phone or an
-    e-mail. An official who changes agency or province must be verified again by the new province."""
+    """Users edit their own name, contacts and agency, and learners their province; every account keeps a
+    phone or an e-mail. An official who changes agency or province must be verified again."""
     fields = changes.model_dump(exclude_unset=True)
+    if "agency" in fields and not fields["agency"]:
+        fields["agency"] = None
     errors = []
     if "province_code" in fields and fields["province_code"] != user.province_code:
         if user.role != Role.learner:
@@ -116,7 +118,7 @@ async def update_profile(session: AsyncSession, user: User, changes: ProfileUpda
     if "agency" in fields and not fields["agency"] and user.audience == Audience.official:
         errors.append(FieldError("agency_required", field="agency"))
     phone, email = fields.get("phone", user.phone), fields.get("email", user.email)
-    if phone is None and email is None and user.role == Role.learner:
+    if phone is None and email is None:  # nobody could sign in to it any more
         errors.append(FieldError("phone_or_email_required", field="email" if "email" in fields else "phone"))
     if errors:
         raise ValidationFailed(errors=errors)

@@ -104,6 +104,13 @@ async def test_official_changing_agency_must_be_verified_again(client, session, 
     assert r.json()["official_verified"] is False and r.json()["effective_audience"] == "citizen"
 
 
+async def test_official_cannot_clear_their_agency(client, session, as_user):
+    official = await make_user(session, audience=Audience.official)
+    for agency in (None, "  "):
+        r = await client.patch(ME, headers=as_user(official), json={"agency": agency})
+        assert r.status_code == 422 and fields(r) == ["agency"]
+
+
 async def test_citizen_cannot_set_an_agency(client, session, as_user):
     citizen = await make_user(session)
     r = await client.patch(ME, headers=as_user(citizen), json={"agency": "Sở Tài chính"})
