@@ -1,5 +1,6 @@
 """Certificates: serials, issuing through the job runner, the printed facts, the PDF, revocation, reissue."""
 
+import asyncio
 import io
 import re
 import unicodedata
@@ -228,3 +229,17 @@ async def test_same_name_in_another_unicode_form_reissues_nothing(session, db):
 async def test_unknown_serial_is_not_found(session):
     with pytest.raises(NotFound):
         await certificates.verify_serial(session, new_serial(2026))
+
+
+async def test_two_workers_issuing_one_completion_at_once_end_with_one_certificate(committed_db, settings):
+    async with committed_db.session() as s:
+        _, completion, _ = await complete_course(s)
+
+    async def worker():
+        async with committed_db.session() as s:
+            return (await certificates.issue_certificate(s, completion.id, settings=settings)).id
+
+    first, second = await asyncio.gather(worker(), worker())
+    assert first == second
+    async with committed_db.session() as s:
+        assert await _count(s, completion_id=completion.id) == 1
