@@ -158,7 +158,14 @@ async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UU
 
 
 async def complete_if_met(session: AsyncSession, user: User, course_id: uuid.UUID) -> Completion | None:
-    """Record the completion as soon as the last requirement is met (called when a lesson completes)."""
+    """Record the completion as soon as the last requirement is met (called when a lesson completes).
+
+    The learner's enrolment row is locked first: two lessons completing at once in separate transactions
+    would otherwise each see the other as unmet and neither record the completion. With the lock, the second
+    evaluates after the first commits and sees both.
+    """
+    await session.execute(select(Enrollment.id).where(
+        Enrollment.user_id == user.id, Enrollment.course_id == course_id).with_for_update())
     if (existing := await find_completion(session, user.id, course_id)) is not None:
         return existing
     evaluation = await evaluate(session, user.id, course_id)
