@@ -52,26 +52,27 @@ class PackagePlan:
         return sum(self.unpacked.files[path] for path in self.files)
 
 
-def _read_manifest(unpacked: Unpacked) -> tuple[CourseSpec, list[FieldError]]:
+def _read_manifest(unpacked: Unpacked) -> tuple[CourseSpec | None, list[FieldError]]:
+    """The manifest's course, or None when the file cannot be read as YAML at all."""
     path = unpacked.root / MANIFEST
     if path.stat().st_size > MANIFEST_MAX_BYTES:
-        return CourseSpec(), [problem("manifest_too_large", MANIFEST, limit=MANIFEST_MAX_BYTES)]
+        return None, [problem("manifest_too_large", MANIFEST, limit=MANIFEST_MAX_BYTES)]
     try:
         text = unicodedata.normalize("NFC", path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return CourseSpec(), [problem("manifest_not_utf8", MANIFEST)]
+        return None, [problem("manifest_not_utf8", MANIFEST)]
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
-            return CourseSpec(), [problem("manifest_missing_field", MANIFEST, 1, name="format")]
+            return None, [problem("manifest_missing_field", MANIFEST, 1, name="format")]
         reader = ManifestReader(MANIFEST, loader)
         return reader.course(root), reader.errors
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark else None
-        return CourseSpec(), [problem("manifest_yaml", MANIFEST, line, problem=reason)]
+        return None, [problem("manifest_yaml", MANIFEST, line, problem=reason)]
     finally:
         loader.dispose()
 
@@ -84,6 +85,8 @@ def _probe(kind: LessonKind, path: str, unpacked: Unpacked) -> Probed:
 def validate_package(unpacked: Unpacked) -> PackagePlan:
     """Every rule of format v1 at once; raises PackageInvalid with all problems (file and line each)."""
     course, errors = _read_manifest(unpacked)
+    if course is None:  # nothing to check files against: the other findings would only be noise
+        raise PackageInvalid(errors)
     plan = PackagePlan(course=course, unpacked=unpacked)
     referenced: set[str] = set()
     for lesson in course.lessons:
