@@ -111,7 +111,7 @@ class BatchEventIn(HeartbeatIn):
 
 class ProgressBatchIn(BaseModel):
     # Events are validated one by one in the service, so one malformed event never rejects the others.
-    events: list[dict[str, Any]] = PydField(min_length=1, max_length=MAX_BATCH_EVENTS)
+    events: list[Any] = PydField(min_length=1, max_length=MAX_BATCH_EVENTS)
 
 
 class ProgressPublic(BaseModel):

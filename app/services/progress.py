@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, select, update
@@ -242,7 +243,7 @@ async def lesson_progress(session: AsyncSession, user: User, lesson_id: uuid.UUI
     return progress_view(facts, row)
 
 
-async def sync_batch(session: AsyncSession, user: User, events: list[dict], *,
+async def sync_batch(session: AsyncSession, user: User, events: list[Any], *,
                      now: datetime | None = None) -> ProgressBatchResult:
     """Apply an offline batch in client_time order, idempotently per event id, answering per event.
 

@@ -181,9 +181,10 @@ async def test_batch_answers_per_event(client, session, keyring, settings):
         {"event_id": "v1", "lesson_id": handbook, "client_time": at, "viewed": True},
         {"event_id": "v1", "lesson_id": handbook, "client_time": at, "viewed": True},
         {"event_id": "v2", "lesson_id": handbook},
+        ["not", "an", "event"],
     ]})
     assert r.status_code == 200
-    assert [x["status"] for x in r.json()["results"]] == ["accepted", "duplicate", "rejected"]
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "duplicate", "rejected", "rejected"]
 
 
 # --- completion ---------------------------------------------------------------------------------------------
