@@ -135,13 +135,16 @@ def _view(attempt: QuizAttempt, questions: dict[str, Question],
         passed=attempt.passed if reveal else None)
 
 
-async def _quiz_in_course(session: AsyncSession, quiz_id: uuid.UUID) -> tuple[Quiz, str, uuid.UUID]:
+async def _quiz_in_course(session: AsyncSession,
+                          quiz_id: uuid.UUID) -> tuple[Quiz, str, uuid.UUID, uuid.UUID]:
+    """The quiz with its lesson key, course and course version."""
     row = (await session.execute(
-        select(Quiz, Lesson.key, CourseVersion.course_id).join(Lesson, Lesson.id == Quiz.lesson_id)
+        select(Quiz, Lesson.key, CourseVersion.course_id, CourseVersion.id)
+        .join(Lesson, Lesson.id == Quiz.lesson_id)
         .join(CourseVersion, CourseVersion.id == Lesson.version_id).where(Quiz.id == quiz_id))).first()
     if row is None:
         raise NotFound("quiz_not_found")
-    return row[0], row[1], row[2]
+    return row[0], row[1], row[2], row[3]
 
 
 async def _own_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID) -> QuizAttempt:
@@ -156,8 +159,9 @@ async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *
     """Start an attempt for an enrolled learner: draw `draw` questions from the pool, shuffle questions and
     choices (when the quiz says so), fix that layout for the attempt, and set the deadline."""
     now = now or utcnow()
-    quiz, lesson_key, course_id = await _quiz_in_course(session, quiz_id)
-    await require_enrollment(session, user.id, course_id)
+    quiz, lesson_key, course_id, version_id = await _quiz_in_course(session, quiz_id)
+    if (await require_enrollment(session, user.id, course_id)).version_id != version_id:
+        raise NotFound("lesson_replaced")  # a quiz of a version the learner has moved on from
     current = (await session.execute(select(QuizAttempt).where(
         QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.submitted_at.is_(None))
     )).scalar_one_or_none()
@@ -314,7 +318,7 @@ async def _record_best(session: AsyncSession, user: User, attempt: QuizAttempt, 
 
 async def list_attempts(session: AsyncSession, user: User, quiz_id: uuid.UUID) -> QuizAttempts:
     """The learner's attempts at a quiz with the best score and how many attempts remain."""
-    quiz, _, course_id = await _quiz_in_course(session, quiz_id)
+    quiz, _, course_id, _ = await _quiz_in_course(session, quiz_id)
     await require_enrollment(session, user.id, course_id)
     rows = list((await session.execute(
         select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)

@@ -74,6 +74,7 @@ class LessonFacts:
 
     id: uuid.UUID
     course_id: uuid.UUID
+    version_id: uuid.UUID
     key: str
     kind: str
     duration_s: float | None
@@ -90,8 +91,8 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
         _facts.move_to_end(lesson_id)
         return facts
     row = (await session.execute(
-        select(Lesson.id, CourseVersion.course_id, Lesson.key, Lesson.kind, Lesson.duration_s,
-               CourseVersion.video_coverage)
+        select(Lesson.id, CourseVersion.course_id, Lesson.version_id, Lesson.key, Lesson.kind,
+               Lesson.duration_s, CourseVersion.video_coverage)
         .join(CourseVersion, CourseVersion.id == Lesson.version_id).where(Lesson.id == lesson_id))).first()
     if row is None:
         raise NotFound("lesson_not_found")
@@ -127,13 +128,14 @@ class ProgressRecorder:
     def __init__(self, session: AsyncSession, user: User, now: datetime) -> None:
         self.session, self.user, self.now = session, user, now
         self._rows: dict[tuple[uuid.UUID, str], LessonProgress] = {}
+        self._versions: dict[uuid.UUID, uuid.UUID] = {}  # course -> the version the learner is on
         self._budget: dict[tuple[uuid.UUID, str], float] = {}
 
     async def apply(self, event: HeartbeatIn, facts: LessonFacts) -> tuple[str, dict]:
         """Returns ("accepted" | "duplicate", response); raises a domain error when the event is refused."""
         try:
             row = await self._progress_row(facts)
-        except Forbidden:
+        except (Forbidden, NotFound):
             # A replay answers as the first time did, even if the learner has left the course since.
             if (stored := await self.stored_response(event.event_id)) is not None:
                 return "duplicate", stored
@@ -197,20 +199,27 @@ class ProgressRecorder:
             ProgressEvent.user_id == self.user.id, ProgressEvent.event_id == event_id))).scalar_one_or_none()
 
     async def _progress_row(self, facts: LessonFacts) -> LessonProgress:
-        """The learner's progress on this lesson key, locked for this transaction; 403 unless enrolled."""
+        """The learner's progress on this lesson key, locked for this transaction; 403 unless enrolled, 404
+        `lesson_replaced` for a lesson of a version the learner has moved on from (progress follows keys)."""
         slot = (facts.course_id, facts.key)
-        if slot in self._rows:
-            return self._rows[slot]
-        mine = and_(LessonProgress.user_id == self.user.id, LessonProgress.course_id == facts.course_id,
-                    LessonProgress.lesson_key == facts.key)
-        row = (await self.session.execute(
-            select(LessonProgress)
-            .join(Enrollment, and_(Enrollment.user_id == LessonProgress.user_id,
-                                   Enrollment.course_id == LessonProgress.course_id))
-            .where(mine, Enrollment.left_at.is_(None))
-            .with_for_update(of=LessonProgress))).scalar_one_or_none()
+        row = self._rows.get(slot)
         if row is None:
-            await require_enrollment(self.session, self.user.id, facts.course_id)
+            mine = and_(LessonProgress.user_id == self.user.id, LessonProgress.course_id == facts.course_id,
+                        LessonProgress.lesson_key == facts.key)
+            found = (await self.session.execute(
+                select(LessonProgress, Enrollment.version_id)
+                .join(Enrollment, and_(Enrollment.user_id == LessonProgress.user_id,
+                                       Enrollment.course_id == LessonProgress.course_id))
+                .where(mine, Enrollment.left_at.is_(None))
+                .with_for_update(of=LessonProgress))).first()
+            if found is not None:
+                row, self._versions[facts.course_id] = found
+            else:
+                enrollment = await require_enrollment(self.session, self.user.id, facts.course_id)
+                self._versions[facts.course_id] = enrollment.version_id
+        if self._versions[facts.course_id] != facts.version_id:
+            raise NotFound("lesson_replaced")  # the same problem (and message) as opening the lesson
+        if row is None:
             await self.session.execute(insert_for(self.session, LessonProgress).values(
                 id=uuid.uuid4(), user_id=self.user.id, course_id=facts.course_id, lesson_key=facts.key,
                 intervals=[], covered_s=0, duration_s=facts.duration_s, updated_at=self.now,

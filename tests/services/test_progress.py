@@ -200,3 +200,34 @@ async def test_batch_events_share_the_lesson_budget(session):
                                               for i in range(5)], now=at(50))
     assert [r.progress.credited_s for r in result.results] == [60, 40, 0, 0, 0]
     assert result.results[-1].progress.intervals == [[0, 100]]
+
+
+# --- new course versions ------------------------------------------------------------------------------------
+
+
+async def test_progress_follows_the_lesson_key_to_a_new_version(session):
+    from app.core.errors import NotFound
+    from app.services.completions import evaluate
+
+    user, v1 = await enrolled(session, lessons=[video("intro", 120)])
+    await record_heartbeat(session, user, v1.lessons["intro"].id, beat([]), now=at(0))
+    await record_heartbeat(session, user, v1.lessons["intro"].id, beat([[0, 30]]), now=at(30))
+    # Publishing version 2 archives version 1 and moves enrolled learners to it (the course team's rule).
+    v1.version.status = "archived"
+    session.add(v1.version)
+    await session.flush()
+    v2 = await make_course(session, course=v1.course, version=2,
+                           lessons=[video("intro", 120), document("new-handbook")])
+    enrolment = (await session.execute(select(Enrollment).where(Enrollment.user_id == user.id))).scalar_one()
+    enrolment.version_id = v2.version.id
+    session.add(enrolment)
+    await session.flush()
+
+    with pytest.raises(NotFound) as replaced:
+        await record_heartbeat(session, user, v1.lessons["intro"].id, beat([[30, 60]]), now=at(60))
+    assert replaced.value.code == "lesson_replaced"
+    result = await record_heartbeat(session, user, v2.lessons["intro"].id, beat([[30, 60]]), now=at(60))
+    assert result["intervals"] == [[0, 60]]
+    evaluation = await evaluate(session, user.id, v1.course.id)
+    assert evaluation.version.version == 2
+    assert [r.lesson_key for r in evaluation.unmet] == ["intro", "new-handbook"]
