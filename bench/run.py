@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import os
 import platform
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings
 from app.core.security import KeyRing
+from bench import learning_scenarios as learning
 from bench import scenarios as sc
 from bench.context import BenchContext, load_courses
 from bench.database import asyncpg_dsn, bench_database_url, migrate
@@ -31,7 +33,10 @@ from bench.seed_sql import Shape
 from bench.server import MemoryWatch, Server, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS: list[type[sc.Scenario]] = [sc.Healthz]
+SCENARIOS: list[type[sc.Scenario]] = [
+    sc.CatalogueList, sc.CourseDetail, learning.Heartbeat, learning.QuizSubmit, learning.CourseCompletion,
+    sc.StatsSummary, sc.CompletionFeed, sc.CompletionFeedProvince,
+]
 
 
 def machine_facts(pg_version: str) -> dict[str, str]:
@@ -153,11 +158,7 @@ class Bench:
         keyring = KeyRing.load(settings, create_dev_key=True)
         if args.pin and (os.cpu_count() or 1) >= 2:
             os.sched_setaffinity(0, {1})  # the server gets CPU 0 to itself (PostgreSQL floats)
-        selected = [
-            cls()
-            for cls in SCENARIOS
-            if not args.only or cls.name.strip("/") in args.only or getattr(cls, "key", "") in args.only
-        ]
+        selected = [cls() for cls in SCENARIOS if not args.only or cls.key in args.only]
         results = Results(
             machine=machine_facts(pg_version),
             concurrency=args.concurrency,
@@ -187,8 +188,6 @@ class Bench:
                 before = await self.measure(sc.Healthz(), server, ctx, progress)
                 results.healthz_before = before.throughput
                 for scenario in selected:
-                    if isinstance(scenario, sc.Healthz):
-                        continue
                     results.rows.append(await self.measure(scenario, server, ctx, progress))
                 after = await self.measure(sc.Healthz(), server, ctx, progress)
                 results.healthz_after = after.throughput
@@ -220,7 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 150)
     results = uvloop.run(Bench(args, console).run())
     print_table(results, console)
     out = Path(args.out)
