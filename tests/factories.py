@@ -152,14 +152,3 @@ async def make_course(session: AsyncSession, *, slug: str | None = None, title: 
             await session.flush()
     return built
 
-
-def tokens_for(keyring: KeyRing, settings: Settings, users: list[User]) -> dict[uuid.UUID, dict[str, str]]:
-    """Auth headers for many users at once, parsing the signing key once (KeyRing.sign re-parses and
-    re-validates the RSA key on every call, about 0.1 s each)."""
-    from jose import jwk, jwt
-
-    key = jwk.construct(keyring.signing.private_pem, "RS256")
-    headers = {"kid": keyring.signing.kid, "typ": "JWT"}
-    return {user.id: auth(jwt.encode(access_claims(settings, subject=str(user.id), role=user.role, ttl_s=900),
-                                     key, algorithm="RS256", headers=headers))
-            for user in users}

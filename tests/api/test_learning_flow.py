@@ -15,7 +15,7 @@ from app.models.learning import Enrollment, LessonProgress
 from app.services import counters
 from app.services import progress as progress_service
 from tests.conftest import make_app
-from tests.factories import auth, document, make_course, make_user, quiz, token_for, tokens_for, video
+from tests.factories import auth, document, make_course, make_user, quiz, token_for, video
 
 PASSWORD = "hoc-so-moi-ngay-2026"
 
@@ -141,7 +141,7 @@ async def test_200_concurrent_completion_requests_from_50_learners_give_50_compl
             session.add(LessonProgress(user_id=user.id, course_id=rows.course.id, lesson_key="handbook",
                                        viewed_at=utcnow(), completed_at=utcnow()))
     before = (await live_client.get("/api/v1/stats/national")).json()["audiences"]["citizen"]["completions"]
-    tokens = tokens_for(keyring, settings, learners)
+    tokens = {user.id: auth(token_for(keyring, settings, user)) for user in learners}
     requests = [learner for learner in learners for _ in range(4)]
     random.shuffle(requests)
     url = f"/api/v1/courses/{rows.course.slug}/completion"
