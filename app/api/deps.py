@@ -12,16 +12,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Forbidden, Unauthorized
+from app.core.i18n import messages
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, User
 
+messages({
+    "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
+                      "The access token is invalid or has expired."),
+    "user_token_required": ("Thao tác này cần người dùng đăng nhập, không phải hệ thống kết nối.",
+                            "This needs a signed-in user, not a service client."),
+    "missing_scope": ("Hệ thống kết nối thiếu quyền {scope}.", "The client lacks the {scope} scope."),
+})
 
-def get_settings_dep(request: Request) -> Settings:
+# The plain accessors are `async def` on purpose: FastAPI runs a sync dependency in a worker thread, a thread
+# hop per dependency per request (an authenticated request had two), for what is an attribute read.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
@@ -31,11 +41,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_keys(request: Request) -> KeyRing:
+async def get_keys(request: Request) -> KeyRing:
     return request.app.state.keys
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 

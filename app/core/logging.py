@@ -51,6 +51,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's access log would print query strings (which can hold tokens); ours logs the route instead.
     logging.getLogger("uvicorn.access").disabled = True
+    # Drivers log SQL parameters (e-mails, phones, hashes) at DEBUG: keep them quiet whatever the level.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

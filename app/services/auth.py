@@ -43,12 +43,6 @@ messages({
         "This refresh token was already used, so its whole session was revoked; please sign in again."),
     "sign_in_locked": ("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {retry_after} giây.",
                        "Too many failed sign-ins. Try again in {retry_after} seconds."),
-    # Raised by app/api/deps.py when checking tokens.
-    "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
-                      "The access token is invalid or has expired."),
-    "user_token_required": ("Thao tác này cần người dùng đăng nhập, không phải hệ thống kết nối.",
-                            "This needs a signed-in user, not a service client."),
-    "missing_scope": ("Hệ thống kết nối thiếu quyền {scope}.", "The client lacks the {scope} scope."),
 })
 
 _PRUNE_BATCH = 100  # stale throttle rows removed per refused sign-in, so the table stays small
