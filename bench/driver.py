@@ -108,6 +108,8 @@ class Connection:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
     async def send(self, request: Request) -> Response:
+        if self.writer is not None and self.reader is not None and self.reader.at_eof():
+            await self.close()  # the server closed an idle keep-alive connection: open a new one
         if self.writer is None:
             await self._connect()
         assert self.reader is not None and self.writer is not None

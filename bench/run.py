@@ -77,7 +77,9 @@ class Bench:
     ) -> Row:
         args = self.args
         task = progress.add_task(f"{scenario.name}: preparing", total=args.warmup + args.duration, rate="")
+        began = time.perf_counter()
         await scenario.prepare(ctx, args.concurrency, args.warmup + args.duration)
+        prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), postgres_cpu_seconds()
 
@@ -101,6 +103,8 @@ class Bench:
         server_cpu = server.cpu_seconds() - cpu_before
         pg_cpu = postgres_cpu_seconds() - pg_before
         notes = [scenario.note()] if scenario.note() else []
+        if prepared_s > 1:
+            notes.append(f"prepared in {prepared_s:.0f} s")
         if result.exhausted:
             notes.append("stopped early: the prepared pool ran out")
         if result.unexpected:
