@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.security import KeyRing, access_claims, hash_secret
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Audience, Role, User
-from app.services.identity import search_key
 
 _seq = count(1)
 PASSWORD = "Mat-khau-rat-manh-2026"

@@ -6,6 +6,7 @@ on SQLite (embedded default) the in-process worker is the only one.
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -107,7 +108,5 @@ async def work_forever(db: Database, poll_interval_s: float, stop: asyncio.Event
             log.exception("job worker loop error")
             busy = False
         if not busy:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_interval_s)
-            except TimeoutError:
-                pass

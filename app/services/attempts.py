@@ -11,7 +11,6 @@ Rules enforced here rather than trusted to the client:
 """
 
 import random
-import unicodedata
 import uuid
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.i18n import messages
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.course import CourseVersion, Lesson
 from app.models.identity import User
@@ -61,12 +61,8 @@ messages({
 
 
 def normalise_answer(text: str) -> str:
-    """Case, surrounding/repeated spaces and Vietnamese diacritics do not matter ("Đà Nẵng" == " da nang ").
-
-    NFD leaves đ/Đ whole (they are letters, not d plus a mark), so they are mapped to d first.
-    """
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
+    """Case, surrounding/repeated spaces and Vietnamese diacritics do not matter ("Đà Nẵng" == " da nang ")."""
+    return search_key(text)
 
 
 def grade_question(kind: str, choices: list[Choice], answer: dict | None) -> float:

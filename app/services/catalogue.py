@@ -4,19 +4,18 @@ Only published versions are visible. Search ignores case and Vietnamese diacriti
 `CourseVersion.search_text`; lists page by keyset so deep pages cost the same as the first.
 """
 
-import base64
-import binascii
-import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from text_unidecode import unidecode
 
-from app.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.storage import Storage
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.course import (
     Asset,
@@ -45,16 +44,11 @@ messages({
                         "This lesson belongs to an earlier version of the course; open the current one."),
     "lesson_requires_enrollment": ("Cần ghi danh khóa học để mở bài học.",
                                    "Enrol in the course to open its lessons."),
-    "cursor_invalid": ("Con trỏ phân trang không hợp lệ.", "The page cursor is invalid."),
 })
 
 SORTS = ("newest", "title", "popular")
 MAX_LESSON_URL_TTL_S = 3600
 
-
-def search_key(*parts: str | None) -> str:
-    """Lower-case ASCII with single spaces: `Kỹ năng số` → `ky nang so`, `đ` → `d`."""
-    return " ".join(" ".join(unidecode(p).lower().split()) for p in parts if p).strip()
 
 
 async def find_course(session: AsyncSession, ref: str) -> Course:
@@ -74,25 +68,17 @@ def _sort_columns(sort: str) -> tuple:
             "popular": (Course.enrollment_count, True)}[sort]
 
 
-def _encode_cursor(sort: str, value: object, course_id: uuid.UUID) -> str:
-    raw = value.isoformat() if isinstance(value, datetime) else value
-    return base64.urlsafe_b64encode(json.dumps([sort, raw, str(course_id)]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
-    try:
-        kind, value, course_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+def _parse_cursor(sort: str) -> Callable[[list], tuple[object, uuid.UUID]]:
+    def parse(values: list) -> tuple[object, uuid.UUID]:
+        kind, value, course_id = values
         if kind != sort:
             raise ValueError("cursor of another sort")
         if sort == "newest":
             value = datetime.fromisoformat(value)
-        elif sort == "popular" and not isinstance(value, int):
-            raise ValueError("not a count")
-        elif sort == "title" and not isinstance(value, str):
-            raise ValueError("not a title")
+        elif not isinstance(value, int if sort == "popular" else str):
+            raise ValueError("cursor value of the wrong type")
         return value, uuid.UUID(course_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ValidationFailed(errors=[FieldError("cursor_invalid", field="cursor")]) from None
+    return parse
 
 
 async def _lesson_counts(session: AsyncSession,
@@ -131,7 +117,7 @@ async def list_catalogue(session: AsyncSession, *, q: str | None = None, audienc
     if language:
         query = query.where(CourseVersion.language == language)
     if cursor:
-        value, after = _decode_cursor(cursor, sort)
+        value, after = decode_cursor(cursor, _parse_cursor(sort))
         if descending:
             query = query.where(or_(column < value, and_(column == value, Course.id < after)))
         else:
@@ -146,7 +132,8 @@ async def list_catalogue(session: AsyncSession, *, q: str | None = None, audienc
         last_course, last_version = page[-1]
         value = {"newest": last_course.published_at, "title": last_version.title,
                  "popular": last_course.enrollment_count}[sort]
-        next_cursor = _encode_cursor(sort, value, last_course.id)
+        raw = value.isoformat() if isinstance(value, datetime) else value
+        next_cursor = encode_cursor(sort, raw, str(last_course.id))
     return CoursePage(items=items, next_cursor=next_cursor)
 
 

@@ -1,16 +1,15 @@
 """Enrolment: learners join published courses open to their audience, leave without losing progress, and see
 what is left to do in each course."""
 
-import base64
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import BadRequest, Forbidden, NotFound
+from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
+from app.core.pagination import decode_cursor, encode_cursor
 from app.models.base import utcnow
 from app.models.course import Course, CourseVersion, Lesson, Module, VersionStatus
 from app.models.identity import User
@@ -33,7 +32,6 @@ messages({
         "This course is not open to {audience} learners. Officials count as citizens until verified.",
     ),
     "not_enrolled": ("Bạn chưa ghi danh khóa học này.", "You are not enrolled in this course."),
-    "bad_cursor": ("Con trỏ phân trang không hợp lệ.", "The pagination cursor is invalid."),
 })
 
 
@@ -127,21 +125,9 @@ async def _count_enrolment(session: AsyncSession, course_id: uuid.UUID, delta: i
 # --- the learner's list ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Cursor:
-    enrolled_at: datetime
-    id: uuid.UUID
-
-    def encode(self) -> str:
-        return base64.urlsafe_b64encode(f"{self.enrolled_at.isoformat()}|{self.id}".encode()).decode()
-
-    @classmethod
-    def decode(cls, raw: str) -> "_Cursor":
-        try:
-            at, _, ident = base64.urlsafe_b64decode(raw.encode()).decode().partition("|")
-            return cls(datetime.fromisoformat(at), uuid.UUID(ident))
-        except ValueError as exc:
-            raise BadRequest("bad_cursor") from exc
+def _parse_cursor(values: list) -> tuple[datetime, uuid.UUID]:
+    enrolled_at, enrollment_id = values
+    return datetime.fromisoformat(enrolled_at), uuid.UUID(enrollment_id)
 
 
 async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50,
@@ -153,9 +139,9 @@ async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50
     query = (select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None))
              .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit + 1))
     if cursor:
-        after = _Cursor.decode(cursor)
-        query = query.where(or_(Enrollment.enrolled_at < after.enrolled_at,
-                                (Enrollment.enrolled_at == after.enrolled_at) & (Enrollment.id < after.id)))
+        after_at, after_id = decode_cursor(cursor, _parse_cursor)
+        query = query.where(or_(Enrollment.enrolled_at < after_at,
+                                (Enrollment.enrolled_at == after_at) & (Enrollment.id < after_id)))
     rows = list((await session.execute(query)).scalars())
     page, more = rows[:limit], len(rows) > limit
     if not page:
@@ -203,5 +189,5 @@ async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50
             next_lesson=LessonBrief(id=upcoming.id, key=upcoming.key, title=upcoming.title,
                                     kind=upcoming.kind) if upcoming else None))
     last = page[-1]
-    next_cursor = _Cursor(last.enrolled_at, last.id).encode() if more else None
+    next_cursor = encode_cursor(last.enrolled_at.isoformat(), str(last.id)) if more else None
     return EnrollmentPage(items=items, next_cursor=next_cursor)

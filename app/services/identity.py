@@ -1,7 +1,5 @@
 """Accounts: registration, profiles, administrators, service clients, and the admins' view of users."""
 
-import base64
-import binascii
 import json
 import os
 import secrets
@@ -15,11 +13,12 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from text_unidecode import unidecode
 
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.core.i18n import messages
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.security import hash_secret
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import (
     AdminAccount,
@@ -50,7 +49,6 @@ messages({
                               "Only officials have an agency on record."),
     "admin_province_fixed": ("Tỉnh của quản trị viên chỉ do người vận hành thay đổi.",
                              "An administrator's province is changed by an operator only."),
-    "cursor_invalid": ("Con trỏ phân trang không hợp lệ.", "Invalid page cursor."),
     "province_out_of_scope": ("Bạn chỉ xem được người dùng thuộc tỉnh của mình.",
                               "You can only see users of your own province."),
     "user_not_found": ("Không tìm thấy người dùng.", "User not found."),
@@ -61,9 +59,6 @@ messages({
 DEMO_ADMIN_EMAIL = "admin@demo.hocso.vn"
 
 
-def search_key(*parts: str | None) -> str:
-    """Lower-case ASCII of the given text, so `ky nang so` finds `Kỹ năng số` and `d` finds `đ`."""
-    return " ".join(unidecode(p).lower() for p in parts if p).strip()
 
 
 def login_identifier(username: str) -> tuple[str, str] | None:
@@ -163,12 +158,13 @@ async def list_users(session: AsyncSession, admin: User, *, q: str | None = None
     total = (await session.execute(select(func.count()).select_from(User).where(*filters))).scalar_one()
     page = select(User).where(*filters)
     if cursor:
-        after_created, after_id = _decode_cursor(cursor)
+        after_created, after_id = decode_cursor(cursor, _parse_user_cursor)
         page = page.where(or_(User.created_at < after_created,
                               and_(User.created_at == after_created, User.id < after_id)))
     page = page.order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)
     users = list((await session.execute(page)).scalars())
-    next_cursor = _encode_cursor(users[limit - 1]) if len(users) > limit else None
+    last = users[limit - 1] if len(users) > limit else None
+    next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None
     return UserPage(items=[UserAdminView.of(u) for u in users[:limit]], next_cursor=next_cursor, total=total)
 
 
@@ -277,20 +273,6 @@ async def _flush_unique(session: AsyncSession) -> None:
         raise Conflict("account_exists", errors=errors) from None
 
 
-def _encode_cursor(user: User) -> str:
-    raw = json.dumps([user.created_at.isoformat(), str(user.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created, user_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = datetime.fromisoformat(created), uuid.UUID(user_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise ValidationFailed(errors=[FieldError("cursor_invalid", field="cursor")]) from None
-    if after[0].tzinfo is None:
-        raise ValidationFailed(errors=[FieldError("cursor_invalid", field="cursor")])
-    return after
 
 
 def _read_demo_credentials(path: Path) -> DemoAdmin | None:
@@ -308,3 +290,11 @@ def _write_demo_credentials(path: Path, credentials: DemoAdmin) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump({"email": credentials.email, "password": credentials.password}, f)
     path.chmod(0o600)
+
+
+def _parse_user_cursor(values: list) -> tuple[datetime, uuid.UUID]:
+    created, user_id = values
+    after = datetime.fromisoformat(created)
+    if after.tzinfo is None:
+        raise ValueError("cursor time without offset")
+    return after, uuid.UUID(user_id)

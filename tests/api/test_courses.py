@@ -8,10 +8,10 @@ import pytest
 
 from app.core.s3 import S3Storage
 from app.core.storage import build_storage
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.learning import Enrollment
-from app.services.catalogue import search_key
 from tests import s3_server
 from tests.factories import auth, make_course, make_user, token_for
 from tests.package_builder import SAMPLE_ZIP, import_package

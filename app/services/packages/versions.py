@@ -5,15 +5,16 @@ archives the one published before and moves every enrolment to the new version (
 keys, and a completion is never taken away); `Course.published_at` records the first publication.
 """
 
-import base64
 import uuid
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.storage import StoredObject
+from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.course import (
     AdminCourse,
@@ -28,7 +29,7 @@ from app.models.course import (
 )
 from app.models.learning import Enrollment
 from app.models.quiz import Choice, Question, Quiz
-from app.services.catalogue import find_course, search_key
+from app.services.catalogue import find_course
 
 messages({
     "course_version_not_found": ("Khóa học không có phiên bản {version}.",
@@ -150,15 +151,11 @@ async def archive_course(session: AsyncSession, ref: str) -> Course:
     return course
 
 
-def _cursor(slug: str) -> str:
-    return base64.urlsafe_b64encode(slug.encode()).decode().rstrip("=")
-
-
-def _after(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed(errors=[FieldError("cursor_invalid", field="cursor")]) from None
+def _slug_after(values: list) -> str:
+    (slug,) = values
+    if not isinstance(slug, str):
+        raise ValueError("slug cursor")
+    return slug
 
 
 async def admin_courses(session: AsyncSession, courses: list[Course]) -> list[AdminCourse]:
@@ -189,8 +186,8 @@ async def list_admin_courses(session: AsyncSession, *, q: str | None = None, lim
         query = query.where(or_(Course.slug.contains(term, autoescape=True), Course.id.in_(titles)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     if cursor:
-        query = query.where(Course.slug > _after(cursor))
+        query = query.where(Course.slug > decode_cursor(cursor, _slug_after))
     courses = (await session.execute(query.order_by(Course.slug).limit(limit + 1))).scalars().all()
     page = list(courses[:limit])
     return AdminCoursePage(items=await admin_courses(session, page), total=total or 0,
-                           next_cursor=_cursor(page[-1].slug) if len(courses) > limit else None)
+                           next_cursor=encode_cursor(page[-1].slug) if len(courses) > limit else None)
