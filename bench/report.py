@@ -35,7 +35,8 @@ class Row:
     p95_ms: float
     p99_ms: float
     peak_rss_mb: float
-    server_cpu_s: float
+    server_cpu_ms: float  # worker CPU per request
+    db_cpu_ms: float  # CPU of the worker's PostgreSQL backends per request
     ratio: float | None = None
     target: Target = field(default_factory=Target)
     note: str = ""
@@ -100,6 +101,8 @@ HEADERS = [
     "p95 ms",
     "p99 ms",
     "non-2xx/errors",
+    "worker CPU ms/req",
+    "PG CPU ms/req",
     "peak RSS MB",
     "target",
     "verdict",
@@ -116,6 +119,8 @@ def _cells(row: Row) -> list[str]:
         _fmt(row.p95_ms),
         _fmt(row.p99_ms),
         f"{row.non_2xx}/{row.errors}",
+        _fmt(row.server_cpu_ms, 2),
+        _fmt(row.db_cpu_ms, 2),
         _fmt(row.peak_rss_mb, 0),
         row.target.describe(),
         _verdict(row.met),

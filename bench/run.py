@@ -59,13 +59,38 @@ def machine_facts(pg_version: str) -> dict[str, str]:
     }
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL process (other databases' work is included: the machine is shared)."""
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        if proc.info["name"] in ("postgres", "postmaster") and proc.info["cpu_times"]:
-            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
-    return total
+async def sessions_opened(dsn: str) -> int:
+    """Connections ever opened to the bench database (pg_stat_database.sessions, PostgreSQL 14+)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(
+            "SELECT coalesce(sessions, 0) FROM pg_stat_database WHERE datname = current_database()") or 0)
+    except asyncpg.UndefinedColumnError:
+        return 0
+    finally:
+        await conn.close()
+
+
+async def backend_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the bench database (the server's pool)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    seconds = {}
+    for pid in (r["pid"] for r in rows):
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        seconds[pid] = times.user + times.system
+    return seconds
+
+
+def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(total - before.get(pid, 0.0) for pid, total in after.items())
 
 
 class Bench:
@@ -81,7 +106,8 @@ class Bench:
         await scenario.prepare(ctx, args.concurrency, args.warmup + args.duration)
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
-        cpu_before, pg_before = server.cpu_seconds(), postgres_cpu_seconds()
+        cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
+        sessions_before = await sessions_opened(ctx.dsn)
 
         def tick(elapsed: float, recorded: int) -> None:
             measured = max(1e-9, elapsed - args.warmup)
@@ -101,19 +127,18 @@ class Bench:
             )
         progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
         server_cpu = server.cpu_seconds() - cpu_before
-        pg_cpu = postgres_cpu_seconds() - pg_before
+        pg_cpu = backend_cpu_used(pg_before, await backend_cpu(ctx.dsn))
+        # Each probe above opens one session itself, hence the 3 subtracted.
+        opened = await sessions_opened(ctx.dsn) - sessions_before - 3
         notes = [scenario.note()] if scenario.note() else []
+        if opened > 0:
+            notes.append(f"{opened} new PostgreSQL connections during the run")
         if prepared_s > 1:
             notes.append(f"prepared in {prepared_s:.0f} s")
         if result.exhausted:
             notes.append("stopped early: the prepared pool ran out")
         if result.unexpected:
             notes.append("first non-2xx: " + result.unexpected[0])
-        if result.count:
-            notes.append(
-                f"server CPU {server_cpu * 1000 / result.count:.2f} ms/request, "
-                f"PostgreSQL CPU {pg_cpu * 1000 / result.count:.2f} ms/request (all databases)"
-            )
         return Row(
             scenario=scenario.name,
             requests=result.count,
@@ -125,7 +150,8 @@ class Bench:
             p95_ms=result.percentile_ms(95),
             p99_ms=result.percentile_ms(99),
             peak_rss_mb=memory.peak / 1e6,
-            server_cpu_s=server_cpu,
+            server_cpu_ms=server_cpu * 1000 / max(1, result.count),
+            db_cpu_ms=pg_cpu * 1000 / max(1, result.count),
             target=scenario.target,
             note="; ".join(notes),
         )
@@ -171,7 +197,8 @@ class Bench:
             healthz_after=0.0,
             extras=extras,
         )
-        with running_server(url, data_dir, server_cpu=0 if args.pin else None) as server:
+        with running_server(url, data_dir, server_cpu=0 if args.pin else None,
+                            extra_env=dict(kv.split("=", 1) for kv in args.server_env)) as server:
             ctx = BenchContext(
                 host="127.0.0.1",
                 port=server.port,
@@ -217,6 +244,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--completions", type=int, default=10_000_000)
     parser.add_argument("--no-seed", action="store_true", help="never seed, use the database as it is")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin client and server")
+    parser.add_argument("--server-env", nargs="*", default=[], metavar="HOCSO_X=value",
+                        help="extra settings for the server (experiments: pool sizes, log level)")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench"))
     return parser.parse_args(argv)
 

@@ -23,7 +23,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(database_url: str, data_dir: Path, *, worker_in_process: bool, port: int) -> dict[str, str]:
+def server_env(database_url: str, data_dir: Path, *, worker_in_process: bool, port: int,
+               extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOCSO_")}
     env.update(
         {
@@ -39,6 +40,7 @@ def server_env(database_url: str, data_dir: Path, *, worker_in_process: bool, po
             "HOCSO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
     )
+    env.update(extra or {})
     return env
 
 
@@ -74,13 +76,14 @@ def running_server(
     worker_in_process: bool = False,
     server_cpu: int | None = None,
     startup_timeout_s: float = 60,
+    extra_env: dict[str, str] | None = None,
 ):
     """Start `hocso serve` (one worker), wait until /healthz answers; stop it afterwards (SIGTERM, then
     SIGKILL)."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
-    env = server_env(database_url, data_dir, worker_in_process=worker_in_process, port=port)
+    env = server_env(database_url, data_dir, worker_in_process=worker_in_process, port=port, extra=extra_env)
     command = _hocso_command()
     if server_cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", str(server_cpu), *command]

@@ -101,9 +101,10 @@ def test_seed_sql_numbers_named_parameters_and_types_bare_numbers():
 
 
 def test_report_judges_ratio_and_p99_targets():
-    row = Row("stats", 100, 100, 0, 0, 900.0, 5, 9, 12, 120, 1.0, ratio=0.45, target=Target(0.4, 50))
-    slow = Row("feed", 100, 100, 0, 0, 50.0, 90, 150, 250, 130, 1.0, ratio=0.02, target=Target(None, 200))
-    failing = Row("x", 10, 8, 2, 0, 80.0, 1, 2, 3, 100, 0.1, ratio=0.9, target=Target(0.1))
+    row = Row("stats", 100, 100, 0, 0, 900.0, 5, 9, 12, 120, 1.0, 0.5, ratio=0.45, target=Target(0.4, 50))
+    slow = Row("feed", 100, 100, 0, 0, 50.0, 90, 150, 250, 130, 1.0, 0.5, ratio=0.02,
+               target=Target(max_p99_ms=200))
+    failing = Row("x", 10, 8, 2, 0, 80.0, 1, 2, 3, 100, 0.1, 0.5, ratio=0.9, target=Target(0.1))
     assert (row.met, slow.met, failing.met) == (True, False, False)
     table = markdown(Results({}, 32, 20, 2000, 2000, rows=[row, slow]))
     assert "| stats | 900 | 45% |" in table and "MISSED" in table
