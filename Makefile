@@ -26,6 +26,11 @@ test: install
 	@if [ -n "$$HOCSO_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; $(BIN)/python -m pytest $(PYTEST_ARGS); fi
 
+# Load benchmark on PostgreSQL (database hocso_bench; seeds 10M learners and completions first if missing):
+# prints the table and saves var/bench/results-*. See docs/benchmarks.md; BENCH_ARGS="--only heartbeat" etc.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 
