@@ -5,6 +5,7 @@ from app.api.v1 import (
     admin_packages,
     auth,
     certificates,
+    completions,
     courses,
     learning,
     media,
@@ -18,4 +19,4 @@ from app.api.v1 import (
 
 ROUTERS = [auth.router, users.router, provinces.router, courses.router, admin_packages.router,
            media.router, certificates.router, verify_page.router,
-           learning.router, quizzes.router, stats.router, programmes.router, ops.router]
+           learning.router, quizzes.router, completions.router, stats.router, programmes.router, ops.router]

@@ -1,0 +1,108 @@
+"""The completion feed for ministry systems, its bulk export, and completions reported by partners."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
+from app.core.errors import Forbidden
+from app.models.base import utcnow
+from app.models.identity import Audience, Scope
+from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
+from app.services import completion_feed, partner_completions
+from app.services.completion_feed import FeedFilter
+
+router = APIRouter(prefix="/api/v1/completions", tags=["completions"])
+
+FeedReader = Annotated[Principal, Depends(require_scope(Scope.completions_read))]
+PartnerWriter = Annotated[Principal, Depends(require_scope(Scope.completions_write))]
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+
+
+async def feed_filter(
+    session: SessionDep, principal: FeedReader,
+    province: Annotated[str | None, Query(
+        min_length=2, max_length=2, description="A current province: includes its former units")] = None,
+    audience: Audience | None = None,
+    course: Annotated[str | None, Query(max_length=100, description="Course slug or id")] = None,
+    first_day: Annotated[date | None, Query(alias="from", description="First local day, inclusive")] = None,
+    last_day: Annotated[date | None, Query(alias="to", description="Last local day, inclusive")] = None,
+) -> FeedFilter:
+    """The feed's filters; a province-scoped client only ever sees its own province."""
+    return await completion_feed.build_filter(session, province=province, audience=audience, course=course,
+                                              first_day=first_day, last_day=last_day,
+                                              scoped_province=principal.province_code)
+
+
+FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
+
+
+@router.get("", summary="Page through completions (completions:read)", response_model=FeedPage)
+async def list_completions(
+    session: SessionDep, filters: FeedFilterDep,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=completion_feed.MAX_PAGE)] = 100,
+) -> FeedPage:
+    """Every completion exactly once, in the order their transactions finished, keyset-paginated: keep the
+    last `next_cursor` and come back with it at any time. Completions still being written concurrently are
+    served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
+    return await completion_feed.read_page(session, filters, cursor=cursor, limit=limit)
+
+
+@router.get("/export", summary="Export completions as CSV or NDJSON (completions:read)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}},
+                             "description": "One row (or JSON line) per completion"}})
+async def export_completions(
+    session: SessionDep, db: DatabaseDep, filters: FeedFilterDep,
+    format: Literal["csv", "ndjson"] = "csv",
+) -> StreamingResponse:
+    """All completions matching the filters, streamed (constant memory however many there are). CSV is UTF-8
+    with a byte-order mark, so Excel shows Vietnamese names correctly."""
+    body = await completion_feed.open_export(session, db, filters, format)
+    name = f"completions-{utcnow():%Y%m%d}.{format}"
+    return StreamingResponse(body, media_type=EXPORT_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _client_id(principal: Principal) -> str:
+    if principal.client_id is None:  # require_scope only lets service clients through
+        raise Forbidden()
+    return principal.client_id
+
+
+@router.post("", summary="Report a completion from a partner system or class (completions:write)",
+             response_model=PartnerResult, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": PartnerResult, "description": "Already recorded: the original"}})
+async def report_completion(session: SessionDep, settings: SettingsDep, principal: PartnerWriter,
+                            response: Response, body: PartnerCompletionIn) -> PartnerResult:
+    """Records a completion for the learner named by `national_id` (12 digits, stored only as a keyed hash)
+    or `phone`, creating their account if needed. 201 when recorded now; 200 with the original when this
+    `external_ref` was reported before (`duplicate`) or the learner had already completed the course
+    (`already_completed`). Unknown course or province, a future `completed_at` or a malformed ID: 422 naming
+    the field."""
+    result = await partner_completions.record_partner_completion(
+        session, client_id=_client_id(principal), secret_key=settings.secret_key, data=body,
+        scoped_province=principal.province_code)
+    if result.status != "created":
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.post("/batch", summary="Report up to 1,000 completions (completions:write)",
+             response_model=PartnerBatchOut)
+async def report_completions(
+    session: SessionDep, settings: SettingsDep, principal: PartnerWriter, body: PartnerBatchIn,
+    strict: Annotated[bool, Query(description="Record nothing if any row is bad")] = False,
+) -> PartnerBatchOut:
+    """Each item as in POST /api/v1/completions, checked and recorded on its own; the answer holds one result
+    per row (`row` = index in `items`): created, duplicate, already_completed, or rejected with errors naming
+    the row and field. With `strict=true` a bad row rejects the batch (422 listing every bad row) and nothing
+    is recorded."""
+    return await partner_completions.record_partner_batch(
+        session, client_id=_client_id(principal), secret_key=settings.secret_key, items=body.items,
+        strict=strict, scoped_province=principal.province_code)
+
