@@ -36,6 +36,9 @@ async def load_geography(session: AsyncSession) -> Geography:
     global _cache
     if _cache is None:
         units = (await session.execute(select(AdminUnit).order_by(AdminUnit.code))).scalars().all()
+        for unit in units:
+            # Detached, so a later rollback of this session cannot expire the cached rows under us.
+            session.expunge(unit)
         _cache = Geography(
             current={u.code: u for u in units if u.valid_to is None},
             former={u.code: u for u in units if u.valid_to is not None},
