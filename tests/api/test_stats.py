@@ -1,0 +1,141 @@
+"""GET /api/v1/stats/summary, /provinces, /courses, /timeseries: who may read what, and the figures."""
+
+import pytest
+
+from app.models.identity import Audience, Role
+from tests.factories import auth, make_course, make_user, service_token, token_for
+from tests.reporting import complete
+
+ROUTES = ["/api/v1/stats/summary", "/api/v1/stats/provinces", "/api/v1/stats/courses",
+          "/api/v1/stats/timeseries"]
+
+
+async def admin_headers(session, keyring, settings, role: Role, province: str | None = None) -> dict[str, str]:
+    user = await make_user(session, role=role, province_code=province)
+    return auth(token_for(keyring, settings, user))
+
+
+def client_headers(keyring, settings, scopes=("stats:read",), province=None) -> dict[str, str]:
+    return auth(service_token(keyring, settings, scopes=list(scopes), province=province))
+
+
+# --- who may read -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_anonymous_caller_gets_401(client, url):
+    r = await client.get(url)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_learners_content_admins_and_clients_without_stats_read_get_403(client, session, keyring, settings,
+                                                                              url):
+    for headers in (await admin_headers(session, keyring, settings, Role.learner),
+                    await admin_headers(session, keyring, settings, Role.content_admin),
+                    client_headers(keyring, settings, scopes=("completions:read",))):
+        assert (await client.get(url, headers=headers)).status_code == 403
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_stats_clients_and_ministry_admins_read_every_route(client, session, keyring, settings, url):
+    for headers in (client_headers(keyring, settings),
+                    await admin_headers(session, keyring, settings, Role.ministry_admin)):
+        assert (await client.get(url, headers=headers)).status_code == 200
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_province_admin_of_22_reading_19_gets_403(client, session, keyring, settings, url):
+    headers = await admin_headers(session, keyring, settings, Role.province_admin, province="22")
+    r = await client.get(url, params={"province": "19"}, headers=headers)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert (await client.get(url, params={"province": "22"}, headers=headers)).status_code == 200
+
+
+async def test_province_admins_and_scoped_clients_see_only_their_province(client, session, keyring, settings):
+    await complete(session, province="22")
+    await complete(session, province="19")
+    for headers in (await admin_headers(session, keyring, settings, Role.province_admin, province="22"),
+                    client_headers(keyring, settings, province="22")):
+        body = (await client.get("/api/v1/stats/summary", headers=headers)).json()
+        assert body["province"] == "22" and body["audiences"]["citizen"]["completions"] == 1
+        units = (await client.get("/api/v1/stats/provinces", headers=headers)).json()["items"]
+        assert [u["code"] for u in units] == ["22"]
+
+
+# --- figures ------------------------------------------------------------------------------------------------
+
+
+async def test_a_completion_under_06_counts_under_19_and_under_06_by_former_units(client, session, keyring,
+                                                                                 settings):
+    await complete(session, province="06")
+    headers = client_headers(keyring, settings)
+
+    current = (await client.get("/api/v1/stats/provinces", params={"year": 2026}, headers=headers)).json()
+    by_code = {u["code"]: u for u in current["items"]}
+    assert len(by_code) == 34 and "06" not in by_code
+    assert by_code["19"]["completions"] == 1 and by_code["19"]["name"] == "Thái Nguyên"
+
+    former = (await client.get("/api/v1/stats/provinces", params={"year": 2026, "units": "former"},
+                               headers=headers)).json()
+    by_former = {u["code"]: u for u in former["items"]}
+    assert len(by_former) == 63
+    assert (by_former["06"]["completions"], by_former["06"]["successor_code"]) == (1, "19")
+    assert by_former["19"]["completions"] == 0
+
+    summary = (await client.get("/api/v1/stats/summary", params={"year": 2026, "province": "19"},
+                                headers=headers)).json()
+    assert summary["audiences"]["citizen"]["completions"] == 1
+
+
+async def test_summary_gives_targets_and_learners_for_a_year_and_null_learners_for_a_range(client, session,
+                                                                                          keyring, settings):
+    await complete(session, province="01", audience=Audience.official)
+    headers = client_headers(keyring, settings)
+    year = (await client.get("/api/v1/stats/summary", params={"year": 2026}, headers=headers)).json()
+    assert year["period"] == {"first_day": "2026-01-01", "last_day": "2026-12-31", "year": 2026}
+    assert year["audiences"]["official"] == {"completions": 1, "learners": 1, "target": 10_000,
+                                             "percent_of_target": 0.01}
+    march = (await client.get("/api/v1/stats/summary", params={"from": "2026-03-01", "to": "2026-03-31"},
+                              headers=headers)).json()
+    assert march["audiences"]["official"]["completions"] == 1
+    assert march["audiences"]["official"]["learners"] is None
+
+
+async def test_courses_and_timeseries_narrow_to_a_course(client, session, keyring, settings):
+    course = (await make_course(session, lessons=[], title="Chữ ký số")).course
+    await complete(session, course=course)
+    await complete(session)
+    headers = client_headers(keyring, settings)
+    courses = (await client.get("/api/v1/stats/courses", params={"year": 2026, "course": course.slug},
+                                headers=headers)).json()
+    assert [(c["slug"], c["title"], c["completions"], c["learners"]) for c in courses["items"]] == [
+        (course.slug, "Chữ ký số", 1, 1)]
+    months = (await client.get("/api/v1/stats/timeseries",
+                               params={"year": 2026, "granularity": "month", "course": course.slug},
+                               headers=headers)).json()
+    assert len(months["points"]) == 12
+    assert [p["completions"] for p in months["points"]][2] == 1 and sum(
+        p["completions"] for p in months["points"]) == 1
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"year": 2026, "from": "2026-01-01"}, "year"),
+    ({"from": "2026-05-01", "to": "2026-04-01"}, "from"),
+    ({"province": "06"}, "province"),
+    ({"province": "99"}, "province"),
+    ({"course": "khong-co-khoa-nay"}, "course"),
+    ({"year": 1999}, "year"),
+])
+async def test_bad_periods_and_filters_are_422_naming_the_field(client, keyring, settings, params, field):
+    r = await client.get("/api/v1/stats/summary", params=params, headers=client_headers(keyring, settings))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == field
+
+
+async def test_unknown_granularity_or_units_are_422(client, keyring, settings):
+    headers = client_headers(keyring, settings)
+    r = await client.get("/api/v1/stats/timeseries", params={"granularity": "week"}, headers=headers)
+    assert r.status_code == 422
+    r = await client.get("/api/v1/stats/provinces", params={"units": "district"}, headers=headers)
+    assert r.status_code == 422
