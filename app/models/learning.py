@@ -12,6 +12,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, created_at_field, id_field, time_field
+from app.models.reporting import CourseAssignment
 
 
 class Enrollment(SQLModel, table=True):
@@ -171,10 +172,12 @@ class EnrollmentRecord(BaseModel):
 
 class EnrollmentPublic(BaseModel):
     course: CourseBrief
-    enrolled_at: datetime
+    enrolled: bool = True  # false: assigned in an intake, not enrolled yet (see docs/intakes.md)
+    enrolled_at: datetime | None = None
     completed_at: datetime | None = None
     progress_percent: int  # share of required lessons met, 0–100
     next_lesson: LessonBrief | None = None  # the first lesson still to do, in course order
+    assignment: CourseAssignment | None = None  # the intake that assigned this course, if any
 
 
 class EnrollmentPage(BaseModel):

@@ -198,18 +198,18 @@ class CohortCreate(BaseModel):
     }]})
 
     name: str = PydField(min_length=1, max_length=300)
-    courses: list[str] = PydField(min_length=1, max_length=50, description="Course slugs")
+    courses: list[str] = PydField(min_length=1, max_length=50, description="Published courses, by id or slug")
     opens_at: AwareDatetime
-    deadline: AwareDatetime
+    deadline: AwareDatetime = PydField(description="Must be after opens_at")
     province_code: str | None = PydField(
         default=None, min_length=2, max_length=2,
-        description="Required for ministry admins; a province admin's intake is always in their province")
+        description="A current province code; default: the admin's own. A province admin can name only theirs")
 
 
 class CohortCoursePublic(BaseModel):
     id: uuid.UUID
     slug: str
-    title: str | None = None
+    title: str | None = None  # the published version's title
 
 
 class CohortPublic(BaseModel):
@@ -220,60 +220,75 @@ class CohortPublic(BaseModel):
     deadline: datetime
     courses: list[CohortCoursePublic]
     member_count: int
+    created_by: uuid.UUID | None = None
     created_at: datetime
 
 
+class CohortPage(BaseModel):
+    items: list[CohortPublic]
+    next_cursor: str | None = None
+
+
 class MembersUploadResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rows": 3, "added": 1, "already_members": 1, "rejected": 1,
+        "errors": [{"row": 4, "field": "phone", "message": "Số điện thoại di động Việt Nam không hợp lệ."}],
+    }]})
+
+    rows: int  # data rows read (blank lines skipped)
     added: int
     already_members: int
     rejected: int
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]]  # {row (CSV line number), field, message}
 
 
-class ReportFigures(BaseModel):
-    assigned: int  # members
-    enrolled: int  # members who enrolled in (or completed) at least one assigned course
-    completed: int  # members who completed every assigned course
-    completed_on_time: int  # … each by the deadline
-    completion_rate: float  # completed / assigned, 0..1
-    completion_percent: float
-    completed_of_assigned: str  # "375/409"
+class AssignmentFigures(BaseModel):
+    """Counted per assignment: one member × one course of the intake."""
+
+    assigned: int
+    enrolled: int  # enrolled (or already completed)
+    completed: int  # completed, whenever (a completion before the intake opened counts)
+    completed_on_time: int  # completed by the deadline
+    completion_rate: float  # completed / assigned, 0–1 (0 when nothing is assigned)
+    completion_percent: float  # one decimal, rounded half up
+    completed_of_assigned: str  # "375 / 409 = 91.7%"
 
 
-class AgencyReport(ReportFigures):
-    agency: str | None
+class IntakeFigures(AssignmentFigures):
+    members: int
+    members_completed: int  # members who completed every course of the intake
 
 
-class CourseReport(BaseModel):
-    course_id: uuid.UUID
-    slug: str
-    title: str | None = None
-    enrolled: int
-    completed: int
+class AgencyReport(IntakeFigures):
+    agency: str | None  # as on the learner's profile; null when none is recorded
 
 
-class OverdueMember(BaseModel):
+class CourseReport(AssignmentFigures):
+    course: CohortCoursePublic
+
+
+class OverdueAssignment(BaseModel):
     user_id: uuid.UUID
     full_name: str
     agency: str | None
-    phone: str | None
-    email: str | None
-    missing_courses: list[str]
+    course_id: uuid.UUID
+    course: str  # slug
+    enrolled: bool
 
 
-class CohortReport(ReportFigures):
+class CohortReport(IntakeFigures):
     cohort: CohortPublic
     as_of: datetime
+    deadline_passed: bool
     by_agency: list[AgencyReport]
     by_course: list[CourseReport]
-    overdue_count: int
-    overdue: list[OverdueMember]  # after the deadline: members who have not completed everything
+    overdue_count: int  # assignments not completed once the deadline has passed (0 before it)
+    overdue: list[OverdueAssignment]  # sorted by agency, name, course; at most `overdue_limit`
 
 
 class CourseAssignment(BaseModel):
-    """A course a learner was assigned in an intake, for GET /api/v1/me/enrollments."""
+    """The intake that assigned a course to a learner, shown in GET /api/v1/me/enrollments."""
 
-    course_id: uuid.UUID
     cohort_id: uuid.UUID
     cohort_name: str
     opens_at: datetime

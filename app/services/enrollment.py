@@ -22,6 +22,7 @@ from app.models.learning import (
     LessonBrief,
     LessonProgress,
 )
+from app.services.cohorts import assignments_for, courses_assigned_not_enrolled
 from app.services.dialect import insert_for
 
 messages({
@@ -133,8 +134,10 @@ def _parse_cursor(values: list) -> tuple[datetime, uuid.UUID]:
 async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50,
                            cursor: str | None = None) -> EnrollmentPage:
     """The learner's active enrolments, newest first, each with progress percent and the next lesson to do.
+    Courses assigned in an intake carry the intake's deadline; those not enrolled in yet lead the first page
+    as `enrolled: false` items, outside `limit` (docs/intakes.md).
 
-    A fixed number of queries whatever the page size: enrolments, versions, lessons, progress.
+    A fixed number of queries whatever the page size: enrolments, versions, lessons, progress, intakes.
     """
     query = (select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None))
              .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit + 1))
@@ -144,8 +147,10 @@ async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50
                                 (Enrollment.enrolled_at == after_at) & (Enrollment.id < after_id)))
     rows = list((await session.execute(query)).scalars())
     page, more = rows[:limit], len(rows) > limit
+    assignments = await assignments_for(session, user.id)
+    waiting = await courses_assigned_not_enrolled(session, user.id, assignments) if cursor is None else []
     if not page:
-        return EnrollmentPage(items=[])
+        return EnrollmentPage(items=waiting)
 
     course_ids = [e.course_id for e in page]
     found = (await session.execute(select(Course).where(Course.id.in_(course_ids)))).scalars()
@@ -187,7 +192,8 @@ async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50
                                version=version.version),
             enrolled_at=e.enrolled_at, completed_at=e.completed_at, progress_percent=percent,
             next_lesson=LessonBrief(id=upcoming.id, key=upcoming.key, title=upcoming.title,
-                                    kind=upcoming.kind) if upcoming else None))
+                                    kind=upcoming.kind) if upcoming else None,
+            assignment=assignments.get(e.course_id)))
     last = page[-1]
     next_cursor = encode_cursor(last.enrolled_at.isoformat(), str(last.id)) if more else None
-    return EnrollmentPage(items=items, next_cursor=next_cursor)
+    return EnrollmentPage(items=waiting + items, next_cursor=next_cursor)

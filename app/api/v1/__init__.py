@@ -5,6 +5,7 @@ from app.api.v1 import (
     admin_packages,
     auth,
     certificates,
+    cohorts,
     completions,
     courses,
     learning,
@@ -19,4 +20,5 @@ from app.api.v1 import (
 
 ROUTERS = [auth.router, users.router, provinces.router, courses.router, admin_packages.router,
            media.router, certificates.router, verify_page.router,
-           learning.router, quizzes.router, completions.router, stats.router, programmes.router, ops.router]
+           learning.router, quizzes.router, completions.router, stats.router, cohorts.router, programmes.router,
+           ops.router]
