@@ -37,7 +37,8 @@ messages({
     "cohort_csv_missing": ("Thiếu tệp CSV trong trường “file”.", "The CSV file is missing from “file”."),
     "cohort_csv_not_utf8": ("Tệp không phải văn bản UTF-8; trong Excel hãy lưu dạng “CSV UTF-8”.",
                             "The file is not UTF-8 text; in Excel, save it as “CSV UTF-8”."),
-    "cohort_csv_malformed": ("Tệp CSV không đọc được: {reason}.", "The CSV file cannot be read: {reason}."),
+    "cohort_csv_malformed": ("Tệp CSV không đọc được từ dòng này; hãy kiểm tra dấu ngoặc kép và độ dài ô.",
+                             "The CSV file cannot be read from this line; check the quotes and cell lengths."),
     "cohort_csv_empty": ("Tệp CSV không có dòng tiêu đề.", "The CSV file has no header row."),
     "cohort_csv_no_identifier_column": (
         "Dòng tiêu đề cần ít nhất một cột phone, email hoặc national_id.",
@@ -154,8 +155,8 @@ def _parse(data: bytes, max_rows: int, secret_key: str, geo: Geography, today: d
             if len(rows) == max_rows:
                 raise PayloadTooLarge("cohort_csv_too_many_rows", limit=max_rows)
             rows.append(_parse_row(reader.line_num, record, columns, secret_key, geo, today))
-    except csv.Error as exc:
-        raise _file_error("cohort_csv_malformed", line=reader.line_num, reason=str(exc)) from None
+    except csv.Error:
+        raise _file_error("cohort_csv_malformed", line=reader.line_num) from None
     return rows
 
 

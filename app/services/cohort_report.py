@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.text import search_key
@@ -47,8 +47,8 @@ def completion_figures(assigned: int, enrolled: int, completed: int, completed_o
             "completed_of_assigned": f"{completed} / {assigned} = {tenths // 10}.{tenths % 10}%"}
 
 
-def _assignments(cohort: Cohort):  # noqa: ANN202  (a select under construction)
-    """Columns of every assignment of the intake: member × course, with the enrolment and completion if any."""
+def _assignment_flags(cohort: Cohort) -> dict[str, ColumnElement[int]]:
+    """1/0 per assignment (member × course): enrolled (active enrolment or a completion), completed, on time."""
     completed = Completion.seq.is_not(None)
     return {
         "enrolled": case((or_(completed, and_(Enrollment.id.is_not(None), Enrollment.left_at.is_(None))), 1),
@@ -58,9 +58,11 @@ def _assignments(cohort: Cohort):  # noqa: ANN202  (a select under construction)
     }
 
 
-def _joined(query, cohort: Cohort):  # noqa: ANN001, ANN202
+def _over_assignments(query: Select, cohort: Cohort) -> Select:
+    """`query` over every assignment of the intake, with the member's enrolment and completion if any."""
     return (query.select_from(CohortMember)
             .join(CohortCourse, CohortCourse.cohort_id == CohortMember.cohort_id)
+            .join(User, User.id == CohortMember.user_id)
             .outerjoin(Enrollment, and_(Enrollment.user_id == CohortMember.user_id,
                                         Enrollment.course_id == CohortCourse.course_id))
             .outerjoin(Completion, and_(Completion.user_id == CohortMember.user_id,
@@ -75,13 +77,14 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, *,
     only by the deadline. Enrolled means an active enrolment or a completion. Once the deadline has passed,
     every assignment not completed is overdue (`overdue_limit` of them listed; None: all)."""
     as_of = utcnow()
-    flags = _assignments(cohort)
+    flags = _assignment_flags(cohort)
+    sums = [func.sum(flags[name]) for name in ("enrolled", "completed", "on_time")]
 
-    per_member = _joined(select(
-        User.agency.label("agency"), CohortMember.user_id,
-        func.count().label("assigned"), func.sum(flags["enrolled"]).label("enrolled"),
-        func.sum(flags["completed"]).label("completed"), func.sum(flags["on_time"]).label("on_time")),
-        cohort).join(User, User.id == CohortMember.user_id).group_by(CohortMember.user_id, User.agency).subquery()
+    # Per member first (did they finish every course?), then per agency.
+    per_member = _over_assignments(select(
+        User.agency.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
+        sums[1].label("completed"), sums[2].label("on_time")), cohort,
+    ).group_by(CohortMember.user_id, User.agency).subquery()
     m = per_member.c
     agencies = (await session.execute(select(
         m.agency, func.count(), func.sum(case((m.completed == m.assigned, 1), else_=0)),
@@ -89,14 +92,13 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, *,
     ).group_by(m.agency))).all()
     by_agency = sorted(
         (AgencyReport(agency=agency, members=members, members_completed=int(done),
-                      **completion_figures(int(assigned), int(enrolled), int(completed), int(on_time)))
-         for agency, members, done, assigned, enrolled, completed, on_time in agencies),
+                      **completion_figures(*(int(n) for n in counts)))
+         for agency, members, done, *counts in agencies),
         key=lambda a: (a.agency is None, search_key(a.agency or "")))
 
     public = await cohort_public(session, cohort)
-    per_course = dict((course_id, counts) for course_id, *counts in (await session.execute(_joined(select(
-        CohortCourse.course_id, func.count(), func.sum(flags["enrolled"]), func.sum(flags["completed"]),
-        func.sum(flags["on_time"])), cohort).group_by(CohortCourse.course_id))).all())
+    per_course = {course_id: counts for course_id, *counts in (await session.execute(_over_assignments(
+        select(CohortCourse.course_id, func.count(), *sums), cohort).group_by(CohortCourse.course_id))).all()}
     by_course = [CourseReport(course=course, **completion_figures(
         *(int(n) for n in per_course.get(course.id, (0, 0, 0, 0))))) for course in public.courses]
 
@@ -112,10 +114,9 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, *,
 
 
 async def _overdue(session: AsyncSession, cohort: Cohort, flags: dict) -> list[OverdueAssignment]:
-    rows = (await session.execute(_joined(select(
+    rows = (await session.execute(_over_assignments(select(
         CohortMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), cohort)
-        .join(User, User.id == CohortMember.user_id).join(Course, Course.id == CohortCourse.course_id)
-        .where(Completion.seq.is_(None)))).all()
+        .join(Course, Course.id == CohortCourse.course_id).where(Completion.seq.is_(None)))).all()
     overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
                                  course=slug, enrolled=bool(enrolled))
                for user_id, name, agency, course_id, slug, enrolled in rows]

@@ -241,6 +241,7 @@ async def test_uploads_over_the_byte_or_row_limit_are_413(client, session, as_us
     (csv_file(""), {"field": "file"}),
     (csv_file("email,Email\nan@example.vn,\n"), {"row": 1}),
     ({"other": ("x.csv", b"email\n", "text/csv")}, {"field": "file"}),
+    (csv_file("email\nan@example.vn\n\"" + "x" * 140_000 + "\"\n"), {"field": "file", "line": 3}),
 ])
 async def test_unreadable_files_are_422_without_adding_anyone(client, session, as_user, roster, files, where):
     cohort, _ = roster
