@@ -16,12 +16,13 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Select, String, func, literal, select, tuple_, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import Database
 from app.core.errors import FieldError, ValidationFailed
@@ -82,7 +83,7 @@ def _position(values: list) -> tuple[int, int]:
     return txid, seq
 
 
-def _statement(session: AsyncSession, f: FeedFilter, after: tuple[int, int] | None, *,
+def _statement(dialect: str, f: FeedFilter, after: tuple[int, int] | None, *,
                raw_ids: bool = False) -> Select:
     def ids(column: Any) -> Any:
         # Exports format ids straight from the driver's value: parsing 300,000 UUID objects costs seconds.
@@ -97,7 +98,7 @@ def _statement(session: AsyncSession, f: FeedFilter, after: tuple[int, int] | No
         .join(Course, Course.id == Completion.course_id)
         .order_by(Completion.txid, Completion.seq)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         horizon = select(func.txid_snapshot_xmin(func.txid_current_snapshot())).scalar_subquery()
         stmt = stmt.where(Completion.txid < horizon)
     if after is not None:
@@ -155,12 +156,27 @@ async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None,
     last one served (or stays put when nothing new is ready); `has_more` says whether to fetch again now."""
     after = decode_cursor(cursor, _position) if cursor else None
     limit = max(1, min(limit, MAX_PAGE))
-    rows = (await session.execute(_statement(session, f, after).limit(limit + 1))).all()
+    stmt = _statement(session.get_bind().dialect.name, f, after).limit(limit + 1)
+    rows = (await session.execute(stmt)).all()
     geo = await load_geography(session)
     served = rows[:limit]
     next_cursor = encode_cursor(served[-1].txid, served[-1].seq) if served else cursor
     return FeedPage(items=[_item(geo, r) for r in served], next_cursor=next_cursor,
                     has_more=len(rows) > limit)
+
+
+@asynccontextmanager
+async def _reading_connection(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A connection for one long read. PostgreSQL streams through a server-side cursor, which needs a
+    transaction (a read-only one holds no transaction id, so it never holds back the feed's horizon). SQLite
+    reads in autocommit: its transactions here start with BEGIN IMMEDIATE, and an export must not hold the
+    single write lock for as long as it streams."""
+    async with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            async with conn.begin():
+                yield conn
 
 
 async def open_export(session: AsyncSession, db: Database, f: FeedFilter,
@@ -172,11 +188,11 @@ async def open_export(session: AsyncSession, db: Database, f: FeedFilter,
 async def export(db: Database, geo: Geography, f: FeedFilter,
                  fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:
     """Every completion matching `f`, streamed from a server-side cursor in chunks, so memory stays flat
-    however many rows there are. Runs in its own session: the request's is closed before the body is sent.
-    CSV starts with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
-    async with db.session() as session:
-        stmt = _statement(session, f, None, raw_ids=True).execution_options(yield_per=EXPORT_CHUNK)
-        result = await (await session.connection()).stream(stmt)  # Core rows: no ORM bookkeeping
+    however many rows there are. Runs on its own connection: the request's session is closed before the body
+    is sent. CSV starts with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
+    async with _reading_connection(db) as conn:
+        stmt = _statement(conn.dialect.name, f, None, raw_ids=True).execution_options(yield_per=EXPORT_CHUNK)
+        result = await conn.stream(stmt)  # Core rows: no ORM bookkeeping
         if fmt == "csv":
             yield _csv_lines([CSV_COLUMNS], bom=True)
         async for rows in result.partitions():
