@@ -23,7 +23,7 @@ from tests.cohort_factories import (
     official,
     province_admin,
 )
-from tests.factories import auth, make_user, token_for
+from tests.factories import auth, make_user, service_token, token_for
 
 
 @pytest.fixture
@@ -100,6 +100,18 @@ async def test_create_names_each_bad_course_and_the_deadline(client, session, as
 
 
 # --- GET /cohorts, GET /cohorts/{id} ------------------------------------------------------------------------
+
+
+async def test_reading_intakes_needs_a_province_or_ministry_admin(client, session, as_user, keyring, settings):
+    cohort = await make_cohort(session, [await course(session)], [])
+    paths = [COHORTS, f"{COHORTS}/{cohort.id}", f"{COHORTS}/{cohort.id}/report", f"{COHORTS}/{cohort.id}/report.csv"]
+    learner = await make_user(session, province_code="19")
+    content = await make_user(session, role=Role.content_admin, province_code="19")
+    client_token = auth(service_token(keyring, settings, scopes=["stats:read", "completions:read"]))
+    for path in paths:
+        assert (await client.get(path)).status_code == 401
+        for headers in (as_user(learner), as_user(content), client_token):
+            assert (await client.get(path, headers=headers)).status_code == 403, path
 
 
 async def test_lists_are_confined_to_the_admins_province_and_paged(client, session, as_user):
@@ -200,6 +212,18 @@ async def test_strict_upload_adds_nothing_when_any_row_is_bad(client, session, a
     clean = await client.post(f"{COHORTS}/{cohort.id}/members?strict=true", headers=headers,
                               files=csv_file("phone\n0912345001\n"))
     assert clean.status_code == 200 and clean.json()["added"] == 1
+
+
+async def test_only_active_learner_accounts_can_join(client, session, as_user, roster):
+    cohort, people = roster
+    people["binh"].is_active = False
+    await make_user(session, role=Role.province_admin, province_code="19", email="admin19@example.vn")
+    await session.flush()
+    r = await client.post(f"{COHORTS}/{cohort.id}/members", headers=as_user(await province_admin(session)),
+                          files=csv_file("email\nbinh@example.vn\nadmin19@example.vn\nan@example.vn\n"))
+    assert r.json()["added"] == 1
+    assert [(row, field) for row, field, _ in problem_rows(r)] == [(2, "email"), (3, "email")]
+    assert {e["message"] for e in r.json()["errors"]} == {"Tài khoản này không phải học viên đang hoạt động."}
 
 
 async def test_bom_semicolons_and_vietnamese_headers_are_understood(client, session, as_user, roster):
