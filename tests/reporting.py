@@ -37,8 +37,9 @@ class Live:
             return await build(session)
 
 
-@pytest.fixture
-async def live(settings, committed_db, keyring) -> AsyncIterator[Live]:
+@pytest.fixture(name="live")
+async def live_app(settings, committed_db, keyring) -> AsyncIterator[Live]:
+    """Import `live_app` into a test module to use the `live` fixture."""
     app = create_app(settings, database=committed_db, keys=keyring)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         yield Live(committed_db, client, app)

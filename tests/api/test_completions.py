@@ -19,7 +19,7 @@ from app.models.course import Course
 from app.models.identity import Audience, Role, User
 from app.services.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
-from tests.reporting import ON_POSTGRES, complete, live, read_feed  # noqa: F401  (fixture)
+from tests.reporting import ON_POSTGRES, complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
 
 READ = ["completions:read"]
 

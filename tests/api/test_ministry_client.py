@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 from app.cli import app as hocso
 from app.core.config import get_settings
 from tests.factories import auth, make_course
-from tests.reporting import complete, live, read_feed  # noqa: F401  (fixture)
+from tests.reporting import complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
 
 YEAR = 2026
 
 
 @pytest.fixture
-def operator_shell(monkeypatch, settings, live):  # noqa: F811
+def operator_shell(monkeypatch, settings, live):
     """`hocso` reads its settings from the environment, like a shell on the server."""
     monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
     monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
