@@ -48,8 +48,11 @@ messages({
 
 
 def own_province(admin: User) -> str | None:
-    """The one province a province admin's intakes are confined to; None for a ministry admin (all of them)."""
-    return admin.province_code if admin.role == Role.province_admin else None
+    """The one province a province admin's intakes are confined to; None for a ministry admin (all of them).
+    A province admin without a province (which account creation refuses) is confined to none at all."""
+    if admin.role != Role.province_admin:
+        return None
+    return admin.province_code or ""
 
 
 async def create_cohort(session: AsyncSession, admin: User, data: CohortCreate) -> CohortPublic:
@@ -94,7 +97,7 @@ async def _published_courses(session: AsyncSession,
         except ValueError:
             slugs.add(ref)
     found = (await session.execute(select(Course.id, Course.slug).where(
-        or_(Course.id.in_(ids), Course.slug.in_(slugs))))).all()
+        or_(Course.id.in_(list(ids)), Course.slug.in_(list(slugs)))))).all()
     by_ref = {str(course_id): (course_id, slug) for course_id, slug in found} | {
         slug: (course_id, slug) for course_id, slug in found}
     titles = await _published_titles(session, [course_id for course_id, _ in found])
@@ -145,7 +148,7 @@ async def list_cohorts(session: AsyncSession, admin: User, *, province: str | No
     confined_to = own_province(admin)
     if confined_to is not None and province not in (None, confined_to):
         raise Forbidden("cohort_other_province")
-    province = confined_to or province
+    province = confined_to if confined_to is not None else province
     query = select(Cohort).order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(limit + 1)
     if province is not None:
         query = query.where(Cohort.province_code == province)
@@ -218,7 +221,8 @@ async def courses_assigned_not_enrolled(session: AsyncSession, user_id: uuid.UUI
     if not assignments:
         return []
     active = set((await session.execute(select(Enrollment.course_id).where(
-        Enrollment.user_id == user_id, Enrollment.course_id.in_(assignments), Enrollment.left_at.is_(None)))
+        Enrollment.user_id == user_id, Enrollment.course_id.in_(list(assignments)),
+        Enrollment.left_at.is_(None)))
     ).scalars())
     waiting = [course_id for course_id in assignments if course_id not in active]
     if not waiting:

@@ -125,6 +125,8 @@ async def test_lists_are_confined_to_the_admins_province_and_paged(client, sessi
     seen = [c["id"] for c in first["items"] + rest["items"]]
     assert sorted(seen) == sorted(str(c.id) for c in ours) and rest["next_cursor"] is None
     assert (await client.get(f"{COHORTS}?province=22", headers=as_user(admin))).status_code == 403
+    bad = await client.get(f"{COHORTS}?cursor=%%%", headers=as_user(admin))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
 
     ministry = await make_user(session, role=Role.ministry_admin)
     other = (await client.get(f"{COHORTS}?province=22", headers=as_user(ministry))).json()["items"]

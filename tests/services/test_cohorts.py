@@ -8,10 +8,12 @@ from sqlalchemy import event, func, select
 
 from app.models.base import utcnow
 from app.models.completion import Completion
+from app.models.identity import Role
 from app.services.cohort_report import cohort_report, completion_figures
-from app.services.cohorts import assignments_for, courses_assigned_not_enrolled
+from app.services.cohorts import assignments_for, courses_assigned_not_enrolled, list_cohorts, own_province
 from app.services.completions import record_completion
 from tests.cohort_factories import complete, course, enrol, make_cohort, official
+from tests.factories import make_user
 
 
 @contextmanager
@@ -114,6 +116,14 @@ async def test_the_report_takes_the_same_number_of_queries_for_any_intake_size(s
 
     small, large = await queries_for(2), await queries_for(12)
     assert 0 < small == large
+
+
+async def test_a_province_admin_without_a_province_sees_no_intake(session):
+    await make_cohort(session, [await course(session)], [])
+    stray = await make_user(session, role=Role.province_admin, province_code=None)
+    assert own_province(stray) == "" and (await list_cohorts(session, stray)).items == []
+    ministry = await make_user(session, role=Role.ministry_admin, province_code="01")
+    assert own_province(ministry) is None and (await list_cohorts(session, ministry)).items
 
 
 # --- what members see ---------------------------------------------------------------------------------------
