@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings
-from app.core.security import KeyRing
+from app.core.security import KeyRing, access_claims
 from bench import learning_scenarios as learning
 from bench import scenarios as sc
 from bench.context import BenchContext, load_courses
@@ -31,6 +32,7 @@ from bench.report import Extra, Results, Row, markdown, print_table
 from bench.seed_10m import is_seeded, seed
 from bench.seed_sql import Shape
 from bench.server import MemoryWatch, Server, running_server
+from bench.video_import import measure_import, set_aside_queued_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS: list[type[sc.Scenario]] = [
@@ -156,6 +158,27 @@ class Bench:
             note="; ".join(notes),
         )
 
+    async def video_import(self, url: str, dsn: str, data_dir: Path, keyring: KeyRing,
+                           settings: Settings) -> Extra:
+        """A fresh server with its in-process job worker receives and imports the 1 GB-video package."""
+        mb = self.args.video_mb
+        self.console.print(f"importing a package with a {mb:,} MB video (built once under var/bench/import) …")
+
+        def token_for(user: object, role: str) -> str:
+            return keyring.sign(access_claims(settings, subject=str(user), role=role, ttl_s=3600))
+
+        await set_aside_queued_jobs(dsn)
+        env = {"HOCSO_JOB_POLL_INTERVAL_S": "0.2"}
+        with running_server(url, data_dir, worker_in_process=True, server_cpu=0 if self.args.pin else None,
+                            extra_env=env) as server:
+            m = await measure_import(server, dsn, token_for, Path(self.args.out) / "import", mb)
+        shutil.rmtree(data_dir / "media", ignore_errors=True)  # the stored copy of the video (1 GB)
+        value = (f"+{m.growth_mb:.0f} MB RSS (from {m.baseline_rss / 1e6:.0f} to {m.peak_rss / 1e6:.0f} MB); "
+                 f"{m.video_bytes / 1e6:,.0f} MB video, {m.seconds:.0f} s, import {m.status}"
+                 + (f": {m.detail}" if m.detail else ""))
+        return Extra(f"import of a package with a {mb:,} MB video", value, "RSS grows < 100 MB",
+                     m.growth_mb < 100 and m.status == "succeeded")
+
     async def run(self) -> Results:
         args = self.args
         url = args.database_url
@@ -222,6 +245,8 @@ class Bench:
                     results.rows.append(await self.measure(scenario, server, ctx, progress))
                 after = await self.measure(sc.Healthz(), server, ctx, progress)
                 results.healthz_after = after.throughput
+        if not args.skip_import:
+            extras.append(await self.video_import(url, dsn, data_dir, keyring, settings))
         results.rows.insert(0, before)
         before.scenario = "/healthz (before)"
         after.scenario = "/healthz (after)"
@@ -246,6 +271,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin client and server")
     parser.add_argument("--server-env", nargs="*", default=[], metavar="HOCSO_X=value",
                         help="extra settings for the server (experiments: pool sizes, log level)")
+    parser.add_argument("--skip-import", action="store_true", help="skip the 1 GB video import")
+    parser.add_argument("--video-mb", type=int, default=1024, help="size of the imported video")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench"))
     return parser.parse_args(argv)
 
