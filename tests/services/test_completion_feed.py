@@ -26,8 +26,8 @@ async def test_an_export_in_progress_does_not_stop_completions_being_recorded(co
         geo = await load_geography(session)
     stream = completion_feed.export(committed_db, geo, FeedFilter(), "csv")
     try:
+        # The header comes once the query runs: from here the export holds its connection and cursor.
         assert (await anext(stream)).startswith("\ufeff".encode())
-        await anext(stream)  # the export now holds its connection, part-way through
 
         async def record_another():
             async with committed_db.session() as session:
