@@ -66,9 +66,8 @@ async def test_wrong_method_is_405_problem(client):
 
 
 async def test_unexpected_error_is_500_problem_with_request_id_and_no_trace(app, settings, db, keyring):
-    from fastapi import APIRouter
-
     import httpx
+    from fastapi import APIRouter
 
     router = APIRouter()
 
