@@ -5,7 +5,6 @@ import os
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from alembic import command
 from app.commands.common import ROOT
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocso_bench"
@@ -47,6 +46,7 @@ async def drop_database(url: str) -> None:
 
 def migrate(url: str) -> None:
     """Bring the schema to head with the project's own migrations (never create_all)."""
+    from alembic import command
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))

@@ -37,7 +37,7 @@ from bench.video_import import measure_import, set_aside_queued_jobs
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS: list[type[sc.Scenario]] = [
     sc.CatalogueList, sc.CourseDetail, learning.Heartbeat, learning.QuizSubmit, learning.CourseCompletion,
-    sc.StatsSummary, sc.CompletionFeed, sc.CompletionFeedProvince,
+    sc.StatsSummary, sc.CompletionFeed, sc.CompletionFeedOneConsumer, sc.CompletionFeedProvince,
 ]
 
 
@@ -105,7 +105,8 @@ class Bench:
         args = self.args
         task = progress.add_task(f"{scenario.name}: preparing", total=args.warmup + args.duration, rate="")
         began = time.perf_counter()
-        await scenario.prepare(ctx, args.concurrency, args.warmup + args.duration)
+        clients = scenario.concurrency or args.concurrency
+        await scenario.prepare(ctx, clients, args.warmup + args.duration)
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
@@ -121,7 +122,7 @@ class Bench:
                 scenario,
                 host="127.0.0.1",
                 port=server.port,
-                concurrency=args.concurrency,
+                concurrency=clients,
                 duration_s=args.duration,
                 warmup_s=args.warmup,
                 max_requests=args.max_requests,

@@ -19,6 +19,7 @@ class Scenario:
     key = "scenario"  # what `--only` takes
     target = Target()
     needs_seed = False  # only meaningful at 10M completions
+    concurrency: int | None = None  # clients for this scenario (default: the run's)
 
     async def prepare(self, ctx: BenchContext, concurrency: int, duration_s: float) -> None:
         """Build what the requests need; `concurrency` clients will send for about `duration_s`."""
@@ -132,3 +133,11 @@ class CompletionFeedProvince(CompletionFeed):
 
     def filters(self, client: int) -> str:
         return f"&province={self.provinces[client % len(self.provinces)]}"
+
+
+class CompletionFeedOneConsumer(CompletionFeed):
+    """One consumer paging alone: the latency a ministry system sees when it is the only reader."""
+
+    name, key = "completion feed page, 1 consumer (10M)", "feed-one"
+    target = Target()
+    concurrency = 1

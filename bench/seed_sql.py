@@ -180,7 +180,12 @@ COMPLETION_COUNTERS = f"""
 INSERT INTO completion_counter (day, audience, province_code, course_id, count)
 SELECT (completed_at AT TIME ZONE '{LOCAL_TZ}')::date, audience, coalesce(province_code, ''), course_id,
        count(*)
-FROM completion GROUP BY 1, 2, 3, 4
+FROM completion GROUP BY 1, 2, 3, 4;
+-- Year roll-up (migration 0003), summed from the day buckets just built: the same statement string so it runs
+-- after them on the same connection; `day` is already the local day, so its year is the local year.
+INSERT INTO completion_year_counter (year, audience, province_code, count)
+SELECT EXTRACT(YEAR FROM day)::int, audience, province_code, sum(count)
+FROM completion_counter GROUP BY 1, 2, 3
 """
 LEARNER_COUNTERS = """
 INSERT INTO learner_counter (year, audience, province_code, count)
