@@ -57,6 +57,23 @@ class CompletionCounter(SQLModel, table=True):
     count: int = 0
 
 
+class CompletionYearCounter(SQLModel, table=True):
+    """Completions per (local year, audience, province): the roll-up the national and whole-year figures read.
+
+    Bumped with the day bucket in the completion's transaction; a few dozen rows a year, so a year's figure
+    is a sum of at most ~130 rows however many completions there are, and per province so no row is hot.
+    """
+
+    __tablename__ = "completion_year_counter"
+    __table_args__ = (UniqueConstraint("year", "audience", "province_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int  # in Asia/Ho_Chi_Minh
+    audience: str = Field(sa_type=String(10))
+    province_code: str = Field(max_length=2)  # "" when unknown
+    count: int = 0
+
+
 class LearnerYear(SQLModel, table=True):
     """Marks a learner's first completion in a year per audience, so distinct learners are counted once."""
 

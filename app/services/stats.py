@@ -1,6 +1,8 @@
 """National and provincial figures for ministry systems and admins, read only from the counter buckets.
 
-Every figure is a GROUP BY over CompletionCounter (per local day, audience, province as recorded, course)
+Every figure is a GROUP BY over CompletionCounter (per local day, audience, province as recorded, course),
+CompletionYearCounter (per local year, audience, province: read instead of the day buckets when a summary or
+provinces request covers whole calendar years without a course, ~130 rows a year instead of ~1.2 million)
 or LearnerCounter (distinct learners per local year, audience, province): never a scan of the completions, so
 reads stay flat from one to ten million completions. Answers are cached per worker for `stats_cache_ttl_s`.
 
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.i18n import messages
 from app.models.base import utcnow
-from app.models.completion import CompletionCounter, LearnerCounter
+from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter
 from app.models.course import Course, CourseVersion
 from app.models.identity import Audience
 from app.models.reporting import (
@@ -85,6 +87,13 @@ class StatsQuery:
         """The calendar year the period covers exactly, if it does."""
         y = self.first_day.year
         return y if (self.first_day, self.last_day) == (date(y, 1, 1), date(y, 12, 31)) else None
+
+    @property
+    def whole_years(self) -> tuple[int, int] | None:
+        """The first and last calendar year when the period is exactly whole years (1 January to 31 December)."""
+        if (self.first_day.month, self.first_day.day, self.last_day.month, self.last_day.day) == (1, 1, 12, 31):
+            return self.first_day.year, self.last_day.year
+        return None
 
     @property
     def period(self) -> StatsPeriod:
@@ -177,7 +186,20 @@ async def build_query(session: AsyncSession, *, year: int | None = None, first_d
 
 
 async def _completions_by(session: AsyncSession, q: StatsQuery, *keys: str) -> list[tuple]:
-    """SUM(count) of the period's buckets grouped by `keys`, narrowed by province and course."""
+    """SUM(count) of the period's buckets grouped by `keys`, narrowed by province and course.
+
+    Whole calendar years without a course read the year buckets (same sums, a few hundred times fewer rows);
+    anything narrower, or grouped by day or course, needs the day buckets.
+    """
+    years = q.whole_years
+    if years is not None and q.course_id is None and set(keys) <= {"audience", "province_code"}:
+        y = CompletionYearCounter.__table__.c
+        where = [y.year >= years[0], y.year <= years[1]]
+        if q.province_codes is not None:
+            where.append(y.province_code.in_(q.province_codes))
+        columns = [y[k] for k in keys]
+        stmt = select(*columns, func.sum(y.count)).where(*where).group_by(*columns)
+        return [tuple(row) for row in (await session.execute(stmt)).all()]
     c = CompletionCounter.__table__.c
     where = [c.day >= q.first_day, c.day <= q.last_day]
     if q.province_codes is not None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner, Result
 
 from app.cli import app as hocso
 from app.core.config import get_settings
-from app.models.completion import CompletionCounter, LearnerCounter, LearnerYear
+from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.services import counters
 from app.services.completions import record_completion
 from tests.factories import make_course, make_user
@@ -68,6 +68,32 @@ async def test_verify_lists_every_difference_and_exits_non_zero(cli_env):
     assert any(line.startswith("learner_counter") and "year=2026" in line and "province_code=01" in line
                and "expected 1, stored 5" in line for line in lines)
     assert any(line.startswith("learner_year") and "expected 1, stored 0" in line for line in lines)
+
+
+async def test_verify_reports_a_tampered_year_bucket_and_rebuild_repairs_it(cli_env):
+    await completions_recorded(cli_env)
+    async with cli_env.session() as session:
+        await session.execute(update(CompletionYearCounter).where(CompletionYearCounter.year == 2025)
+                              .values(count=40))
+        await session.execute(CompletionYearCounter.__table__.delete().where(
+            CompletionYearCounter.province_code == "46"))
+    this_year = counters.current_year()  # Huế's completion is dated now
+    r = await invoke("counters", "verify")
+    assert r.exit_code == 1
+    lines = [line for line in r.stdout.splitlines() if line]
+    assert sorted(lines) == [
+        "completion_year_counter [year=2025, audience=citizen, province_code=01]: expected 1, stored 40",
+        f"completion_year_counter [year={this_year}, audience=citizen, province_code=46]: expected 1, stored 0",
+    ], r.output
+
+    r = await invoke("counters", "rebuild")
+    assert r.exit_code == 0, r.output
+    assert "completion_year_counter 3 rows" in r.output
+    assert (await invoke("counters", "verify")).exit_code == 0
+    async with cli_env.session() as session:
+        rows = (await session.execute(select(CompletionYearCounter.year, CompletionYearCounter.province_code,
+                                             CompletionYearCounter.count))).all()
+        assert sorted(tuple(r) for r in rows) == sorted([(2025, "01", 1), (2026, "01", 1), (this_year, "46", 1)])
 
 
 async def test_rebuild_repairs_the_counters(cli_env):

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from app.models.completion import Completion, CompletionCounter, LearnerCounter, LearnerYear
+from app.models.completion import Completion, CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.identity import Audience
 from app.models.jobs import Job
 from app.models.learning import Enrollment
@@ -81,6 +81,9 @@ async def test_day_and_year_are_local_to_vietnam(session):
     at = datetime(2025, 12, 31, 17, 30, tzinfo=UTC)
     await record_completion(session, user=user, course=rows.course, course_version=1, completed_at=at)
     assert await _bucket_total(session, course_id=rows.course.id, day=date(2026, 1, 1)) == 1
+    year_buckets = (await session.execute(select(CompletionYearCounter.year, CompletionYearCounter.count).where(
+        CompletionYearCounter.province_code == "48"))).all()
+    assert [tuple(r) for r in year_buckets] == [(2026, 1)]
     mark = (await session.execute(select(LearnerYear).where(LearnerYear.user_id == user.id))).scalar_one()
     assert (mark.year, mark.day) == (2026, date(2026, 1, 1))
 
@@ -95,6 +98,9 @@ async def test_distinct_learners_counted_once_per_year(session):
         LearnerCounter.year == 2026, LearnerCounter.province_code == "31"))).scalar_one()
     assert learners == 1
     assert await _bucket_total(session, province_code="31") == 2
+    completions = (await session.execute(select(CompletionYearCounter.count).where(
+        CompletionYearCounter.year == 2026, CompletionYearCounter.province_code == "31"))).scalar_one()
+    assert completions == 2
 
 
 async def test_certificate_job_enqueued_only_for_certificate_courses(session):

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.core.errors import Forbidden, ValidationFailed
-from app.models.completion import CompletionCounter, LearnerCounter
+from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter
 from app.models.identity import Audience
 from app.services import stats
 from app.services.completions import record_completion
@@ -98,15 +98,36 @@ async def test_summary_counts_completions_and_learners_per_audience_against_targ
 
 
 async def test_summary_reads_the_buckets_not_the_completions(session):
-    course = (await make_course(session, lessons=[])).course
-    session.add(CompletionCounter(day=date(2026, 7, 2), audience="citizen", province_code="01",
-                                  course_id=course.id, count=4_000_000))
+    session.add(CompletionYearCounter(year=2026, audience="citizen", province_code="01", count=4_000_000))
     session.add(LearnerCounter(year=2026, audience="citizen", province_code="01", count=3_000_000))
     await session.flush()
     result = await stats.summary(session, await _query(session), NO_CACHE)
     assert result.audiences[Audience.citizen].completions == 4_000_000
     assert result.audiences[Audience.citizen].learners == 3_000_000
     assert result.audiences[Audience.citizen].percent_of_target == 40.0
+
+
+async def test_whole_years_without_a_course_read_the_year_buckets_and_anything_else_the_day_buckets(session):
+    # Deliberately different figures in the two bucket tables show which one each request reads.
+    course = (await make_course(session, lessons=[])).course
+    session.add(CompletionCounter(day=date(2026, 7, 2), audience="citizen", province_code="01",
+                                  course_id=course.id, count=7))
+    session.add(CompletionYearCounter(year=2025, audience="citizen", province_code="01", count=100))
+    session.add(CompletionYearCounter(year=2026, audience="citizen", province_code="01", count=1000))
+    session.add(CompletionYearCounter(year=2026, audience="citizen", province_code="79", count=5))
+    await session.flush()
+
+    async def citizens(**kwargs) -> int:
+        result = await stats.summary(session, await stats.build_query(session, **kwargs), NO_CACHE)
+        return result.audiences[Audience.citizen].completions
+
+    assert await citizens(year=2026) == 1005
+    assert await citizens(year=2026, province="01") == 1000
+    assert await citizens(first_day=date(2025, 1, 1), last_day=date(2026, 12, 31)) == 1105
+    assert await citizens(year=2026, course=course.slug) == 7
+    assert await citizens(first_day=date(2026, 1, 1), last_day=date(2026, 12, 30)) == 7
+    by_unit = await stats.provinces(session, await _query(session), "current", NO_CACHE)
+    assert {i.code: i.completions for i in by_unit.items if i.completions} == {"01": 1000, "79": 5}
 
 
 async def test_learners_are_null_for_a_partial_range_and_exact_with_a_course(session):
