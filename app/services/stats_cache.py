@@ -1,7 +1,8 @@
 """A small in-process cache for stats answers: fresh for a few seconds, computed by one request at a time.
 
-Summing a year of buckets (days × provinces × courses: about 1.2 million rows at national scale) takes a few
-hundred milliseconds on PostgreSQL, while the ministry reads the same figures over and over. Each worker keeps
+Summing a year of day buckets (days × provinces × courses: about 1.2 million rows at national scale) takes a few
+hundred milliseconds on PostgreSQL (whole-year summaries read the small year buckets instead, but per-course
+views and series still need the day buckets), while the ministry reads the same figures over and over. Each worker keeps
 answers for `stats_cache_ttl_s`; when one expires, the first caller recomputes it and concurrent callers keep
 getting the previous answer meanwhile, so a burst of readers never piles up behind the database.
 """
