@@ -53,6 +53,7 @@ class RunResult:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     exhausted: bool = False
+    answered: int = 0  # every answer, warm-up included (what server-side counters see)
     unexpected: list[str] = field(default_factory=list)  # a few bodies of non-2xx answers, for the report
 
     @property
@@ -199,6 +200,7 @@ async def run_load(
                     await asyncio.sleep(0.01)
                     continue
                 took = time.perf_counter_ns() - began
+                result.answered += 1
                 scenario.on_response(index, request, response)
                 if loop.time() >= record_from:
                     if not recorded_start:

@@ -61,14 +61,18 @@ def machine_facts(pg_version: str) -> dict[str, str]:
     }
 
 
-async def sessions_opened(dsn: str) -> int:
-    """Connections ever opened to the bench database (pg_stat_database.sessions, PostgreSQL 14+)."""
+DB_COUNTERS = """
+SELECT coalesce(sessions, 0) AS sessions, xact_commit AS commits, tup_inserted + tup_updated + tup_deleted
+       AS rows_written, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS wal_bytes
+FROM pg_stat_database WHERE datname = current_database()"""
+
+
+async def db_counters(dsn: str) -> dict[str, int]:
+    """Cumulative counters of the bench database (sessions opened, commits, rows written) and of the WAL
+    (cluster-wide: other databases' writes land there too)."""
     conn = await asyncpg.connect(dsn)
     try:
-        return int(await conn.fetchval(
-            "SELECT coalesce(sessions, 0) FROM pg_stat_database WHERE datname = current_database()") or 0)
-    except asyncpg.UndefinedColumnError:
-        return 0
+        return dict(await conn.fetchrow(DB_COUNTERS))
     finally:
         await conn.close()
 
@@ -77,8 +81,9 @@ async def backend_cpu(dsn: str) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend connected to the bench database (the server's pool)."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch("SELECT pid FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        # Client backends only: autovacuum workers on the 10M-row tables would otherwise count as requests'.
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
     finally:
         await conn.close()
     seconds = {}
@@ -110,7 +115,7 @@ class Bench:
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
-        sessions_before = await sessions_opened(ctx.dsn)
+        counters_before = await db_counters(ctx.dsn)
 
         def tick(elapsed: float, recorded: int) -> None:
             measured = max(1e-9, elapsed - args.warmup)
@@ -131,9 +136,14 @@ class Bench:
         progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
         server_cpu = server.cpu_seconds() - cpu_before
         pg_cpu = backend_cpu_used(pg_before, await backend_cpu(ctx.dsn))
-        # Each probe above opens one session itself, hence the 3 subtracted.
-        opened = await sessions_opened(ctx.dsn) - sessions_before - 3
+        counted = await db_counters(ctx.dsn)
+        delta = {k: counted[k] - counters_before[k] for k in counted}
+        opened = delta["sessions"] - 3  # each probe above opens one session itself
         notes = [scenario.note()] if scenario.note() else []
+        n = max(1, result.answered)  # server-side counters cover the warm-up too
+        if delta["rows_written"] > 0:
+            notes.append(f"per request: {delta['rows_written'] / n:.1f} rows written, "
+                         f"{delta['commits'] / n:.2f} commits, {delta['wal_bytes'] / n / 1024:.1f} KiB WAL")
         if opened > 0:
             notes.append(f"{opened} new PostgreSQL connections during the run")
         if prepared_s > 1:
@@ -153,8 +163,8 @@ class Bench:
             p95_ms=result.percentile_ms(95),
             p99_ms=result.percentile_ms(99),
             peak_rss_mb=memory.peak / 1e6,
-            server_cpu_ms=server_cpu * 1000 / max(1, result.count),
-            db_cpu_ms=pg_cpu * 1000 / max(1, result.count),
+            server_cpu_ms=server_cpu * 1000 / n,
+            db_cpu_ms=pg_cpu * 1000 / n,
             target=scenario.target,
             note="; ".join(notes),
         )
