@@ -158,7 +158,7 @@ async def _finish(dsn: str) -> None:
     try:
         await conn.execute("SELECT setval(pg_get_serial_sequence('completion', 'seq'), "
                            "(SELECT coalesce(max(seq), 0) + 1 FROM completion), false)")
-        await conn.execute("VACUUM (ANALYZE) completion_counter, learner_counter")
+        await conn.execute("VACUUM (ANALYZE) completion_counter, completion_year_counter, learner_counter")
         await conn.execute("ANALYZE user_account, completion, learner_year")
     finally:
         await conn.close()
