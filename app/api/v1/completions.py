@@ -1,5 +1,6 @@
 """The completion feed for ministry systems, its bulk export, and completions reported by partners."""
 
+import json
 from datetime import date
 from typing import Annotated, Literal
 
@@ -45,11 +46,13 @@ async def list_completions(
     cursor: Annotated[str | None, Query(max_length=200,
                                         description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=completion_feed.MAX_PAGE)] = 100,
-) -> FeedPage:
+) -> Response:
     """Every completion exactly once, in the order their transactions finished, keyset-paginated: keep the
     last `next_cursor` and come back with it at any time. Completions still being written concurrently are
     served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
-    return await completion_feed.read_page(session, filters, cursor=cursor, limit=limit)
+    page = await completion_feed.read_page(session, filters, cursor=cursor, limit=limit)
+    # Already in the FeedPage shape (see read_page): serialised directly rather than validated again.
+    return Response(json.dumps(page, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
 @router.get("/export", summary="Export completions as CSV or NDJSON (completions:read)",
