@@ -232,7 +232,8 @@ class Bench:
             extras=extras,
         )
         with running_server(url, data_dir, server_cpu=0 if args.pin else None,
-                            extra_env=dict(kv.split("=", 1) for kv in args.server_env)) as server:
+                            extra_env=dict(kv.split("=", 1) for kv in args.server_env),
+                            app_factory=args.server_app) as server:
             ctx = BenchContext(
                 host="127.0.0.1",
                 port=server.port,
@@ -284,6 +285,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="extra settings for the server (experiments: pool sizes, log level)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1 GB video import")
     parser.add_argument("--video-mb", type=int, default=1024, help="size of the imported video")
+    parser.add_argument("--server-app", default=None, metavar="MODULE:FACTORY",
+                        help="serve another app factory (experiments, see bench/experiments.py)")
     parser.add_argument("--out", default=str(ROOT / "var" / "bench"))
     return parser.parse_args(argv)
 

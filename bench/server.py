@@ -77,6 +77,7 @@ def running_server(
     server_cpu: int | None = None,
     startup_timeout_s: float = 60,
     extra_env: dict[str, str] | None = None,
+    app_factory: str | None = None,
 ):
     """Start `hocso serve` (one worker), wait until /healthz answers; stop it afterwards (SIGTERM, then
     SIGKILL)."""
@@ -85,6 +86,9 @@ def running_server(
     log_path = data_dir / "server.log"
     env = server_env(database_url, data_dir, worker_in_process=worker_in_process, port=port, extra=extra_env)
     command = _hocso_command()
+    if app_factory:  # an experiment: the same uvicorn settings, another app factory (bench/experiments.py)
+        command = [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", "1", "--no-access-log"]
     if server_cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", str(server_cpu), *command]
     with open(log_path, "ab") as log:

@@ -1,0 +1,48 @@
+"""App factories for experiments with `--server-app` (measuring a proposed change without making it).
+
+    .venv/bin/python -m bench --only catalogue course --server-app bench.experiments:cached_public_gets
+
+`cached_public_gets`: the real app behind a per-worker cache of anonymous GET answers that the route itself
+marked `Cache-Control: public` (kept 5 s), to size the catalogue proposal in docs/benchmarks.md.
+"""
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.main import build
+
+TTL_S = 5.0
+
+
+class PublicAnswerCache:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.answers: dict[tuple, tuple[float, list[Message]]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        if scope["type"] != "http" or scope["method"] != "GET" or b"authorization" in headers:
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""), headers.get(b"accept-language", b""))
+        cached = self.answers.get(key)
+        if cached and cached[0] > time.monotonic():
+            for message in cached[1]:
+                await send(message)
+            return
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        start = messages[0] if messages else {}
+        marked = dict(start.get("headers", [])).get(b"cache-control", b"")
+        if start.get("status") == 200 and b"public" in marked:
+            self.answers[key] = (time.monotonic() + TTL_S, messages)
+
+
+def cached_public_gets() -> ASGIApp:
+    return PublicAnswerCache(build())
