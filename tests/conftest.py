@@ -173,3 +173,16 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+
+
+@pytest.fixture
+def operator_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> AsyncIterator[None]:
+    """`hocso` commands read their settings from the environment, like an operator's shell on the server."""
+    from app.core.config import get_settings
+
+    monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HOCSO_ENV", "test")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,9 +1,7 @@
 """Enrolment, progress, completion-status and the completion endpoint, over HTTP."""
 
 import uuid
-from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.models.base import utcnow
@@ -12,23 +10,7 @@ from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience
 from app.models.learning import Enrollment, LessonProgress
-from app.services import progress as progress_service
 from tests.factories import auth, document, make_course, make_user, quiz, text_lesson, token_for, video
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The server's clock for heartbeats, moved by hand so the 2x cap can be exercised without sleeping."""
-
-    class Clock:
-        now = utcnow()
-
-        def advance(self, seconds: float) -> None:
-            self.now += timedelta(seconds=seconds)
-
-    clock = Clock()
-    monkeypatch.setattr(progress_service, "utcnow", lambda: clock.now)
-    return clock
 
 
 async def learner(session, keyring, settings, **user):

@@ -3,7 +3,6 @@ and 200 concurrent completion requests (committed data, real connections, real c
 
 import asyncio
 import random
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,24 +12,10 @@ from app.models.base import utcnow
 from app.models.completion import Completion, CompletionCounter, LearnerCounter
 from app.models.learning import Enrollment, LessonProgress
 from app.services import counters
-from app.services import progress as progress_service
 from tests.conftest import make_app
 from tests.factories import auth, document, make_course, make_user, quiz, token_for, video
 
 PASSWORD = "hoc-so-moi-ngay-2026"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    class Clock:
-        now = utcnow()
-
-        def advance(self, seconds: float) -> None:
-            self.now += timedelta(seconds=seconds)
-
-    clock = Clock()
-    monkeypatch.setattr(progress_service, "utcnow", lambda: clock.now)
-    return clock
 
 
 @pytest.fixture

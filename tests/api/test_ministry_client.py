@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app as hocso
-from app.core.config import get_settings
 from tests.factories import auth, make_course
 from tests.reporting import complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
 
@@ -18,14 +17,8 @@ YEAR = 2026
 
 
 @pytest.fixture
-def operator_shell(monkeypatch, settings, live):
-    """`hocso` reads its settings from the environment, like a shell on the server."""
-    monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HOCSO_ENV", "test")
-    get_settings.cache_clear()
-    yield live
-    get_settings.cache_clear()
+def operator_shell(operator_env, live):
+    return live
 
 
 async def create_client_with_the_cli(scopes: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
 from app.cli import app as hocso
-from app.core.config import get_settings
 from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.services import counters
 from app.services.completions import record_completion
@@ -16,13 +15,8 @@ from tests.factories import make_course, make_user
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings, committed_db):
-    monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HOCSO_ENV", "test")
-    get_settings.cache_clear()
-    yield committed_db
-    get_settings.cache_clear()
+def cli_env(operator_env, committed_db):
+    return committed_db
 
 
 async def invoke(*args: str) -> Result:

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from app.cli import app as hocso
-from app.core.config import get_settings
 from app.core.security import verify_secret
 from app.models.identity import Role, ServiceClient, User
 
@@ -19,15 +18,9 @@ STRONG = "quan-tri-an-toan-2026"
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings, committed_db):
-    """The CLI reads its settings from the environment, like `hocso` in a shell."""
-    monkeypatch.setenv("HOCSO_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("HOCSO_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HOCSO_ENV", "test")
+def cli_env(monkeypatch, operator_env, committed_db):
     monkeypatch.setenv("LANG", "en_US.UTF-8")
-    get_settings.cache_clear()
-    yield committed_db
-    get_settings.cache_clear()
+    return committed_db
 
 
 async def invoke(*args: str, input: str | None = None) -> Result:
