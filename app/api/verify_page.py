@@ -110,7 +110,7 @@ def _footer(serial: str) -> str:
 
 def _search_form(value: str = "") -> str:
     return ('<form method="get" action="/verify"><label for="s" hidden>Số hiệu</label>'
-            f'<input id="s" name="serial" value="{escape(value)}" placeholder="HS-2026-XXXX-XXXX-X" '
+            f'<input id="s" name="serial" value="{escape(value)}" placeholder="HS-2026-7K3Q-9XW2-M" '
             'autocomplete="off" required><button type="submit">Tra cứu</button></form>')
 
 
