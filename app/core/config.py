@@ -70,6 +70,8 @@ class Settings(BaseSettings):
 
     # Reporting: how stale a cached stats answer may be (0 turns the cache off), and intake upload limits
     stats_cache_ttl_s: float = 30.0
+    # Catalogue: how long one worker reuses a rendered catalogue page (0 turns the cache off)
+    catalogue_cache_ttl_s: float = 5.0
     cohort_csv_max_bytes: int = 2 * 1024 * 1024
     cohort_csv_max_rows: int = 10_000
 

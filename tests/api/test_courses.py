@@ -12,6 +12,7 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.learning import Enrollment
+from app.services import catalogue
 from tests import s3_server
 from tests.factories import auth, make_course, make_user, token_for
 from tests.package_builder import SAMPLE_ZIP, import_package
@@ -101,6 +102,57 @@ async def test_catalogue_carries_etag_and_answers_304(client, sample):
     assert first.headers["cache-control"].startswith("public") and first.headers["etag"]
     again = await client.get("/api/v1/courses", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
+
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many times the catalogue page was built from the database."""
+    calls = []
+    build = catalogue.list_catalogue
+
+    async def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return await build(*args, **kwargs)
+    monkeypatch.setattr(catalogue, "list_catalogue", counting)
+    return calls
+
+
+async def test_catalogue_serves_a_repeated_query_from_the_worker_cache(client, session, renders):
+    await published(session, "Kỹ năng số")
+    first = await client.get("/api/v1/courses", params={"q": "Kỹ năng"})
+    await published(session, "Kỹ năng mềm")  # not visible until the cached page expires or is cleared
+    again = await client.get("/api/v1/courses", params={"q": "ky  nang"})  # same folded words
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"] and len(renders) == 1
+    assert again.headers["content-type"] == "application/json"
+    other = await client.get("/api/v1/courses", params={"q": "Kỹ năng", "sort": "title"})
+    assert len(renders) == 2 and len(other.json()["items"]) == 2
+    not_modified = await client.get("/api/v1/courses", params={"q": "Kỹ năng"},
+                                    headers={"If-None-Match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and len(renders) == 2
+
+
+async def test_publishing_or_archiving_clears_the_catalogue_cache(client, session, keyring, settings, sample,
+                                                                  renders):
+    admin = auth(token_for(keyring, settings, await make_user(session, role=Role.content_admin)))
+    slugs = [c["slug"] for c in (await client.get("/api/v1/courses")).json()["items"]]
+    assert "ky-nang-so-co-ban" in slugs
+    r = await client.post("/api/v1/admin/courses/ky-nang-so-co-ban/archive", headers=admin)
+    assert r.status_code == 200
+    assert (await client.get("/api/v1/courses")).json()["items"] == [] and len(renders) == 2
+    r = await client.post("/api/v1/admin/courses/ky-nang-so-co-ban/publish", json={"version": 1}, headers=admin)
+    assert r.status_code == 200
+    slugs = [c["slug"] for c in (await client.get("/api/v1/courses")).json()["items"]]
+    assert slugs == ["ky-nang-so-co-ban"] and len(renders) == 3
+
+
+async def test_catalogue_cache_ttl_0_builds_every_page(client, session, settings, renders):
+    settings.catalogue_cache_ttl_s = 0
+    await published(session, "Kỹ năng số")
+    await client.get("/api/v1/courses")
+    await published(session, "Kỹ năng mềm")
+    assert len((await client.get("/api/v1/courses")).json()["items"]) == 2 and len(renders) == 2
 
 
 # --- GET /api/v1/courses/{course} ---

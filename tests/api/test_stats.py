@@ -63,6 +63,29 @@ async def test_province_admins_and_scoped_clients_see_only_their_province(client
         assert [u["code"] for u in units] == ["22"]
 
 
+
+async def test_cached_summary_is_never_served_across_provinces(client, session, keyring, settings):
+    await complete(session, province="22")
+    await complete(session, province="19")
+    national = (await client.get("/api/v1/stats/summary", headers=client_headers(keyring, settings))).json()
+    assert national["province"] is None and national["audiences"]["citizen"]["completions"] == 2
+    headers = await admin_headers(session, keyring, settings, Role.province_admin, province="22")
+    own = await client.get("/api/v1/stats/summary", headers=headers)
+    assert own.json()["province"] == "22" and own.json()["audiences"]["citizen"]["completions"] == 1
+    assert (await client.get("/api/v1/stats/summary", params={"province": "19"}, headers=headers)).status_code == 403
+
+
+async def test_summary_repeats_the_cached_bytes_until_the_cache_is_cleared(client, app, session, keyring, settings):
+    await complete(session, province="22")
+    headers = client_headers(keyring, settings)
+    first = await client.get("/api/v1/stats/summary", headers=headers)
+    await complete(session, province="22")
+    again = await client.get("/api/v1/stats/summary", headers=headers)
+    assert again.content == first.content and again.headers["content-type"] == "application/json"
+    app.state.stats_cache.clear()
+    fresh = (await client.get("/api/v1/stats/summary", headers=headers)).json()
+    assert fresh["audiences"]["citizen"]["completions"] == 2
+
 # --- figures ------------------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.api.deps import ContentAdmin, SessionDep, SettingsDep, StorageDep
+from app.api.v1.courses import forget_catalogue
 from app.models.course import AdminCourse, AdminCoursePage, ImportJobPublic, PublishRequest, UploadTicket
 from app.services.packages import uploads, versions
 
@@ -73,17 +74,21 @@ async def list_courses(session: SessionDep, admin: ContentAdmin,
 
 
 @router.post("/courses/{course}/publish", response_model=AdminCourse, summary="Publish a version")
-async def publish(course: str, session: SessionDep, admin: ContentAdmin,
+async def publish(course: str, request: Request, session: SessionDep, admin: ContentAdmin,
                   body: Annotated[PublishRequest | None, Body()] = None) -> AdminCourse:
     """The newest draft by default, or `{"version": n}` (an archived version too: a rollback). The version
-    published before is archived; enrolled learners move to the new one, keeping progress by lesson key."""
+    published before is archived; enrolled learners move to the new one, keeping progress by lesson key.
+    The catalogue shows it at once on this worker, within `HOCSO_CATALOGUE_CACHE_TTL_S` on the others."""
     published = await versions.publish_course(session, course, body.version if body else None)
+    forget_catalogue(request)
     return (await versions.admin_courses(session, [published]))[0]
 
 
 @router.post("/courses/{course}/archive", response_model=AdminCourse, summary="Withdraw a course")
-async def archive(course: str, session: SessionDep, admin: ContentAdmin) -> AdminCourse:
-    """Archives the published version: the course leaves the catalogue; enrolled learners keep access."""
+async def archive(course: str, request: Request, session: SessionDep, admin: ContentAdmin) -> AdminCourse:
+    """Archives the published version: the course leaves the catalogue (at once on this worker, within
+    `HOCSO_CATALOGUE_CACHE_TTL_S` on the others); enrolled learners keep access."""
     archived = await versions.archive_course(session, course)
+    forget_catalogue(request)
     return (await versions.admin_courses(session, [archived]))[0]
 

@@ -4,34 +4,59 @@ import hashlib
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from app.core.text import search_key
 from app.models.course import CourseDetail, CoursePage, LessonContent
 from app.models.identity import Audience
 from app.services import catalogue
+from app.services.stats_cache import StatsCache
 
 router = APIRouter(prefix="/api/v1", tags=["courses"])
 CATALOGUE_CACHE = "public, max-age=60"
 
 
+def _etag(body: bytes) -> str:
+    """From the body itself, so any change to the course or its counters changes it."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _not_modified(etag: str, if_none_match: str | None) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates or "*" in candidates
+
+
 def _cached(model: BaseModel, response: Response, if_none_match: str | None) -> BaseModel | Response:
-    """ETag from the body itself, so any change to the course or its counters changes it; 304 on a match."""
-    etag = '"' + hashlib.sha256(model.model_dump_json().encode()).hexdigest()[:32] + '"'
+    """ETag and public Cache-Control on the answer; 304 when the client already holds it."""
+    etag = _etag(model.model_dump_json().encode())
     headers = {"ETag": etag, "Cache-Control": CATALOGUE_CACHE}
-    if if_none_match:
-        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        if etag in candidates or "*" in candidates:
-            return Response(status_code=304, headers=headers)
+    if _not_modified(etag, if_none_match):
+        return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return model
+
+
+def catalogue_cache(app: FastAPI) -> StatsCache:
+    """Rendered catalogue pages of this worker (bytes and ETag per query), created on first use."""
+    cache = getattr(app.state, "catalogue_cache", None)
+    if cache is None:
+        cache = app.state.catalogue_cache = StatsCache(app.state.settings.catalogue_cache_ttl_s)
+    return cache
+
+
+def forget_catalogue(request: Request) -> None:
+    """Called by the routes that publish or archive a course, so this worker shows the change at once."""
+    catalogue_cache(request.app).clear()
 
 
 @router.get("/courses", summary="Browse the catalogue", response_model=CoursePage,
             responses={304: {"description": "Not modified (If-None-Match)"}})
 async def list_courses(
-    session: SessionDep, response: Response,
+    request: Request, session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="Words to find; accents are ignored")] = None,
     audience: Audience | None = None,
     language: Annotated[str | None, Query(max_length=10)] = None,
@@ -40,10 +65,27 @@ async def list_courses(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> CoursePage | Response:
-    """Published courses. `q=ky nang so` finds “Kỹ năng số”; pages by `cursor` (pass `next_cursor` back)."""
-    page = await catalogue.list_catalogue(session, q=q, audience=audience.value if audience else None,
-                                          language=language, sort=sort, limit=limit, cursor=cursor)
-    return _cached(page, response, if_none_match)
+    """Published courses. `q=ky nang so` finds “Kỹ năng số”; pages by `cursor` (pass `next_cursor` back).
+
+    Each worker keeps the rendered page for `HOCSO_CATALOGUE_CACHE_TTL_S` (5 s) per query. Publishing or
+    archiving a course clears the cache of the worker that did it; other workers show the change within the
+    TTL (and browsers, which may keep a page for `max-age=60`, revalidate it with `If-None-Match`)."""
+    audience_word = audience.value if audience else None
+    # q as its folded words: the search uses only those, so “Kỹ năng” and “ky  nang” share one entry.
+    key = (tuple(search_key(q).split()), audience_word, language, sort, limit, cursor)
+
+    async def render() -> tuple[bytes, str]:
+        page = await catalogue.list_catalogue(session, q=q, audience=audience_word, language=language,
+                                              sort=sort, limit=limit, cursor=cursor)
+        body = page.model_dump_json().encode()
+        return body, _etag(body)
+
+    body, etag = await catalogue_cache(request.app).get(key, render)
+    headers = {"ETag": etag, "Cache-Control": CATALOGUE_CACHE}
+    if _not_modified(etag, if_none_match):
+        return Response(status_code=304, headers=headers)
+    # Already rendered from a CoursePage: returned as bytes so FastAPI does not validate and dump it again.
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.get("/courses/{course}", summary="A course and its outline", response_model=CourseDetail,
