@@ -51,12 +51,17 @@ MAX_LESSON_URL_TTL_S = 3600
 
 
 
+async def lookup_course(session: AsyncSession, ref: str) -> Course | None:
+    """A course by id when `ref` is a UUID, else by slug; None when neither matches."""
+    try:
+        return await session.get(Course, uuid.UUID(ref))
+    except ValueError:
+        return (await session.execute(select(Course).where(Course.slug == ref))).scalar_one_or_none()
+
+
 async def find_course(session: AsyncSession, ref: str) -> Course:
     """A course by id or by slug; 404 when neither matches."""
-    try:
-        course = await session.get(Course, uuid.UUID(ref))
-    except ValueError:
-        course = (await session.execute(select(Course).where(Course.slug == ref))).scalar_one_or_none()
+    course = await lookup_course(session, ref)
     if course is None:
         raise NotFound("course_not_found")
     return course

@@ -21,9 +21,10 @@ from app.models.course import Course, CourseVersion, Lesson, LessonKind, Module
 from app.models.identity import User
 from app.models.learning import CompletionStatus, CourseBrief, Enrollment, LessonProgress, Requirement
 from app.models.quiz import Quiz
+from app.services.catalogue import find_course
 from app.services.counters import count_completion
 from app.services.dialect import dialect_name, insert_for
-from app.services.enrollment import find_enrollment, published_version, require_enrollment, resolve_course
+from app.services.enrollment import find_enrollment, published_version, require_enrollment
 
 CERTIFICATE_JOB = "issue_certificate"
 
@@ -183,7 +184,7 @@ async def complete_course(session: AsyncSession, user: User,
     """The completion endpoint: the server decides from the rules. Returns the existing completion unchanged
     (created=False) if there is one; otherwise records it when every requirement is met, or answers 409
     listing exactly the unmet requirements."""
-    course = await resolve_course(session, course_ref)
+    course = await find_course(session, course_ref)
     if (existing := await find_completion(session, user.id, course.id)) is not None:
         return existing, course, False
     await require_enrollment(session, user.id, course.id)
@@ -202,7 +203,7 @@ async def complete_course(session: AsyncSession, user: User,
 async def completion_status(session: AsyncSession, user: User, course_ref: str,
                             base_url: str) -> CompletionStatus:
     """Every requirement of the course and whether it is met, plus the completion once it exists."""
-    course = await resolve_course(session, course_ref)
+    course = await find_course(session, course_ref)
     enrollment = await find_enrollment(session, user.id, course.id)
     evaluation = await evaluate(session, user.id, course.id)
     completion = await find_completion(session, user.id, course.id)

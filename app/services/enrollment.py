@@ -22,11 +22,11 @@ from app.models.learning import (
     LessonBrief,
     LessonProgress,
 )
+from app.services.catalogue import find_course
 from app.services.cohorts import assignments_for, courses_assigned_not_enrolled
 from app.services.dialect import insert_for
 
 messages({
-    "course_not_found": ("Không tìm thấy khóa học.", "Course not found."),
     "course_not_published": ("Khóa học chưa được xuất bản.", "The course is not published."),
     "course_closed_to_audience": (
         "Khóa học này không dành cho đối tượng {audience}. Cán bộ chưa được xác minh được tính là người dân.",
@@ -34,17 +34,6 @@ messages({
     ),
     "not_enrolled": ("Bạn chưa ghi danh khóa học này.", "You are not enrolled in this course."),
 })
-
-
-async def resolve_course(session: AsyncSession, ref: str) -> Course:
-    """A course by id or by slug; 404 when neither matches."""
-    try:
-        course = await session.get(Course, uuid.UUID(ref))
-    except ValueError:
-        course = (await session.execute(select(Course).where(Course.slug == ref))).scalar_one_or_none()
-    if course is None:
-        raise NotFound("course_not_found")
-    return course
 
 
 async def published_version(session: AsyncSession, course_id: uuid.UUID) -> CourseVersion | None:
@@ -72,7 +61,7 @@ async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[En
     """Self-enrolment in a published course open to the learner's effective audience (unverified officials
     are citizens). Enrolling again is harmless; coming back after leaving restores the same enrolment and
     its progress. Returns (enrolment, created)."""
-    course = await resolve_course(session, course_ref)
+    course = await find_course(session, course_ref)
     version = await published_version(session, course.id)
     if version is None:
         raise NotFound("course_not_published")
@@ -107,7 +96,7 @@ async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[En
 
 async def unenroll(session: AsyncSession, user: User, course_ref: str) -> None:
     """Leaving a course keeps every bit of progress (and any completion) for a later return."""
-    course = await resolve_course(session, course_ref)
+    course = await find_course(session, course_ref)
     enrollment = await find_enrollment(session, user.id, course.id)
     if enrollment is None or enrollment.left_at is not None:
         raise NotFound("not_enrolled")

@@ -29,9 +29,10 @@ from app.models.course import Course, CourseVersion
 from app.models.identity import Audience, Role, User, normalise_name, normalise_phone, normalise_text
 from app.models.reporting import FeedCompletion, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services import citizen_ids
+from app.services.catalogue import lookup_course
 from app.services.completions import record_completion
 from app.services.geo import Geography, load_geography
-from app.services.stats import LOCAL_TZ, find_course
+from app.services.stats import LOCAL_TZ
 
 CLOCK_SKEW = timedelta(minutes=5)  # a partner's clock may run a little ahead of ours
 
@@ -187,7 +188,7 @@ async def _check(session: AsyncSession, partner: Partner,
 
 async def _course_with_version(session: AsyncSession, slug: str) -> tuple[Course, int] | None:
     """The course and the version a completion records: the published one, else the newest."""
-    course = await find_course(session, slug)
+    course = await lookup_course(session, slug)
     if course is None:
         return None
     versions = (await session.execute(select(CourseVersion.version, CourseVersion.status)

@@ -41,6 +41,7 @@ from app.models.reporting import (
     Timeseries,
     UnitFigures,
 )
+from app.services.catalogue import lookup_course
 from app.services.geo import Geography, load_geography
 from app.services.programmes import get_programme
 from app.services.stats_cache import StatsCache
@@ -152,18 +153,10 @@ def recorded_codes(geo: Geography, province: str | None) -> tuple[str, ...] | No
     return tuple(sorted({province, *geo.former_codes_of(province)}))
 
 
-async def find_course(session: AsyncSession, ref: str) -> Course | None:
-    """A course by slug, or by id when `ref` is a UUID."""
-    try:
-        return await session.get(Course, uuid.UUID(ref))
-    except ValueError:
-        return (await session.execute(select(Course).where(Course.slug == ref))).scalar_one_or_none()
-
-
 async def resolve_course(session: AsyncSession, ref: str | None, *, field: str = "course") -> Course | None:
     if ref is None:
         return None
-    course = await find_course(session, ref)
+    course = await lookup_course(session, ref)
     if course is None:
         raise ValidationFailed(errors=[FieldError("stats_course_unknown", field=field, course=ref)])
     return course
