@@ -72,15 +72,19 @@ class Principal:
         return self.user is not None and self.user.role in ADMIN_ROLES
 
 
-async def get_principal(request: Request, session: SessionDep, keys: KeysDep, settings: SettingsDep,
-                        token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+def _verified_claims(token: str | None, keys: KeyRing, settings: Settings) -> dict:
     if not token:
         raise Unauthorized()
     try:
-        claims = keys.decode(token, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+        return keys.decode(token, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
     except InvalidToken as exc:
         raise Unauthorized("invalid_token", headers={
             "WWW-Authenticate": 'Bearer realm="hocso", error="invalid_token"'}) from exc
+
+
+async def get_principal(request: Request, session: SessionDep, keys: KeysDep, settings: SettingsDep,
+                        token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    claims = _verified_claims(token, keys, settings)
     subject = str(claims.get("sub", ""))
     if claims.get("role") == "service":
         return Principal(client_id=subject.removeprefix("client:"),
@@ -96,6 +100,20 @@ async def get_principal(request: Request, session: SessionDep, keys: KeysDep, se
     return Principal(user=user, province_code=province)
 
 
+async def get_current_user_id(keys: KeysDep, settings: SettingsDep,
+                              token: Annotated[str | None, Depends(oauth2)]) -> uuid.UUID:
+    """The signed-in user's id, from the verified token alone, for the heartbeat: its own locked read of the
+    progress row joins the account and refuses it unless active, so reading the user row here as well would
+    be a second query on the busiest endpoint (see app/services/progress.py)."""
+    claims = _verified_claims(token, keys, settings)
+    if claims.get("role") == "service":
+        raise Forbidden("user_token_required")
+    try:
+        return uuid.UUID(str(claims.get("sub", "")))
+    except ValueError:
+        raise Unauthorized("invalid_token") from None
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
@@ -106,6 +124,7 @@ async def get_current_user(principal: CurrentPrincipal) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUserId = Annotated[uuid.UUID, Depends(get_current_user_id)]
 
 
 def require_roles(*roles: Role):  # noqa: ANN201

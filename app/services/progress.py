@@ -7,9 +7,13 @@ The first heartbeat of a lesson has no previous one, so it earns FIRST_HEARTBEAT
 the clock. Clients therefore send a heartbeat with no intervals when playback starts (the mobile app also when
 it downloads a lesson for offline viewing); a single heartbeat claiming the whole video earns nothing.
 
-A heartbeat costs: one lookup of the lesson (cached: lesson rows never change after import), one unique-index
-read of the progress row joined with the enrolment (locked FOR UPDATE on PostgreSQL), one INSERT of the event
-id (ON CONFLICT DO NOTHING makes replays free of side effects) and one UPDATE of the progress row.
+A heartbeat is the hottest write in the system (400,000 learners, one every 30 s each), so its path is lean: the
+lesson comes from a per-process cache (lesson rows never change after import); one statement reads the progress
+row, locked FOR UPDATE on PostgreSQL, joined with the enrolment and with the learner's account, which must be
+active (so the request needs no separate read of the user row); one statement records the event id (ON
+CONFLICT DO NOTHING makes replays free of side effects) and updates the row — a single statement with a
+data-modifying CTE on PostgreSQL, two on SQLite. Rows are read and written with Core statements: no ORM unit of
+work to flush. docs/benchmarks.md measures it.
 """
 
 import uuid
@@ -19,10 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, Forbidden, HocSoError, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, HocSoError, NotFound, Unauthorized, ValidationFailed
 from app.core.i18n import messages, t
 from app.models.base import utcnow
 from app.models.course import CourseVersion, Lesson, LessonKind
@@ -30,15 +34,14 @@ from app.models.identity import User
 from app.models.learning import (
     BatchEventIn,
     BatchEventResult,
-    Enrollment,
     HeartbeatIn,
     LessonProgress,
     ProgressBatchResult,
     ProgressEvent,
     ProgressPublic,
 )
+from app.services import progress_sql as sql
 from app.services.completions import complete_if_met
-from app.services.dialect import insert_for
 from app.services.enrollment import require_enrollment
 from app.services.intervals import EPSILON, credit, measure
 
@@ -103,14 +106,25 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
     return facts
 
 
-_STATE = ("intervals", "covered_s", "duration_s", "viewed_at", "completed_at")
+@dataclass
+class _Progress:
+    """The learner's progress on one lesson key, as this transaction read (and locked) it."""
+
+    id: uuid.UUID
+    last_heartbeat_at: datetime | None
+    intervals: list[list[float]]
+    covered_s: float
+    duration_s: float | None
+    viewed_at: datetime | None
+    completed_at: datetime | None
 
 
-def progress_view(facts: LessonFacts, state: dict | LessonProgress | None, *, event_id: str | None = None,
-                  credited_s: float = 0, course_completed: bool = False) -> ProgressPublic:
-    """The lesson's progress as the API shows it, from a progress row or the values it is about to take."""
-    if isinstance(state, LessonProgress):
-        state = {name: getattr(state, name) for name in _STATE}
+def progress_view(facts: LessonFacts, state: Any, *, event_id: str | None = None, credited_s: float = 0,
+                  course_completed: bool = False) -> ProgressPublic:
+    """The lesson's progress as the API shows it, from a progress row, the values it is about to take (a
+    dict), or nothing yet (None)."""
+    if state is not None and not isinstance(state, dict):
+        state = {name: getattr(state, name) for name in sql.STATE}
     state = state or {}
     duration = facts.duration_s or state.get("duration_s")
     covered = state.get("covered_s") or 0
@@ -125,9 +139,9 @@ def progress_view(facts: LessonFacts, state: dict | LessonProgress | None, *, ev
 class ProgressRecorder:
     """Applies one learner's events at one server instant; a batch shares each lesson's credit budget."""
 
-    def __init__(self, session: AsyncSession, user: User, now: datetime) -> None:
-        self.session, self.user, self.now = session, user, now
-        self._rows: dict[tuple[uuid.UUID, str], LessonProgress] = {}
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+        self.session, self.user_id, self.now = session, user_id, now
+        self._rows: dict[tuple[uuid.UUID, str], _Progress] = {}
         self._versions: dict[uuid.UUID, uuid.UUID] = {}  # course -> the version the learner is on
         self._budget: dict[tuple[uuid.UUID, str], float] = {}
 
@@ -169,68 +183,91 @@ class ProgressRecorder:
         if completes:
             changes["completed_at"] = self.now
 
-        preview = {name: changes.get(name, getattr(row, name)) for name in _STATE}
+        preview = {name: changes.get(name, getattr(row, name)) for name in sql.STATE}
         response = progress_view(facts, preview, event_id=event.event_id, credited_s=credited).model_dump(
             mode="json")
-        recorded = await self.session.execute(insert_for(self.session, ProgressEvent).values(
-            id=uuid.uuid4(), user_id=self.user.id, event_id=event.event_id, lesson_id=facts.id,
-            response=response, received_at=self.now,
-        ).on_conflict_do_nothing(index_elements=["user_id", "event_id"]))
-        if not recorded.rowcount:
+        if not await self._save(row, changes, facts, event.event_id, response):
             return "duplicate", await self.stored_response(event.event_id) or response
-
         for name, value in changes.items():
-            setattr(row, name, value)
-        self.session.add(row)
+            if name != "updated_at":
+                setattr(row, name, value)
         if facts.kind == LessonKind.video:
             self._budget[slot] -= credited
-        if completes:
-            await self.session.flush()
-            if await complete_if_met(self.session, self.user, facts.course_id) is not None:
-                response["course_completed"] = True
-                await self.session.execute(
-                    update(ProgressEvent).where(ProgressEvent.user_id == self.user.id,
-                                                ProgressEvent.event_id == event.event_id)
-                    .values(response=response).execution_options(synchronize_session=False))
+        if completes and await self._complete_course(facts.course_id):
+            response["course_completed"] = True
+            await self.session.execute(sql.REPLACE_RESPONSE, self._event(event.event_id) | {"new_response": response})
         return "accepted", response
 
     async def stored_response(self, event_id: str) -> dict | None:
-        return (await self.session.execute(select(ProgressEvent.response).where(
-            ProgressEvent.user_id == self.user.id, ProgressEvent.event_id == event_id))).scalar_one_or_none()
+        return (await self.session.execute(sql.STORED_RESPONSE, self._event(event_id))).scalar_one_or_none()
 
-    async def _progress_row(self, facts: LessonFacts) -> LessonProgress:
-        """The learner's progress on this lesson key, locked for this transaction; 403 unless enrolled, 404
-        `lesson_replaced` for a lesson of a version the learner has moved on from (progress follows keys)."""
+    def _event(self, event_id: str) -> dict:
+        return {"e_user_id": self.user_id, "e_event_id": event_id}
+
+    async def _save(self, row: _Progress, changes: dict, facts: LessonFacts, event_id: str,
+                    response: dict) -> bool:
+        """Record the event id with its answer and apply `changes` to the progress row; False, changing
+        nothing, when the learner already used this event id. One statement on PostgreSQL: the UPDATE runs
+        only if the event's INSERT did."""
+        conn = await self.session.connection()
+        statements = sql.statements(conn.dialect.name)
+        event = {"e_id": uuid.uuid4(), **self._event(event_id), "e_lesson_id": facts.id, "e_response": response,
+                 "e_received_at": self.now}
+        written = {f"p_{name}": changes.get(name, getattr(row, name)) for name in sql.WRITTEN if name != "updated_at"}
+        apply = {"p_id": row.id, **written, "p_updated_at": self.now}
+        if conn.dialect.name == "postgresql":
+            return bool((await conn.execute(statements.apply, event | apply)).rowcount)
+        if not (await conn.execute(statements.record_event, event)).rowcount:
+            return False
+        await conn.execute(statements.apply, apply)
+        return True
+
+    async def _complete_course(self, course_id: uuid.UUID) -> bool:
+        """A lesson just completed: record the course's completion if that was the last requirement."""
+        # The progress rows were written with Core statements; completion rules read them through the ORM,
+        # which must not answer from instances it loaded earlier in this session (an offline batch).
+        for instance in [o for o in self.session.identity_map.values() if isinstance(o, LessonProgress)]:
+            self.session.expire(instance)
+        user = await self.session.get(User, self.user_id)
+        assert user is not None  # the progress row was read joined with the active account
+        return await complete_if_met(self.session, user, course_id) is not None
+
+    async def _progress_row(self, facts: LessonFacts) -> _Progress:
+        """The learner's progress on this lesson key, locked for this transaction; 401 unless the account is
+        active, 403 unless enrolled, 404 `lesson_replaced` for a lesson of a version the learner has moved on
+        from (progress follows keys)."""
         slot = (facts.course_id, facts.key)
         row = self._rows.get(slot)
+        conn = await self.session.connection()
+        mine = {"p_user_id": self.user_id, "p_course_id": facts.course_id, "p_lesson_key": facts.key}
         if row is None:
-            mine = and_(LessonProgress.user_id == self.user.id, LessonProgress.course_id == facts.course_id,
-                        LessonProgress.lesson_key == facts.key)
-            found = (await self.session.execute(
-                select(LessonProgress, Enrollment.version_id)
-                .join(Enrollment, and_(Enrollment.user_id == LessonProgress.user_id,
-                                       Enrollment.course_id == LessonProgress.course_id))
-                .where(mine, Enrollment.left_at.is_(None))
-                .with_for_update(of=LessonProgress))).first()
+            found = (await conn.execute(sql.LOCKED_ROW, mine)).first()
             if found is not None:
-                row, self._versions[facts.course_id] = found
+                *state, self._versions[facts.course_id] = found
+                row = _Progress(*state)
             else:
-                enrollment = await require_enrollment(self.session, self.user.id, facts.course_id)
+                await self._require_active_account()
+                enrollment = await require_enrollment(self.session, self.user_id, facts.course_id)
                 self._versions[facts.course_id] = enrollment.version_id
         if self._versions[facts.course_id] != facts.version_id:
             raise NotFound("lesson_replaced")  # the same problem (and message) as opening the lesson
         if row is None:
-            await self.session.execute(insert_for(self.session, LessonProgress).values(
-                id=uuid.uuid4(), user_id=self.user.id, course_id=facts.course_id, lesson_key=facts.key,
-                intervals=[], covered_s=0, duration_s=facts.duration_s, updated_at=self.now,
-            ).on_conflict_do_nothing(index_elements=["user_id", "course_id", "lesson_key"]))
-            row = (await self.session.execute(
-                select(LessonProgress).where(mine).with_for_update())).scalar_one()
+            await conn.execute(sql.statements(conn.dialect.name).new_row, mine | {
+                "p_id": uuid.uuid4(), "p_intervals": [], "p_covered_s": 0, "p_duration_s": facts.duration_s,
+                "p_updated_at": self.now})
+            row = _Progress(*(await conn.execute(sql.ROW_BY_KEY.with_for_update(), mine)).one())
         self._rows[slot] = row
         return row
 
+    async def _require_active_account(self) -> None:
+        """The access token alone let the request in; a deactivated or deleted account stops here."""
+        active = (await self.session.execute(
+            select(User.is_active).where(User.id == self.user_id))).scalar_one_or_none()
+        if not active:
+            raise Unauthorized("invalid_token")
 
-async def record_heartbeat(session: AsyncSession, user: User, lesson_id: uuid.UUID, event: HeartbeatIn,
+
+async def record_heartbeat(session: AsyncSession, user_id: uuid.UUID, lesson_id: uuid.UUID, event: HeartbeatIn,
                            *, now: datetime | None = None) -> dict:
     """Apply one progress event for an enrolled learner and answer with the lesson's coverage and completion.
 
@@ -238,7 +275,7 @@ async def record_heartbeat(session: AsyncSession, user: User, lesson_id: uuid.UU
     requirement may complete the course (see completions.complete_if_met).
     """
     facts = await lesson_facts(session, lesson_id)
-    _, response = await ProgressRecorder(session, user, now or utcnow()).apply(event, facts)
+    _, response = await ProgressRecorder(session, user_id, now or utcnow()).apply(event, facts)
     return response
 
 
@@ -246,13 +283,12 @@ async def lesson_progress(session: AsyncSession, user: User, lesson_id: uuid.UUI
     """Where the learner stands on a lesson (zero if they have not started it)."""
     facts = await lesson_facts(session, lesson_id)
     await require_enrollment(session, user.id, facts.course_id)
-    row = (await session.execute(select(LessonProgress).where(
-        LessonProgress.user_id == user.id, LessonProgress.course_id == facts.course_id,
-        LessonProgress.lesson_key == facts.key))).scalar_one_or_none()
+    row = (await session.execute(sql.ROW_BY_KEY, {
+        "p_user_id": user.id, "p_course_id": facts.course_id, "p_lesson_key": facts.key})).first()
     return progress_view(facts, row)
 
 
-async def sync_batch(session: AsyncSession, user: User, events: list[Any], *,
+async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any], *,
                      now: datetime | None = None) -> ProgressBatchResult:
     """Apply an offline batch in client_time order, idempotently per event id, answering per event.
 
@@ -260,7 +296,7 @@ async def sync_batch(session: AsyncSession, user: User, events: list[Any], *,
     of one lesson share that lesson's credit budget (wall-clock since its previous accepted heartbeat × 2), so
     a batch earns no more than the same events sent live.
     """
-    recorder = ProgressRecorder(session, user, now or utcnow())
+    recorder = ProgressRecorder(session, user_id, now or utcnow())
     results: list[BatchEventResult | None] = [None] * len(events)
     valid: list[tuple[datetime, int, BatchEventIn]] = []
     for index, raw in enumerate(events):
@@ -280,7 +316,7 @@ async def sync_batch(session: AsyncSession, user: User, events: list[Any], *,
     known: dict[str, dict] = {}
     if valid:  # events applied before (online, or by an earlier sync) in one query
         known = dict((await session.execute(select(ProgressEvent.event_id, ProgressEvent.response).where(
-            ProgressEvent.user_id == user.id, ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})
+            ProgressEvent.user_id == user_id, ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})
         ))).all())
     for _, index, event in valid:
         if event.event_id in known:

@@ -67,45 +67,45 @@ def test_a_forward_seek_earns_nothing_for_the_skipped_part():
 
 async def test_a_single_heartbeat_claiming_the_whole_video_earns_nothing(session):
     user, rows = await enrolled(session)
-    result = await record_heartbeat(session, user, rows.lessons["intro"].id, beat([[0, 120]]), now=at(0))
+    result = await record_heartbeat(session, user.id, rows.lessons["intro"].id, beat([[0, 120]]), now=at(0))
     assert result["coverage"] == 0 and result["credited_s"] == 0 and not result["completed"]
 
 
 async def test_credit_is_at_most_twice_the_wall_clock_since_the_previous_heartbeat(session):
     user, rows = await enrolled(session)
     lesson = rows.lessons["intro"].id
-    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
-    first = await record_heartbeat(session, user, lesson, beat([[0, 30]]), now=at(30))
+    await record_heartbeat(session, user.id, lesson, beat([]), now=at(0))
+    first = await record_heartbeat(session, user.id, lesson, beat([[0, 30]]), now=at(30))
     assert first["credited_s"] == 30 and first["intervals"] == [[0, 30]]
     # 20 s later a claim of the whole video earns 40 s: the earliest uncovered part.
-    capped = await record_heartbeat(session, user, lesson, beat([[0, 120]]), now=at(50))
+    capped = await record_heartbeat(session, user.id, lesson, beat([[0, 120]]), now=at(50))
     assert capped["credited_s"] == 40 and capped["intervals"] == [[0, 70]]
 
 
 async def test_overlapping_and_out_of_order_heartbeats_build_one_union(session):
     user, rows = await enrolled(session)
     lesson = rows.lessons["intro"].id
-    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
-    await record_heartbeat(session, user, lesson, beat([[60, 90]]), now=at(30))
-    result = await record_heartbeat(session, user, lesson, beat([[80, 100], [0, 20]]), now=at(60))
+    await record_heartbeat(session, user.id, lesson, beat([]), now=at(0))
+    await record_heartbeat(session, user.id, lesson, beat([[60, 90]]), now=at(30))
+    result = await record_heartbeat(session, user.id, lesson, beat([[80, 100], [0, 20]]), now=at(60))
     assert result["intervals"] == [[0, 20], [60, 100]] and result["covered_s"] == 60
 
 
 async def test_intervals_beyond_the_duration_earn_only_up_to_it(session):
     user, rows = await enrolled(session)
     lesson = rows.lessons["intro"].id
-    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
-    result = await record_heartbeat(session, user, lesson, beat([[100, 500]]), now=at(300))
+    await record_heartbeat(session, user.id, lesson, beat([]), now=at(0))
+    result = await record_heartbeat(session, user.id, lesson, beat([[100, 500]]), now=at(300))
     assert result["intervals"] == [[100, 120]] and result["duration_s"] == 120
 
 
 async def test_video_completes_at_the_coverage_threshold_and_completes_the_course(session):
     user, rows = await enrolled(session, video_coverage=0.5)
     lesson = rows.lessons["intro"].id
-    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
-    below = await record_heartbeat(session, user, lesson, beat([[0, 59]]), now=at(59))
+    await record_heartbeat(session, user.id, lesson, beat([]), now=at(0))
+    below = await record_heartbeat(session, user.id, lesson, beat([[0, 59]]), now=at(59))
     assert not below["completed"] and not below["course_completed"]
-    reached = await record_heartbeat(session, user, lesson, beat([[59, 60]]), now=at(60))
+    reached = await record_heartbeat(session, user.id, lesson, beat([[59, 60]]), now=at(60))
     assert reached["completed"] and reached["coverage"] == 0.5 and reached["course_completed"]
     assert (await session.execute(select(func.count()).select_from(Completion)
                                   .where(Completion.user_id == user.id))).scalar_one() == 1
@@ -114,9 +114,9 @@ async def test_video_completes_at_the_coverage_threshold_and_completes_the_cours
 async def test_replaying_an_event_id_changes_nothing_and_answers_the_same(session):
     user, rows = await enrolled(session)
     lesson = rows.lessons["intro"].id
-    await record_heartbeat(session, user, lesson, beat([]), now=at(0))
-    first = await record_heartbeat(session, user, lesson, beat([[0, 30]], event_id="hb-1"), now=at(30))
-    replay = await record_heartbeat(session, user, lesson, beat([[0, 120]], event_id="hb-1"), now=at(200))
+    await record_heartbeat(session, user.id, lesson, beat([]), now=at(0))
+    first = await record_heartbeat(session, user.id, lesson, beat([[0, 30]], event_id="hb-1"), now=at(30))
+    replay = await record_heartbeat(session, user.id, lesson, beat([[0, 120]], event_id="hb-1"), now=at(200))
     assert replay == first
     row = (await session.execute(
         select(LessonProgress).where(LessonProgress.user_id == user.id))).scalar_one()
@@ -128,22 +128,22 @@ async def test_heartbeats_need_an_active_enrolment(session):
     user, rows = await enrolled(session)
     stranger = await make_user(session)
     with pytest.raises(Forbidden):
-        await record_heartbeat(session, stranger, rows.lessons["intro"].id, beat([]), now=at(0))
+        await record_heartbeat(session, stranger.id, rows.lessons["intro"].id, beat([]), now=at(0))
 
 
 async def test_documents_complete_when_viewed(session):
     user, rows = await enrolled(session, lessons=[document("handbook")])
     lesson = rows.lessons["handbook"].id
     with pytest.raises(ValidationFailed):
-        await record_heartbeat(session, user, lesson, HeartbeatIn(event_id="v0", viewed=False), now=at(0))
-    result = await record_heartbeat(session, user, lesson, HeartbeatIn(event_id="v1", viewed=True), now=at(0))
+        await record_heartbeat(session, user.id, lesson, HeartbeatIn(event_id="v0", viewed=False), now=at(0))
+    result = await record_heartbeat(session, user.id, lesson, HeartbeatIn(event_id="v1", viewed=True), now=at(0))
     assert result["viewed"] and result["completed"] and result["course_completed"]
 
 
 async def test_quiz_lessons_do_not_take_progress_events(session):
     user, rows = await enrolled(session, lessons=[quiz("final")])
     with pytest.raises(Conflict):
-        await record_heartbeat(session, user, rows.lessons["final"].id,
+        await record_heartbeat(session, user.id, rows.lessons["final"].id,
                                HeartbeatIn(event_id="q", viewed=True), now=at(0))
 
 
@@ -159,9 +159,9 @@ async def test_batch_applies_in_client_time_order_with_duplicates_and_bad_events
     user, rows = await enrolled(session, lessons=[video("intro", 120), document("handbook")])
     intro, handbook = rows.lessons["intro"].id, rows.lessons["handbook"].id
     other = await make_course(session)  # not enrolled there
-    await record_heartbeat(session, user, intro, beat([], event_id="start"), now=at(0))
+    await record_heartbeat(session, user.id, intro, beat([], event_id="start"), now=at(0))
 
-    result = await sync_batch(session, user, [
+    result = await sync_batch(session, user.id, [
         event(intro, "e2", 60, [[30, 60]]),
         event(intro, "e1", 30, [[0, 30]]),
         event(intro, "e1", 30, [[0, 30]]),  # the same event sent twice
@@ -194,9 +194,9 @@ async def test_batch_applies_in_client_time_order_with_duplicates_and_bad_events
 async def test_batch_events_share_the_lesson_budget(session):
     user, rows = await enrolled(session, lessons=[video("intro", 600)])
     intro = rows.lessons["intro"].id
-    await record_heartbeat(session, user, intro, beat([]), now=at(0))
+    await record_heartbeat(session, user.id, intro, beat([]), now=at(0))
     # 50 s of server time allow 100 s of new coverage, however many events claim more.
-    result = await sync_batch(session, user, [event(intro, f"e{i}", i * 30, [[i * 60, i * 60 + 60]])
+    result = await sync_batch(session, user.id, [event(intro, f"e{i}", i * 30, [[i * 60, i * 60 + 60]])
                                               for i in range(5)], now=at(50))
     assert [r.progress.credited_s for r in result.results] == [60, 40, 0, 0, 0]
     assert result.results[-1].progress.intervals == [[0, 100]]
@@ -210,8 +210,8 @@ async def test_progress_follows_the_lesson_key_to_a_new_version(session):
     from app.services.completions import evaluate
 
     user, v1 = await enrolled(session, lessons=[video("intro", 120)])
-    await record_heartbeat(session, user, v1.lessons["intro"].id, beat([]), now=at(0))
-    await record_heartbeat(session, user, v1.lessons["intro"].id, beat([[0, 30]]), now=at(30))
+    await record_heartbeat(session, user.id, v1.lessons["intro"].id, beat([]), now=at(0))
+    await record_heartbeat(session, user.id, v1.lessons["intro"].id, beat([[0, 30]]), now=at(30))
     # Publishing version 2 archives version 1 and moves enrolled learners to it (the course team's rule).
     v1.version.status = "archived"
     session.add(v1.version)
@@ -224,9 +224,9 @@ async def test_progress_follows_the_lesson_key_to_a_new_version(session):
     await session.flush()
 
     with pytest.raises(NotFound) as replaced:
-        await record_heartbeat(session, user, v1.lessons["intro"].id, beat([[30, 60]]), now=at(60))
+        await record_heartbeat(session, user.id, v1.lessons["intro"].id, beat([[30, 60]]), now=at(60))
     assert replaced.value.code == "lesson_replaced"
-    result = await record_heartbeat(session, user, v2.lessons["intro"].id, beat([[30, 60]]), now=at(60))
+    result = await record_heartbeat(session, user.id, v2.lessons["intro"].id, beat([[30, 60]]), now=at(60))
     assert result["intervals"] == [[0, 60]]
     evaluation = await evaluate(session, user.id, v1.course.id)
     assert evaluation.version.version == 2

@@ -4,8 +4,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, CurrentUserId, SessionDep, SettingsDep
 from app.models.completion import CompletionPublic
 from app.models.learning import (
     CompletionStatus,
@@ -58,14 +59,15 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
              response_model=ProgressPublic,
              responses={403: {"description": "Not enrolled in the lesson's course", **PROBLEM},
                         404: {"description": "No such lesson", **PROBLEM}})
-async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user: CurrentUser,
-                          session: SessionDep) -> dict:
+async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId,
+                          session: SessionDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
     playback starts: the first heartbeat of a lesson only starts the clock). New coverage is credited up to
     twice the server time since your previous heartbeat, clamped to the video's duration. Documents and
     text: `{"event_id": …, "viewed": true}`. Replaying an `event_id` returns the first answer and changes
     nothing."""
-    return await progress.record_heartbeat(session, user, lesson_id, body)
+    # The answer is already in ProgressPublic's JSON shape: returned as is, FastAPI does not validate it again.
+    return JSONResponse(await progress.record_heartbeat(session, user_id, lesson_id, body))
 
 
 @router.get("/lessons/{lesson_id}/progress", summary="My progress on a lesson", response_model=ProgressPublic)
@@ -75,11 +77,12 @@ async def get_progress(lesson_id: uuid.UUID, user: CurrentUser, session: Session
 
 @router.post("/me/progress/batch", summary="Sync offline progress (up to 500 events)",
              response_model=ProgressBatchResult)
-async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: SessionDep) -> ProgressBatchResult:
+async def sync_progress(body: ProgressBatchIn, user_id: CurrentUserId,
+                        session: SessionDep) -> ProgressBatchResult:
     """Each event is a heartbeat plus `lesson_id` and `client_time`. Events are applied in `client_time`
     order, idempotently per `event_id`; each gets `accepted`, `duplicate` or `rejected` (with a reason), in
     the order sent. A bad event never rejects the others."""
-    return await progress.sync_batch(session, user, body.events)
+    return await progress.sync_batch(session, user_id, body.events)
 
 
 @router.get("/courses/{course}/completion-status", summary="What is left to complete a course",
