@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    db_pre_ping: bool = True
     db_echo: bool = False
 
     host: str = "127.0.0.1"

@@ -21,7 +21,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pre_ping,
         # PgBouncer in transaction mode cannot keep prepared statements per connection.
         connect_args={"statement_cache_size": 0} if "pgbouncer" in url else {},
     )

@@ -87,6 +87,10 @@ class LessonFacts:
 _facts: OrderedDict[uuid.UUID, LessonFacts] = OrderedDict()
 
 
+def cached_lesson_facts(lesson_id: uuid.UUID) -> LessonFacts | None:
+    return _facts.get(lesson_id)
+
+
 async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFacts:
     """The lesson's course, key, kind, duration and coverage threshold, from a per-process LRU cache."""
     facts = _facts.get(lesson_id)
@@ -107,7 +111,7 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
 
 
 @dataclass
-class _Progress:
+class ProgressRow:
     """The learner's progress on one lesson key, as this transaction read (and locked) it."""
 
     id: uuid.UUID
@@ -136,12 +140,63 @@ def progress_view(facts: LessonFacts, state: Any, *, event_id: str | None = None
         completed_at=state.get("completed_at"), course_completed=course_completed)
 
 
+def credit_budget(row: ProgressRow, now: datetime) -> float:
+    """New video coverage a lesson may earn now: MAX_SPEED × the server time since its previous heartbeat."""
+    last = row.last_heartbeat_at
+    return FIRST_HEARTBEAT_CREDIT_S if last is None else max(0.0, (now - last).total_seconds()) * MAX_SPEED
+
+
+@dataclass
+class Applied:
+    """What one event does to a progress row: the new values, the credit earned, and the answer to store."""
+
+    changes: dict
+    credited: float
+    completes: bool  # the lesson's requirement is met by this event
+    response: dict
+
+
+def apply_event(facts: LessonFacts, row: ProgressRow, event: HeartbeatIn, now: datetime,
+                budget_s: float) -> Applied:
+    """The rules of earned progress for one event on one row, without I/O; raises when the event is refused."""
+    changes: dict = {"updated_at": now}
+    credited = 0.0
+    if facts.kind == LessonKind.video:
+        if not facts.duration_s:
+            raise Conflict("lesson_duration_unknown")
+        union, credited = credit(row.intervals or [], event.intervals, facts.duration_s, budget_s)
+        if len(union) > MAX_STORED_INTERVALS:
+            raise ValidationFailed("too_many_intervals", max=MAX_STORED_INTERVALS)
+        covered = measure(union)
+        changes |= {"intervals": union, "covered_s": covered, "duration_s": facts.duration_s,
+                    "last_heartbeat_at": now}
+        reaches = covered / facts.duration_s + EPSILON >= facts.video_coverage
+    elif facts.kind in (LessonKind.document, LessonKind.text):
+        if event.viewed is not True:
+            raise ValidationFailed("viewed_required")
+        changes["viewed_at"] = row.viewed_at or now
+        reaches = True
+    else:
+        raise Conflict("quiz_progress_by_attempts")
+    completes = reaches and row.completed_at is None
+    if completes:
+        changes["completed_at"] = now
+    preview = {name: changes.get(name, getattr(row, name)) for name in sql.STATE}
+    response = progress_view(facts, preview, event_id=event.event_id, credited_s=credited).model_dump(mode="json")
+    return Applied(changes, credited, completes, response)
+
+
+def row_params(row: ProgressRow, changes: dict) -> dict:
+    """The parameters of progress_sql's UPDATE for `row` after `changes`."""
+    return {"p_id": row.id, **{f"p_{name}": changes.get(name, getattr(row, name, None)) for name in sql.WRITTEN}}
+
+
 class ProgressRecorder:
     """Applies one learner's events at one server instant; a batch shares each lesson's credit budget."""
 
     def __init__(self, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
         self.session, self.user_id, self.now = session, user_id, now
-        self._rows: dict[tuple[uuid.UUID, str], _Progress] = {}
+        self._rows: dict[tuple[uuid.UUID, str], ProgressRow] = {}
         self._versions: dict[uuid.UUID, uuid.UUID] = {}  # course -> the version the learner is on
         self._budget: dict[tuple[uuid.UUID, str], float] = {}
 
@@ -155,37 +210,11 @@ class ProgressRecorder:
                 return "duplicate", stored
             raise
         slot = (facts.course_id, facts.key)
-        changes: dict = {"updated_at": self.now}
-        credited = 0.0
-        if facts.kind == LessonKind.video:
-            if not facts.duration_s:
-                raise Conflict("lesson_duration_unknown")
-            if slot not in self._budget:
-                last = row.last_heartbeat_at
-                self._budget[slot] = (FIRST_HEARTBEAT_CREDIT_S if last is None
-                                      else max(0.0, (self.now - last).total_seconds()) * MAX_SPEED)
-            union, credited = credit(row.intervals or [], event.intervals, facts.duration_s,
-                                     self._budget[slot])
-            if len(union) > MAX_STORED_INTERVALS:
-                raise ValidationFailed("too_many_intervals", max=MAX_STORED_INTERVALS)
-            covered = measure(union)
-            changes |= {"intervals": union, "covered_s": covered, "duration_s": facts.duration_s,
-                        "last_heartbeat_at": self.now}
-            reaches = covered / facts.duration_s + EPSILON >= facts.video_coverage
-        elif facts.kind in (LessonKind.document, LessonKind.text):
-            if event.viewed is not True:
-                raise ValidationFailed("viewed_required")
-            changes["viewed_at"] = row.viewed_at or self.now
-            reaches = True
-        else:
-            raise Conflict("quiz_progress_by_attempts")
-        completes = reaches and row.completed_at is None
-        if completes:
-            changes["completed_at"] = self.now
-
-        preview = {name: changes.get(name, getattr(row, name)) for name in sql.STATE}
-        response = progress_view(facts, preview, event_id=event.event_id, credited_s=credited).model_dump(
-            mode="json")
+        if facts.kind == LessonKind.video and slot not in self._budget:
+            self._budget[slot] = credit_budget(row, self.now)
+        applied = apply_event(facts, row, event, self.now, self._budget.get(slot, 0.0))
+        changes, credited, completes, response = (applied.changes, applied.credited, applied.completes,
+                                                  applied.response)
         if not await self._save(row, changes, facts, event.event_id, response):
             return "duplicate", await self.stored_response(event.event_id) or response
         for name, value in changes.items():
@@ -204,7 +233,7 @@ class ProgressRecorder:
     def _event(self, event_id: str) -> dict:
         return {"e_user_id": self.user_id, "e_event_id": event_id}
 
-    async def _save(self, row: _Progress, changes: dict, facts: LessonFacts, event_id: str,
+    async def _save(self, row: ProgressRow, changes: dict, facts: LessonFacts, event_id: str,
                     response: dict) -> bool:
         """Record the event id with its answer and apply `changes` to the progress row; False, changing
         nothing, when the learner already used this event id. One statement on PostgreSQL: the UPDATE runs
@@ -213,8 +242,7 @@ class ProgressRecorder:
         statements = sql.statements(conn.dialect.name)
         event = {"e_id": uuid.uuid4(), **self._event(event_id), "e_lesson_id": facts.id, "e_response": response,
                  "e_received_at": self.now}
-        written = {f"p_{name}": changes.get(name, getattr(row, name)) for name in sql.WRITTEN if name != "updated_at"}
-        apply = {"p_id": row.id, **written, "p_updated_at": self.now}
+        apply = row_params(row, changes)
         if conn.dialect.name == "postgresql":
             return bool((await conn.execute(statements.apply, event | apply)).rowcount)
         if not (await conn.execute(statements.record_event, event)).rowcount:
@@ -232,7 +260,7 @@ class ProgressRecorder:
         assert user is not None  # the progress row was read joined with the active account
         return await complete_if_met(self.session, user, course_id) is not None
 
-    async def _progress_row(self, facts: LessonFacts) -> _Progress:
+    async def _progress_row(self, facts: LessonFacts) -> ProgressRow:
         """The learner's progress on this lesson key, locked for this transaction; 401 unless the account is
         active, 403 unless enrolled, 404 `lesson_replaced` for a lesson of a version the learner has moved on
         from (progress follows keys)."""
@@ -244,7 +272,7 @@ class ProgressRecorder:
             found = (await conn.execute(sql.LOCKED_ROW, mine)).first()
             if found is not None:
                 *state, self._versions[facts.course_id] = found
-                row = _Progress(*state)
+                row = ProgressRow(*state)
             else:
                 await self._require_active_account()
                 enrollment = await require_enrollment(self.session, self.user_id, facts.course_id)
@@ -255,7 +283,7 @@ class ProgressRecorder:
             await conn.execute(sql.statements(conn.dialect.name).new_row, mine | {
                 "p_id": uuid.uuid4(), "p_intervals": [], "p_covered_s": 0, "p_duration_s": facts.duration_s,
                 "p_updated_at": self.now})
-            row = _Progress(*(await conn.execute(sql.ROW_BY_KEY.with_for_update(), mine)).one())
+            row = ProgressRow(*(await conn.execute(sql.ROW_BY_KEY.with_for_update(), mine)).one())
         self._rows[slot] = row
         return row
 

@@ -42,7 +42,7 @@ LOCKED_ROW = (
 ROW_BY_KEY = select(*ROW).where(_mine)
 STORED_RESPONSE = select(events.c.response).where(_event)
 REPLACE_RESPONSE = update(events).where(_event).values(response=bindparam("new_response", type_=events.c.response.type))
-_APPLY = update(progress).where(progress.c.id == _param(progress.c.id)).values(
+APPLY = update(progress).where(progress.c.id == _param(progress.c.id)).values(
     {name: _param(progress.c[name]) for name in WRITTEN})
 _EVENT_COLUMNS = ("id", "user_id", "event_id", "lesson_id", "response", "received_at")
 _NEW_ROW_COLUMNS = ("id", "user_id", "course_id", "lesson_key", "intervals", "covered_s", "duration_s", "updated_at")
@@ -53,6 +53,7 @@ class Statements:
     new_row: Any  # INSERT of an empty progress row, doing nothing if one exists
     record_event: Any  # INSERT of the event id and its answer, doing nothing on a replay
     apply: Any  # UPDATE of the progress row; on PostgreSQL it also records the event and runs only if that did
+    record_events: Any  # INSERT of many events (parameters by column name), RETURNING the ids of those recorded
 
 
 @cache
@@ -62,8 +63,10 @@ def statements(dialect: str) -> Statements:
         .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
     new_row = insert(progress).values({name: _param(progress.c[name]) for name in _NEW_ROW_COLUMNS}) \
         .on_conflict_do_nothing(index_elements=["user_id", "course_id", "lesson_key"])
-    apply = _APPLY
+    apply = APPLY
     if dialect == "postgresql":
         recorded = record_event.returning(events.c.id).cte("recorded")
-        apply = _APPLY.where(exists(select(recorded.c.id)))
-    return Statements(new_row=new_row, record_event=record_event, apply=apply)
+        apply = APPLY.where(exists(select(recorded.c.id)))
+    record_events = insert(events).on_conflict_do_nothing(index_elements=["user_id", "event_id"]) \
+        .returning(events.c.id)
+    return Statements(new_row=new_row, record_event=record_event, apply=apply, record_events=record_events)

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from app.models.base import utcnow
+from app.services import heartbeat_batch
 from app.services import progress as progress_service
 
 
@@ -18,4 +19,5 @@ def clock(monkeypatch):
 
     clock = Clock()
     monkeypatch.setattr(progress_service, "utcnow", lambda: clock.now)
+    monkeypatch.setattr(heartbeat_batch, "utcnow", lambda: clock.now)
     return clock

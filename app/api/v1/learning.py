@@ -3,10 +3,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, CurrentUserId, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, CurrentUserId, DatabaseDep, SessionDep, SettingsDep
 from app.models.completion import CompletionPublic
 from app.models.learning import (
     CompletionStatus,
@@ -18,10 +18,22 @@ from app.models.learning import (
     ProgressPublic,
 )
 from app.services import completions, enrollment, progress
+from app.services.heartbeat_batch import HeartbeatBatcher
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 
 PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+async def get_heartbeats(request: Request) -> HeartbeatBatcher:
+    """One heartbeat batcher per app (so per worker), created on first use."""
+    batcher = getattr(request.app.state, "heartbeats", None)
+    if batcher is None:
+        batcher = request.app.state.heartbeats = HeartbeatBatcher(request.app.state.db)
+    return batcher
+
+
+HeartbeatsDep = Annotated[HeartbeatBatcher, Depends(get_heartbeats)]
 
 
 @router.post("/courses/{course}/enrollments", summary="Enrol in a course", response_model=EnrollmentRecord,
@@ -59,15 +71,19 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
              response_model=ProgressPublic,
              responses={403: {"description": "Not enrolled in the lesson's course", **PROBLEM},
                         404: {"description": "No such lesson", **PROBLEM}})
-async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId,
-                          session: SessionDep) -> Response:
+async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId, db: DatabaseDep,
+                          heartbeats: HeartbeatsDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
     playback starts: the first heartbeat of a lesson only starts the clock). New coverage is credited up to
     twice the server time since your previous heartbeat, clamped to the video's duration. Documents and
     text: `{"event_id": …, "viewed": true}`. Replaying an `event_id` returns the first answer and changes
     nothing."""
+    answer = await heartbeats.record(user_id, lesson_id, body)
+    if answer is None:  # not for a batch (see app/services/heartbeat_batch.py): one event, one transaction
+        async with db.session() as session:
+            answer = await progress.record_heartbeat(session, user_id, lesson_id, body)
     # The answer is already in ProgressPublic's JSON shape: returned as is, FastAPI does not validate it again.
-    return JSONResponse(await progress.record_heartbeat(session, user_id, lesson_id, body))
+    return JSONResponse(answer)
 
 
 @router.get("/lessons/{lesson_id}/progress", summary="My progress on a lesson", response_model=ProgressPublic)
