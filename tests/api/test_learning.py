@@ -10,7 +10,17 @@ from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience
 from app.models.learning import Enrollment, LessonProgress
-from tests.factories import auth, document, make_course, make_user, quiz, text_lesson, token_for, video
+from tests.factories import (
+    auth,
+    document,
+    make_course,
+    make_user,
+    quiz,
+    service_token,
+    text_lesson,
+    token_for,
+    video,
+)
 
 
 async def learner(session, keyring, settings, **user):
@@ -264,3 +274,31 @@ async def test_enrolment_counter_follows_leaving_and_returning(client, session, 
     enrolments = (await session.execute(select(func.count()).select_from(Enrollment)
                                         .where(Enrollment.course_id == rows.course.id))).scalar_one()
     assert (count, enrolments) == (1, 1)
+
+
+async def test_a_deactivated_learner_heartbeats_no_more(client, session, keyring, settings, clock):
+    # The heartbeat reads no user row up front: its locked read of the progress row checks the account.
+    rows = await make_course(session, lessons=[video("intro", 120)])
+    user, headers = await learner(session, keyring, settings)
+    await enrol(client, headers, rows.course)
+    lesson = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
+    assert (await client.post(lesson, headers=headers, json={"event_id": "s", "intervals": []})).status_code == 200
+    user.is_active = False
+    session.add(user)
+    await session.commit()
+    clock.advance(30)
+    for event in ({"event_id": "a", "intervals": [[0, 30]]}, {"event_id": "b", "intervals": []}):
+        refused = await client.post(lesson, headers=headers, json=event)
+        assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    synced = await client.post("/api/v1/me/progress/batch", headers=headers, json={"events": [
+        {"event_id": "c", "lesson_id": str(rows.lessons["intro"].id), "intervals": [[0, 30]],
+         "client_time": "2026-03-14T09:30:00+07:00"}]})
+    assert synced.status_code == 401
+
+
+async def test_a_service_client_cannot_report_progress(client, session, keyring, settings):
+    rows = await make_course(session, lessons=[video("intro", 120)])
+    token = service_token(keyring, settings, scopes=["completions:read"])
+    r = await client.post(f"/api/v1/lessons/{rows.lessons['intro'].id}/progress", headers=auth(token),
+                          json={"event_id": "s", "intervals": []})
+    assert r.status_code == 403 and r.json()["type"] == "/problems/user-token-required"

@@ -93,12 +93,11 @@ async def get_progress(lesson_id: uuid.UUID, user: CurrentUser, session: Session
 
 @router.post("/me/progress/batch", summary="Sync offline progress (up to 500 events)",
              response_model=ProgressBatchResult)
-async def sync_progress(body: ProgressBatchIn, user_id: CurrentUserId,
-                        session: SessionDep) -> ProgressBatchResult:
+async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: SessionDep) -> ProgressBatchResult:
     """Each event is a heartbeat plus `lesson_id` and `client_time`. Events are applied in `client_time`
     order, idempotently per `event_id`; each gets `accepted`, `duplicate` or `rejected` (with a reason), in
     the order sent. A bad event never rejects the others."""
-    return await progress.sync_batch(session, user_id, body.events)
+    return await progress.sync_batch(session, user.id, body.events)
 
 
 @router.get("/courses/{course}/completion-status", summary="What is left to complete a course",
