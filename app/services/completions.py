@@ -1,32 +1,39 @@
 """Completions: recorded once per learner and course, frozen, and counted in the same transaction.
 
-`record_completion` is the one way a completion comes into existence — platform learners (automatically when
-the last requirement is met, or through the completion endpoint) and partner systems alike.
+`record_completion` is the one way a completion comes into existence for partner systems and other callers
+holding ORM rows; the platform's own paths (the completion endpoint, and the last requirement met through a
+heartbeat or a quiz) go through the same `_record` with what they already read. The completion endpoint is
+the system's second hottest write, so its path is lean (docs/benchmarks.md): one statement reads where the
+learner stands (course, published version, enrolment, completion, progress), the version's rules come from a
+per-process cache (a version's lessons, pass scores and certificate flag never change once imported), and on
+PostgreSQL one statement records the completion, its buckets, the enrolment's completed_at and the
+certificate job. Rows are read and written with Core statements, not through the ORM.
 """
 
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import jobs
-from app.core.errors import Conflict, FieldError, NotFound
+import app.services.enrollment  # noqa: F401 - registers the not_enrolled / course_not_published messages
+from app.core.errors import Conflict, FieldError, Forbidden, NotFound
 from app.core.i18n import messages
 from app.models.base import utcnow
-from app.models.certificate import Certificate
 from app.models.completion import CertificateLink, Completion, CompletionPublic
-from app.models.course import Course, CourseVersion, Lesson, LessonKind, Module
+from app.models.course import LessonKind
 from app.models.identity import User
-from app.models.learning import CompletionStatus, CourseBrief, Enrollment, LessonProgress, Requirement
-from app.models.quiz import Quiz
-from app.services.catalogue import find_course
-from app.services.counters import count_completion
-from app.services.dialect import dialect_name, insert_for
-from app.services.enrollment import find_enrollment, published_version, require_enrollment
+from app.models.learning import CompletionStatus, CourseBrief, Enrollment, Requirement
+from app.services import completion_sql as sql
+from app.services import counters
 
-CERTIFICATE_JOB = "issue_certificate"
+_RULES_CACHE_SIZE = 5_000  # versions; a national catalogue has hundreds of courses with a few versions each
 
 messages({
     "requirements_unmet": (
@@ -40,8 +47,38 @@ messages({
 })
 
 
+@dataclass(slots=True)
+class CompletionRecord:
+    """A completion row as the platform paths read or wrote it (the columns of Completion, no ORM instance).
+    `recorded_now`: inserted by this transaction, so no certificate can exist for it yet."""
+
+    seq: int
+    id: uuid.UUID
+    txid: int
+    user_id: uuid.UUID
+    course_id: uuid.UUID
+    course_version: int
+    audience: str
+    province_code: str | None
+    source: str
+    client_id: str | None
+    external_ref: str | None
+    completed_at: datetime
+    created_at: datetime
+    recorded_now: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    id: uuid.UUID
+    slug: str
+
+
+# --- recording -------------------------------------------------------------------------------------------
+
+
 async def record_completion(
-    session: AsyncSession, *, user: User, course: Course, course_version: int,
+    session: AsyncSession, *, user: User, course: Any, course_version: int,
     completed_at: datetime | None = None, source: str = "platform", client_id: str | None = None,
     external_ref: str | None = None, audience: str | None = None, province_code: str | None = None,
 ) -> tuple[Completion, bool]:
@@ -57,39 +94,77 @@ async def record_completion(
     - On PostgreSQL `txid` is the inserting transaction's id, which the completion feed needs to page safely
       while completions commit out of `seq` order; on SQLite (serialised writers) it stays 0.
     """
+    conn = await _connection(session)
+    with_certificate = bool((await conn.execute(sql.CERTIFICATE_FLAG, {
+        "r_course_id": course.id, "r_version": course_version})).scalar())
+    recorded = await _record(
+        session, user_id=user.id, course_id=course.id, course_version=course_version,
+        audience=str(audience or user.effective_audience),
+        province_code=province_code if province_code is not None else user.province_code,
+        with_certificate=with_certificate, completed_at=completed_at, source=source, client_id=client_id,
+        external_ref=external_ref)
+    if recorded is None:
+        return await _existing_instance(session, user.id, course.id, client_id, external_ref), False
+    # An ORM instance for callers that keep working with it, attached as if loaded (no SELECT).
+    instance = Completion(**{name: getattr(recorded, name) for name in _COLUMN_NAMES})
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance, True
+
+
+_COLUMN_NAMES = tuple(column.key for column in sql.COMPLETION)
+
+
+async def _record(session: AsyncSession, *, user_id: uuid.UUID, course_id: uuid.UUID, course_version: int,
+                  audience: str, province_code: str | None, with_certificate: bool,
+                  completed_at: datetime | None = None, source: str = "platform", client_id: str | None = None,
+                  external_ref: str | None = None) -> CompletionRecord | None:
+    """Insert the completion with everything counted with it (see record_completion); None, writing nothing,
+    when a conflicting completion exists."""
     now = utcnow()
-    values = {
-        "id": uuid.uuid4(), "user_id": user.id, "course_id": course.id, "course_version": course_version,
-        "audience": str(audience or user.effective_audience),
-        "province_code": province_code if province_code is not None else user.province_code,
-        "source": source, "client_id": client_id, "external_ref": external_ref,
-        "completed_at": completed_at or now, "created_at": now,
-        "txid": func.txid_current() if dialect_name(session) == "postgresql" else 0,
-    }
-    insert = insert_for(session, Completion).values(**values).on_conflict_do_nothing().returning(Completion)
-    completion = (await session.execute(insert)).scalar_one_or_none()
-    if completion is None:
-        return await _existing(session, user.id, course.id, client_id, external_ref), False
+    completion_id = uuid.uuid4()
+    params = {
+        "c_id": completion_id, "c_user_id": user_id, "c_course_id": course_id, "c_course_version": course_version,
+        "c_audience": audience, "c_province_code": province_code, "c_source": source, "c_client_id": client_id,
+        "c_external_ref": external_ref, "c_completed_at": completed_at or now, "c_created_at": now,
+        "j_id": uuid.uuid4(), "j_payload": {"completion_id": str(completion_id)},
+    } | counters.bucket_params(user_id=user_id, course_id=course_id, audience=audience,
+                               province_code=province_code, completed_at=completed_at or now)
+    conn = await _connection(session)
+    statements = sql.write_statements(conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        record = statements.record_with_certificate if with_certificate else statements.record
+        row = (await conn.execute(record, params)).first()
+        if row is None:
+            return None
+    else:  # no data-modifying CTEs: one statement per write, in the same transaction
+        row = (await conn.execute(statements.insert, params)).first()
+        if row is None:
+            return None
+        await counters.count_completion(conn, params)
+        await conn.execute(statements.mark_enrollment, params)
+        if with_certificate:
+            await conn.execute(statements.enqueue_certificate, params)
+    # An enrolment the session already holds shows the completion too (the ORM UPDATE used to see to that).
+    for instance in session.identity_map.values():
+        if isinstance(instance, Enrollment) and (instance.user_id, instance.course_id) == (user_id, course_id) \
+                and instance.completed_at is None:
+            set_committed_value(instance, "completed_at", row.completed_at)
+    return CompletionRecord(*row, recorded_now=True)
 
-    await count_completion(session, completion)
-    await session.execute(
-        update(Enrollment)
-        .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id,
-               Enrollment.completed_at.is_(None))
-        .values(completed_at=completion.completed_at))
-    with_certificate = (await session.execute(
-        select(CourseVersion.certificate)
-        .where(CourseVersion.course_id == course.id, CourseVersion.version == course_version))).scalar()
-    if with_certificate:
-        jobs.enqueue(session, CERTIFICATE_JOB, {"completion_id": str(completion.id)})
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    # Core statements skip the session's autoflush: rows a caller changed through the ORM (a quiz attempt's
+    # progress) must reach the database before the rules read it.
     await session.flush()
-    return completion, True
+    return await session.connection()
 
 
-async def _existing(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID,
-                    client_id: str | None, external_ref: str | None) -> Completion:
+async def _existing_instance(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID,
+                             client_id: str | None, external_ref: str | None) -> Completion:
     """The row that won the conflict: the learner's completion of the course, else the partner's reference."""
-    found = await find_completion(session, user_id, course_id)
+    found = (await session.execute(select(Completion).where(
+        Completion.user_id == user_id, Completion.course_id == course_id))).scalar_one_or_none()
     if found is None and client_id is not None and external_ref is not None:
         found = (await session.execute(select(Completion).where(
             Completion.client_id == client_id, Completion.external_ref == external_ref))).scalar_one_or_none()
@@ -99,131 +174,241 @@ async def _existing(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.U
 
 
 async def find_completion(session: AsyncSession, user_id: uuid.UUID,
-                          course_id: uuid.UUID) -> Completion | None:
+                          course_id: uuid.UUID) -> CompletionRecord | None:
     """The learner's completion of a course, if any (one unique-index lookup)."""
-    return (await session.execute(select(Completion).where(
-        Completion.user_id == user_id, Completion.course_id == course_id))).scalar_one_or_none()
+    conn = await _connection(session)
+    row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user_id, "r_course_id": course_id})).first()
+    return CompletionRecord(*row) if row else None
 
 
-# --- the rules: what a learner must do, and the completion endpoint -----------------------------------------
+# --- the rules: what a learner must do ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LessonRule:
+    id: uuid.UUID
+    key: str
+    title: str
+    kind: str
+    duration_s: float | None
+    pass_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRules:
+    """A course version's completion rules. Immutable: a version's rows are written once, at import."""
+
+    id: uuid.UUID
+    course_id: uuid.UUID
+    version: int
+    title: str
+    video_coverage: float
+    certificate: bool
+    lessons: tuple[LessonRule, ...]  # the required ones, in course order
+
+
+_rules: OrderedDict[uuid.UUID, VersionRules] = OrderedDict()
+
+
+async def version_rules(conn: AsyncConnection, version_id: uuid.UUID) -> VersionRules:
+    """A version's rules from a per-process LRU cache, loaded in one query on a miss."""
+    rules = _rules.get(version_id)
+    if rules is not None:
+        _rules.move_to_end(version_id)
+        return rules
+    rows = (await conn.execute(sql.RULES, {"r_version_id": version_id})).all()
+    if not rows:
+        raise NotFound("course_not_published")
+    first = rows[0]
+    rules = VersionRules(id=first[0], course_id=first[1], version=first[2], title=first[3],
+                         video_coverage=first[4], certificate=bool(first[5]),
+                         lessons=tuple(LessonRule(*row[6:]) for row in rows if row[6] is not None))
+    _rules[version_id] = rules
+    while len(_rules) > _RULES_CACHE_SIZE:
+        _rules.popitem(last=False)
+    return rules
+
+
+ProgressState = tuple  # (completed_at, covered_s, duration_s, viewed_at, best_score) of one lesson key
 
 
 @dataclass
 class Evaluation:
-    version: CourseVersion
-    requirements: list[Requirement]
+    """Every required lesson of `version` against the learner's progress, which is keyed by lesson key so work
+    done on an earlier version counts toward the current one."""
+
+    version: VersionRules
+    progress: dict[str, ProgressState] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool:
+        """Whether every requirement is met (without building the requirement list)."""
+        return all((state := self.progress.get(lesson.key)) and state[0] for lesson in self.version.lessons)
+
+    @cached_property
+    def requirements(self) -> list[Requirement]:
+        """Videos covered to the version's `video_coverage`, documents and text viewed, quizzes passed (best
+        score >= pass score); a lesson's requirement is met once its progress row is completed."""
+        requirements = []
+        for lesson in self.version.lessons:
+            state = self.progress.get(lesson.key)
+            completed_at, covered_s, duration_s, viewed_at, best_score = state or (None,) * 5
+            requirement = Requirement(lesson_id=lesson.id, lesson_key=lesson.key, title=lesson.title,
+                                      kind=lesson.kind, met=bool(completed_at))
+            if lesson.kind == LessonKind.video:
+                duration = lesson.duration_s or duration_s
+                requirement.coverage = round(min(1.0, covered_s / duration), 4) if state and duration else 0.0
+                requirement.required_coverage = self.version.video_coverage
+            elif lesson.kind == LessonKind.quiz:
+                requirement.best_score = best_score
+                requirement.pass_score = lesson.pass_score
+            else:
+                requirement.viewed = bool(viewed_at)
+            requirements.append(requirement)
+        return requirements
 
     @property
     def unmet(self) -> list[Requirement]:
         return [r for r in self.requirements if not r.met]
 
 
+@dataclass
+class Standing:
+    """Where a learner stands in a course, as one read of the standing query found it."""
+
+    course: CourseRef
+    published_version_id: uuid.UUID | None
+    enrollment_id: uuid.UUID | None
+    enrolled_version_id: uuid.UUID | None
+    left_at: datetime | None
+    completion: CompletionRecord | None
+    progress: dict[str, ProgressState]
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrollment_id is not None and self.left_at is None
+
+    async def evaluate(self, conn: AsyncConnection) -> Evaluation:
+        """The rules of the version the learner sees: the published one, else (a withdrawn course) the one
+        they enrolled in."""
+        version_id = self.published_version_id or self.enrolled_version_id
+        if version_id is None:
+            raise NotFound("course_not_published")
+        return Evaluation(await version_rules(conn, version_id), self.progress)
+
+
+_C0, _P0 = 6, 6 + len(sql.COMPLETION)  # where the completion and progress columns start in a standing row
+
+
+async def standing(conn: AsyncConnection, user_id: uuid.UUID, course_ref: str | uuid.UUID) -> Standing:
+    """Read where the learner stands in the course named by id or slug (404 when no course matches)."""
+    if isinstance(course_ref, uuid.UUID):
+        query, params = sql.STANDING_BY_ID, {"r_user_id": user_id, "r_course_id": course_ref}
+    else:
+        try:
+            query, params = sql.STANDING_BY_ID, {"r_user_id": user_id, "r_course_id": uuid.UUID(course_ref)}
+        except ValueError:
+            query, params = sql.STANDING_BY_SLUG, {"r_user_id": user_id, "r_slug": course_ref}
+    rows = (await conn.execute(query, params)).all()
+    if not rows:
+        raise NotFound("course_not_found")
+    first = rows[0]
+    return Standing(
+        course=CourseRef(first[0], first[1]), published_version_id=first[2], enrollment_id=first[3],
+        enrolled_version_id=first[4], left_at=first[5],
+        completion=CompletionRecord(*first[_C0:_P0]) if first[_C0] is not None else None,
+        progress={row[_P0]: tuple(row[_P0 + 1:]) for row in rows if row[_P0] is not None})
+
+
 async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Evaluation:
-    """Every required lesson of the version the learner sees, and whether its rule is met: videos covered to
-    the version's `video_coverage`, documents and text viewed, quizzes passed (best score >= pass score).
-
-    Progress is keyed by lesson key, so work done on an earlier version counts toward the current one.
-    """
-    version = await published_version(session, course_id)
-    if version is None:
-        enrollment = await find_enrollment(session, user_id, course_id)
-        version = await session.get(CourseVersion, enrollment.version_id) if enrollment else None
-    if version is None:
-        raise NotFound("course_not_published")
-    lessons = (await session.execute(
-        select(Lesson).join(Module, Module.id == Lesson.module_id)
-        .where(Lesson.version_id == version.id, Lesson.required)
-        .order_by(Module.position, Lesson.position))).scalars().all()
-    pass_scores = dict((await session.execute(select(Quiz.lesson_id, Quiz.pass_score).where(
-        Quiz.lesson_id.in_([lesson.id for lesson in lessons if lesson.kind == LessonKind.quiz]))
-    )).all()) if any(lesson.kind == LessonKind.quiz for lesson in lessons) else {}
-    progress = {p.lesson_key: p for p in (await session.execute(select(LessonProgress).where(
-        LessonProgress.user_id == user_id, LessonProgress.course_id == course_id))).scalars()}
-
-    requirements = []
-    for lesson in lessons:
-        row = progress.get(lesson.key)
-        requirement = Requirement(lesson_id=lesson.id, lesson_key=lesson.key, title=lesson.title,
-                                  kind=lesson.kind, met=bool(row and row.completed_at))
-        if lesson.kind == LessonKind.video:
-            duration = lesson.duration_s or (row.duration_s if row else None)
-            requirement.coverage = round(min(1.0, row.covered_s / duration), 4) if row and duration else 0.0
-            requirement.required_coverage = version.video_coverage
-        elif lesson.kind == LessonKind.quiz:
-            requirement.best_score = row.best_score if row else None
-            requirement.pass_score = pass_scores.get(lesson.id)
-        else:
-            requirement.viewed = bool(row and row.viewed_at)
-        requirements.append(requirement)
-    return Evaluation(version, requirements)
+    """Every required lesson of the version the learner sees, and whether its rule is met (Evaluation)."""
+    conn = await _connection(session)
+    return await (await standing(conn, user_id, course_id)).evaluate(conn)
 
 
-async def complete_if_met(session: AsyncSession, user: User, course_id: uuid.UUID) -> Completion | None:
+# --- the platform's completion paths ---------------------------------------------------------------------
+
+
+async def complete_if_met(session: AsyncSession, user: User,
+                          course_id: uuid.UUID) -> CompletionRecord | None:
     """Record the completion as soon as the last requirement is met (called when a lesson completes).
 
     The learner's enrolment row is locked first: two lessons completing at once in separate transactions
     would otherwise each see the other as unmet and neither record the completion. With the lock, the second
     evaluates after the first commits and sees both.
     """
-    await session.execute(select(Enrollment.id).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == course_id).with_for_update())
-    if (existing := await find_completion(session, user.id, course_id)) is not None:
-        return existing
-    evaluation = await evaluate(session, user.id, course_id)
-    if evaluation.unmet:
+    conn = await _connection(session)
+    await conn.execute(sql.LOCK_ENROLLMENT, {"r_user_id": user.id, "r_course_id": course_id})
+    found = await standing(conn, user.id, course_id)
+    if found.completion is not None:
+        return found.completion
+    evaluation = await found.evaluate(conn)
+    if not evaluation.met:
         return None
-    course = await session.get(Course, course_id)
-    assert course is not None
-    completion, _ = await record_completion(session, user=user, course=course,
-                                            course_version=evaluation.version.version)
-    return completion
+    return await _record_for(session, user, evaluation.version)
 
 
 async def complete_course(session: AsyncSession, user: User,
-                          course_ref: str) -> tuple[Completion, Course, bool]:
+                          course_ref: str) -> tuple[CompletionRecord, CourseRef, bool]:
     """The completion endpoint: the server decides from the rules. Returns the existing completion unchanged
     (created=False) if there is one; otherwise records it when every requirement is met, or answers 409
-    listing exactly the unmet requirements."""
-    course = await find_course(session, course_ref)
-    if (existing := await find_completion(session, user.id, course.id)) is not None:
-        return existing, course, False
-    await require_enrollment(session, user.id, course.id)
-    evaluation = await evaluate(session, user.id, course.id)
-    if evaluation.unmet:
+    listing exactly the unmet requirements (403 when not enrolled)."""
+    conn = await _connection(session)
+    found = await standing(conn, user.id, course_ref)
+    if found.completion is not None:
+        return found.completion, found.course, False
+    if not found.enrolled:
+        raise Forbidden("not_enrolled")
+    evaluation = await found.evaluate(conn)
+    if not evaluation.met:
+        unmet = evaluation.unmet
         raise Conflict(
-            "requirements_unmet", count=len(evaluation.unmet),
+            "requirements_unmet", count=len(unmet),
             errors=[FieldError(f"requirement_{r.kind}", field=f"lessons.{r.lesson_key}", title=r.title)
-                    for r in evaluation.unmet],
-            extra={"unmet_requirements": [r.model_dump(mode="json") for r in evaluation.unmet]})
-    completion, created = await record_completion(session, user=user, course=course,
-                                                  course_version=evaluation.version.version)
-    return completion, course, created
+                    for r in unmet],
+            extra={"unmet_requirements": [r.model_dump(mode="json") for r in unmet]})
+    recorded = await _record_for(session, user, evaluation.version)
+    return recorded, found.course, recorded.recorded_now
+
+
+async def _record_for(session: AsyncSession, user: User, version: VersionRules) -> CompletionRecord:
+    """Record the learner's completion of `version`'s course (its certificate flag decides the job); when a
+    concurrent request recorded it first, that completion."""
+    recorded = await _record(session, user_id=user.id, course_id=version.course_id, course_version=version.version,
+                             audience=str(user.effective_audience), province_code=user.province_code,
+                             with_certificate=version.certificate)
+    if recorded is None:
+        recorded = await find_completion(session, user.id, version.course_id)
+        if recorded is None:  # only the learner's own completion conflicts on this path
+            raise RuntimeError("completion insert conflicted but no conflicting row was found")
+    return recorded
 
 
 async def completion_status(session: AsyncSession, user: User, course_ref: str,
                             base_url: str) -> CompletionStatus:
     """Every requirement of the course and whether it is met, plus the completion once it exists."""
-    course = await find_course(session, course_ref)
-    enrollment = await find_enrollment(session, user.id, course.id)
-    evaluation = await evaluate(session, user.id, course.id)
-    completion = await find_completion(session, user.id, course.id)
-    shown = await completion_public(session, completion, course.slug, base_url) if completion else None
+    conn = await _connection(session)
+    found = await standing(conn, user.id, course_ref)
+    evaluation = await found.evaluate(conn)
+    shown = await completion_public(session, found.completion, found.course.slug, base_url) \
+        if found.completion else None
     return CompletionStatus(
-        course=CourseBrief(id=course.id, slug=course.slug, title=evaluation.version.title,
+        course=CourseBrief(id=found.course.id, slug=found.course.slug, title=evaluation.version.title,
                            version=evaluation.version.version),
-        enrolled=enrollment is not None and enrollment.left_at is None, completed=completion is not None,
-        requirements=evaluation.requirements,
+        enrolled=found.enrolled, completed=found.completion is not None, requirements=evaluation.requirements,
         completion=shown.model_dump(mode="json") if shown else None)
 
 
-async def completion_public(session: AsyncSession, completion: Completion, course_slug: str,
+async def completion_public(session: AsyncSession, completion: Completion | CompletionRecord, course_slug: str,
                             base_url: str) -> CompletionPublic:
     """The completion as the API shows it, linking the certificate once it has been issued."""
-    certificates = (await session.execute(
-        select(Certificate).where(Certificate.completion_id == completion.id)
-        .order_by(Certificate.issued_at.desc()))).scalars().all()
-    # A reissued certificate supersedes (revokes) the old one: link the valid one, else the latest.
-    current = next((c for c in certificates if c.status == "valid"), next(iter(certificates), None))
+    current = None
+    # A completion recorded by this transaction has no certificate yet: the job that issues it is queued.
+    if not (isinstance(completion, CompletionRecord) and completion.recorded_now):
+        conn = await session.connection()
+        certificates = (await conn.execute(sql.CERTIFICATES, {"r_completion_id": completion.id})).all()
+        # A reissued certificate supersedes (revokes) the old one: link the valid one, else the latest.
+        current = next((c for c in certificates if c.status == "valid"), next(iter(certificates), None))
     return CompletionPublic(
         id=completion.id, course=course_slug, course_version=completion.course_version,
         completed_at=completion.completed_at, audience=completion.audience,

@@ -8,13 +8,16 @@ marks a learner's first completion of a (year, audience), and LearnerCounter cou
 audience, province) for distinct learners.
 """
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, and_, bindparam, delete, func, literal, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.models.completion import (
     Completion,
@@ -24,44 +27,100 @@ from app.models.completion import (
     LearnerYear,
 )
 from app.models.identity import Audience
-from app.services.dialect import dialect_name, insert_for, local_day, local_year
+from app.services.dialect import dialect_name, local_day, local_year
 from app.services.programmes import get_programme
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNKNOWN_PROVINCE = ""  # buckets key on a non-null province so the unique constraint covers "unknown" too
 
 
-async def count_completion(session: AsyncSession, completion: Completion) -> None:
+def bucket_params(*, user_id: uuid.UUID, course_id: uuid.UUID, audience: str, province_code: str | None,
+                  completed_at: datetime) -> dict[str, Any]:
+    """The parameters of the bucket statements for one completion: its local day and year, and its keys."""
+    local = completed_at.astimezone(LOCAL_TZ)
+    return {"b_day": local.date(), "b_year": local.year, "b_audience": audience,
+            "b_province": province_code or UNKNOWN_PROVINCE, "b_course_id": course_id, "b_user_id": user_id}
+
+
+_day, _year = CompletionCounter.__table__, CompletionYearCounter.__table__
+_marks, _learners = LearnerYear.__table__, LearnerCounter.__table__
+
+
+def _p(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+def _day_values() -> dict[str, Any]:
+    return {"day": _p("b_day", _day.c.day), "audience": _p("b_audience", _day.c.audience),
+            "province_code": _p("b_province", _day.c.province_code),
+            "course_id": _p("b_course_id", _day.c.course_id), "count": literal(1, Integer)}
+
+
+def _year_values(table: Any) -> dict[str, Any]:
+    return {"year": _p("b_year", table.c.year), "audience": _p("b_audience", table.c.audience),
+            "province_code": _p("b_province", table.c.province_code), "count": literal(1, Integer)}
+
+
+def _mark_values() -> dict[str, Any]:
+    return {"year": _p("b_year", _marks.c.year), "audience": _p("b_audience", _marks.c.audience),
+            "user_id": _p("b_user_id", _marks.c.user_id), "province_code": _p("b_province", _marks.c.province_code),
+            "day": _p("b_day", _marks.c.day)}
+
+
+def _bump(statement: Any, table: Any, keys: list[str]) -> Any:
+    return statement.on_conflict_do_update(index_elements=keys, set_={"count": table.c.count + 1})
+
+
+DAY_KEYS, YEAR_KEYS, MARK_KEYS = ["day", "audience", "province_code", "course_id"], \
+    ["year", "audience", "province_code"], ["year", "audience", "user_id"]
+
+
+@dataclass(frozen=True)
+class BucketStatements:
+    day: Any
+    year: Any
+    mark: Any  # the learner's first completion of the year (audience); does nothing if marked already
+    learners: Any  # run only when `mark` inserted a row
+
+
+@cache
+def bucket_statements(dialect: str) -> BucketStatements:
+    """Built once per dialect (a prebuilt statement is compiled once; each execution only binds values)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return BucketStatements(
+        day=_bump(insert(_day).values(_day_values()), _day, DAY_KEYS),
+        year=_bump(insert(_year).values(_year_values(_year)), _year, YEAR_KEYS),
+        mark=insert(_marks).values(_mark_values()).on_conflict_do_nothing(index_elements=MARK_KEYS),
+        learners=_bump(insert(_learners).values(_year_values(_learners)), _learners, YEAR_KEYS))
+
+
+def counting_ctes(recorded: Any) -> list[Any]:
+    """PostgreSQL: the bucket writes as data-modifying CTEs of the statement whose CTE `recorded` inserts the
+    completion; each selects from `recorded`, so nothing is counted when the insert met a conflict."""
+    def from_recorded(table: Any, values: dict[str, Any]) -> Any:
+        return postgresql.insert(table).from_select(list(values), select(*values.values()).select_from(recorded))
+
+    marked = from_recorded(_marks, _mark_values()).on_conflict_do_nothing(index_elements=MARK_KEYS) \
+        .returning(_marks.c.year).cte("marked")
+    learners = postgresql.insert(_learners).from_select(
+        list(_year_values(_learners)), select(*_year_values(_learners).values()).select_from(marked))
+    return [_bump(from_recorded(_day, _day_values()), _day, DAY_KEYS).cte("day_bucket"),
+            _bump(from_recorded(_year, _year_values(_year)), _year, YEAR_KEYS).cte("year_bucket"),
+            _bump(learners, _learners, YEAR_KEYS).cte("learner_bucket")]
+
+
+async def count_completion(connection: AsyncConnection, buckets: dict[str, Any]) -> None:
     """Add one completion to its day and year buckets and, if it is the learner's first that year, to distinct
-    learners.
+    learners (`buckets` from bucket_params).
 
-    Runs in the transaction that inserted the completion, so a counter can never disagree with the rows.
+    Runs in the transaction that inserted the completion, so a counter can never disagree with the rows. On
+    PostgreSQL the completion path runs the same writes inside its INSERT (counting_ctes) instead.
     """
-    local = completion.completed_at.astimezone(LOCAL_TZ)
-    province = completion.province_code or UNKNOWN_PROVINCE
-    bucket = CompletionCounter.__table__
-    upsert = insert_for(session, bucket).values(
-        day=local.date(), audience=completion.audience, province_code=province,
-        course_id=completion.course_id, count=1)
-    await session.execute(upsert.on_conflict_do_update(
-        index_elements=["day", "audience", "province_code", "course_id"],
-        set_={"count": bucket.c.count + 1}))
-    year_bucket = CompletionYearCounter.__table__
-    await session.execute(insert_for(session, year_bucket).values(
-        year=local.year, audience=completion.audience, province_code=province, count=1,
-    ).on_conflict_do_update(index_elements=["year", "audience", "province_code"],
-                            set_={"count": year_bucket.c.count + 1}))
-
-    first_of_year = insert_for(session, LearnerYear.__table__).values(
-        year=local.year, audience=completion.audience, user_id=completion.user_id,
-        province_code=province, day=local.date(),
-    ).on_conflict_do_nothing(index_elements=["year", "audience", "user_id"])
-    if (await session.execute(first_of_year)).rowcount:
-        learners = LearnerCounter.__table__
-        await session.execute(insert_for(session, learners).values(
-            year=local.year, audience=completion.audience, province_code=province, count=1,
-        ).on_conflict_do_update(index_elements=["year", "audience", "province_code"],
-                                set_={"count": learners.c.count + 1}))
+    statements = bucket_statements(connection.dialect.name)
+    await connection.execute(statements.day, buckets)
+    await connection.execute(statements.year, buckets)
+    if (await connection.execute(statements.mark, buckets)).rowcount:
+        await connection.execute(statements.learners, buckets)
 
 
 def current_year() -> int:

@@ -1,16 +1,30 @@
-"""record_completion: once per learner and course, snapshotted, counted in the same transaction."""
+"""record_completion: once per learner and course, snapshotted, counted in the same transaction; and the
+platform's paths to it, with the per-process cache of each version's rules."""
 
+import uuid
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.models.base import utcnow
+from app.models.certificate import Certificate
 from app.models.completion import Completion, CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.identity import Audience
 from app.models.jobs import Job
-from app.models.learning import Enrollment
-from app.services import counters
-from app.services.completions import record_completion
-from tests.factories import make_course, make_user
+from app.models.learning import Enrollment, LessonProgress
+from app.services import completions, counters
+from app.services.completions import (
+    complete_course,
+    complete_if_met,
+    completion_public,
+    evaluate,
+    record_completion,
+)
+from app.services.packages.versions import archive_course, publish_version
+from tests.factories import document, make_course, make_user
 
 
 async def _bucket_total(session, **where) -> int:
@@ -143,3 +157,154 @@ async def test_counters_verify_after_recording(session):
     rows = await make_course(session)
     await record_completion(session, user=user, course=rows.course, course_version=1)
     assert (await counters.verify(session)).ok
+
+
+# --- the platform's completion paths (complete_course, complete_if_met) --------------------------------------
+
+
+async def enrolled_with_done(session, *keys, lessons=None, **course):
+    """A learner enrolled in a fresh course (default: two documents) with the progress of `keys` completed."""
+    user = await make_user(session)
+    rows = await make_course(session, lessons=lessons or [document("a"), document("b")], **course)
+    session.add(Enrollment(user_id=user.id, course_id=rows.course.id, version_id=rows.version.id))
+    await mark_done(session, user, rows.course, *keys)
+    return user, rows
+
+
+async def mark_done(session, user, course, *keys) -> None:
+    for key in keys:
+        session.add(LessonProgress(user_id=user.id, course_id=course.id, lesson_key=key, viewed_at=utcnow(),
+                                   completed_at=utcnow()))
+    await session.flush()
+
+
+async def publish_new_version(session, rows, **course):
+    """Version 2 of the course, published the way the content team publishes (v1 archived, learners moved)."""
+    v2 = await make_course(session, course=rows.course, version=2, status="draft", **course)
+    await publish_version(session, rows.course, v2.version)
+    return v2
+
+
+@contextmanager
+def statements_run(session):
+    """The SQL statements the session's connection executes inside the block."""
+    seen: list[str] = []
+    engine = session.get_bind().engine if hasattr(session.get_bind(), "engine") else session.get_bind()
+
+    def note(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+async def test_a_newly_published_version_is_evaluated_by_its_own_rules(session):
+    user, v1 = await enrolled_with_done(session, "a", "b")
+    assert (await evaluate(session, user.id, v1.course.id)).met  # version 1's rules are now cached
+    v2 = await publish_new_version(session, v1, lessons=[document("a"), document("b"), document("c")])
+
+    evaluation = await evaluate(session, user.id, v1.course.id)
+    assert evaluation.version.id == v2.version.id and evaluation.version.version == 2
+    assert [r.lesson_key for r in evaluation.unmet] == ["c"]
+    with pytest.raises(Conflict) as unmet:
+        await complete_course(session, user, v1.course.slug)
+    assert [u["lesson_key"] for u in unmet.value.extra["unmet_requirements"]] == ["c"]
+
+    await mark_done(session, user, v1.course, "c")
+    completion, _, created = await complete_course(session, user, v1.course.slug)
+    assert created and completion.course_version == 2
+
+
+async def test_a_withdrawn_course_keeps_the_rules_of_the_version_learners_enrolled_in(session):
+    user, rows = await enrolled_with_done(session, "a")
+    await archive_course(session, rows.course.slug)
+    evaluation = await evaluate(session, user.id, rows.course.id)
+    assert evaluation.version.id == rows.version.id and [r.lesson_key for r in evaluation.unmet] == ["b"]
+
+
+async def test_the_certificate_flag_of_the_completed_version_decides_the_job(session):
+    # Version 1 issues no certificate and is cached; version 2, published later, issues one.
+    user, v1 = await enrolled_with_done(session, "a", "b", certificate=False)
+    await evaluate(session, user.id, v1.course.id)
+    await publish_new_version(session, v1, lessons=[document("a"), document("b")], certificate=True)
+    # The other way round on a second course: version 2 no longer issues certificates.
+    other, w1 = await enrolled_with_done(session, "a", "b", certificate=True)
+    await evaluate(session, other.id, w1.course.id)
+    await publish_new_version(session, w1, lessons=[document("a"), document("b")], certificate=False)
+
+    with_certificate, _, _ = await complete_course(session, user, v1.course.slug)
+    without, _, _ = await complete_course(session, other, str(w1.course.id))
+    payloads = (await session.execute(select(Job.payload).where(Job.kind == "issue_certificate"))).scalars().all()
+    assert payloads == [{"completion_id": str(with_certificate.id)}]
+    assert (with_certificate.course_version, without.course_version) == (2, 2)
+
+
+async def test_the_endpoint_path_reads_once_and_writes_once_on_postgresql(session):
+    user, rows = await enrolled_with_done(session, "a", "b", certificate=True)
+    await evaluate(session, user.id, rows.course.id)  # the version's rules are cached from here on
+    with statements_run(session) as seen:
+        completion, course, created = await complete_course(session, user, rows.course.slug)
+        answer = await completion_public(session, completion, course.slug, "http://test")
+    # Where the learner stands, then the completion with its buckets, enrolment and job; SQLite takes one
+    # statement per write. No certificate lookup: a completion recorded now cannot have one yet.
+    assert len(seen) == (2 if session.get_bind().dialect.name == "postgresql" else 8), seen
+    assert created and answer.certificate is None and course.slug == rows.course.slug
+    enrollment = (await session.execute(select(Enrollment.completed_at).where(
+        Enrollment.user_id == user.id))).scalar_one()
+    assert enrollment == completion.completed_at
+    assert await _bucket_total(session, course_id=rows.course.id) == 1
+    assert (await counters.verify(session)).ok
+
+
+async def test_a_repeat_answers_the_same_completion_with_its_certificate(session):
+    user, rows = await enrolled_with_done(session, "a", "b", certificate=True)
+    first, _, _ = await complete_course(session, user, rows.course.slug)
+    session.add(Certificate(serial="HS-2026-TEST-0002", completion_id=first.id, user_id=user.id))
+    await session.flush()
+    again, course, created = await complete_course(session, user, rows.course.slug)
+    answer = await completion_public(session, again, course.slug, "http://test")
+    assert not created and again.id == first.id and again.completed_at == first.completed_at
+    assert answer.certificate is not None and answer.certificate.serial == "HS-2026-TEST-0002"
+    assert await _bucket_total(session, course_id=rows.course.id) == 1
+
+
+async def test_complete_if_met_sees_progress_changed_through_the_orm_in_the_same_session(session):
+    user, rows = await enrolled_with_done(session, "a")
+    row = LessonProgress(user_id=user.id, course_id=rows.course.id, lesson_key="b")
+    session.add(row)
+    await session.flush()
+    row.completed_at = utcnow()  # not flushed: as a quiz attempt leaves the lesson it has just passed
+    completion = await complete_if_met(session, user, rows.course.id)
+    assert completion is not None and completion.course_id == rows.course.id
+
+
+async def test_complete_if_met_records_nothing_while_a_requirement_is_unmet(session):
+    user, rows = await enrolled_with_done(session, "a")
+    assert await complete_if_met(session, user, rows.course.id) is None
+    count = (await session.execute(select(func.count()).select_from(Completion)
+                                   .where(Completion.user_id == user.id))).scalar_one()
+    assert count == 0
+
+
+async def test_evicted_rules_are_read_again(session, monkeypatch):
+    monkeypatch.setattr(completions, "_RULES_CACHE_SIZE", 1)
+    user, first = await enrolled_with_done(session, "a")
+    _, second = await enrolled_with_done(session, lessons=[document("x")])
+    for _ in range(2):
+        assert [r.lesson_key for r in (await evaluate(session, user.id, first.course.id)).unmet] == ["b"]
+        assert [r.lesson_key for r in (await evaluate(session, user.id, second.course.id)).unmet] == ["x"]
+    assert len(completions._rules) == 1
+
+
+async def test_an_unknown_course_is_404_and_a_learner_not_enrolled_403(session):
+    user, rows = await enrolled_with_done(session, "a", "b")
+    stranger = await make_user(session)
+    with pytest.raises(NotFound):
+        await complete_course(session, user, "khong-co-khoa-nay")
+    with pytest.raises(NotFound):
+        await complete_course(session, user, str(uuid.uuid4()))
+    with pytest.raises(Forbidden):
+        await complete_course(session, stranger, rows.course.slug)
