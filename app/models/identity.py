@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, ValidationInfo, field_validator
 from pydantic import Field as SchemaField
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import messages
@@ -42,6 +42,9 @@ class Scope(StrEnum):
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
+    # The completion feed reads each learner's name by id: from this index alone on PostgreSQL (index-only
+    # scan), never from the wide heap rows (migration 0004; SQLite ignores INCLUDE).
+    __table_args__ = (Index("ix_user_account_id_full_name", "id", postgresql_include=["full_name"]),)
 
     id: uuid.UUID = id_field()
     phone: str | None = Field(default=None, max_length=16, unique=True)

@@ -19,10 +19,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Select, String, func, literal, select, tuple_, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import Grouping
 
 from app.core.db import Database
 from app.core.errors import FieldError, ValidationFailed
@@ -34,10 +52,15 @@ from app.models.identity import Audience, User
 from app.models.reporting import FeedCompletion
 from app.services.geo import Geography, load_geography
 from app.services.stats import LOCAL_TZ, recorded_codes, resolve_course, resolve_province
+from app.services.stats_cache import SharedPages
 
 MAX_PAGE = 1000
 EXPORT_CHUNK = 1000  # rows fetched from the server-side cursor and written out at a time
 CSV_COLUMNS = list(FeedCompletion.model_fields)
+# Full pages kept per worker for consumers reading the same stretch of the feed (see read_page): a few
+# seconds, so a learner's new name shows soon; 32 pages of 1,000 rows are ~13 MB.
+SHARED_PAGE_TTL_S = 5.0
+SHARED_PAGES = 32
 
 messages({
     "feed_range_reversed": ("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.", "from must not be after to."),
@@ -83,38 +106,54 @@ def _position(values: list) -> tuple[int, int]:
     return txid, seq
 
 
-def _statement(dialect: str, f: FeedFilter, after: tuple[int, int] | None, *,
-               raw_ids: bool = False) -> Select:
+def _values(f: FeedFilter, after: tuple[int, int] | None) -> dict[str, Any]:
+    """The bound values of a feed query: the cursor's position and the filters that are set."""
+    values: dict[str, Any] = {"after_txid": after[0], "after_seq": after[1]} if after is not None else {}
+    for name in ("province_codes", "audience", "course_id", "since", "until"):
+        if getattr(f, name) is not None:
+            values[name] = getattr(f, name)
+    return values
+
+
+def _conditions(dialect: str, bound: frozenset[str]) -> list[Any]:
+    """The feed's WHERE: under the horizon, after the cursor, matching the filters named in `bound`. Values
+    are bound parameters, so each combination of filters is one statement, built once (`_page_statement`)."""
+    where: list[Any] = []
+    if dialect == "postgresql":
+        horizon = select(func.txid_snapshot_xmin(func.txid_current_snapshot())).scalar_subquery()
+        where.append(Completion.txid < horizon)
+    if "after_txid" in bound:
+        position = tuple_(bindparam("after_txid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
+        where.append(tuple_(Completion.txid, Completion.seq) > position)
+    if "province_codes" in bound:
+        where.append(Completion.province_code.in_(bindparam("province_codes", expanding=True)))
+    if "audience" in bound:
+        where.append(Completion.audience == bindparam("audience"))
+    if "course_id" in bound:
+        where.append(Completion.course_id == bindparam("course_id"))
+    if "since" in bound:
+        where.append(Completion.completed_at >= bindparam("since"))
+    if "until" in bound:
+        where.append(Completion.completed_at < bindparam("until"))
+    return where
+
+
+@lru_cache(maxsize=256)
+def _statement(dialect: str, bound: frozenset[str], *, raw_ids: bool = False) -> Select:
     def ids(column: Any) -> Any:
         # Exports format ids straight from the driver's value: parsing 300,000 UUID objects costs seconds.
         return type_coerce(column, String).label(column.key) if raw_ids else column
 
-    stmt = (
+    return (
         select(Completion.txid, Completion.seq, ids(Completion.id), ids(Completion.user_id), User.full_name,
                ids(Completion.course_id), Course.slug, Completion.course_version, Completion.audience,
                Completion.province_code, Completion.source, Completion.client_id, Completion.external_ref,
                Completion.completed_at)
         .join(User, User.id == Completion.user_id)
         .join(Course, Course.id == Completion.course_id)
+        .where(*_conditions(dialect, bound))
         .order_by(Completion.txid, Completion.seq)
     )
-    if dialect == "postgresql":
-        horizon = select(func.txid_snapshot_xmin(func.txid_current_snapshot())).scalar_subquery()
-        stmt = stmt.where(Completion.txid < horizon)
-    if after is not None:
-        position = tuple_(literal(after[0]), literal(after[1]))
-        stmt = stmt.where(tuple_(Completion.txid, Completion.seq) > position)
-    if f.province_codes is not None:
-        stmt = stmt.where(Completion.province_code.in_(f.province_codes))
-    if f.audience is not None:
-        stmt = stmt.where(Completion.audience == f.audience.value)
-    if f.course_id is not None:
-        stmt = stmt.where(Completion.course_id == f.course_id)
-    if f.since is not None:
-        stmt = stmt.where(Completion.completed_at >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(Completion.completed_at < f.until)
-    return stmt
 
 
 def _uuid_text(value: Any) -> str:
@@ -136,21 +175,125 @@ def _export_values(geo: Geography, row: Any) -> tuple:
     )
 
 
-async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None, limit: int) -> dict[str, Any]:
-    """Up to `limit` completions after `cursor`, oldest transaction first. `next_cursor` resumes after the
-    last one served (or stays put when nothing new is ready); `has_more` says whether to fetch again now.
+class RenderedPage(NamedTuple):
+    body: bytes  # the FeedPage JSON
+    has_more: bool  # a full page: its rows can never change (see read_page)
 
-    The page is a plain dict in the FeedPage shape, built from row tuples like the export: validating 1,000
-    models per page was most of its cost (profiled in docs/benchmarks.md)."""
+
+async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None, limit: int,
+                    pages: SharedPages | None = None) -> bytes:
+    """Up to `limit` completions after `cursor`, oldest transaction first, as the FeedPage JSON. `next_cursor`
+    resumes after the last one served (or stays put when nothing new is ready); `has_more` says whether to
+    fetch again now.
+
+    PostgreSQL renders the page itself (`page_from_database`), so the worker only passes its bytes on; SQLite
+    pages are rendered here from row tuples (`page_from_rows`). Both give the same bytes for the same rows.
+
+    With `pages`, identical requests share one rendering, and a full page (`has_more`) is kept for a few
+    seconds: every row it holds is below the horizon and any row committed later sorts after its last one, so
+    the same (filter, cursor, limit) can only ever give the same rows. A learner renamed meanwhile shows the
+    old name until the page expires. A partial page is never kept: its next rows may arrive any moment."""
     after = decode_cursor(cursor, _position) if cursor else None
     limit = max(1, min(limit, MAX_PAGE))
-    stmt = _statement(session.get_bind().dialect.name, f, after, raw_ids=True).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
+
+    async def render() -> RenderedPage:
+        if session.get_bind().dialect.name == "postgresql":
+            return await page_from_database(session, f, after=after, cursor=cursor, limit=limit)
+        return await page_from_rows(session, f, after=after, cursor=cursor, limit=limit)
+
+    if pages is None:
+        return (await render()).body
+    return await pages.get((f, after, cursor, limit), render)
+
+
+def _page_json(items: bytes, next_cursor: str | None, has_more: bool) -> bytes:
+    """The FeedPage envelope around an already rendered `[…]` of items, compact as json.dumps writes it."""
+    return b"".join((b'{"items":', items, b',"next_cursor":', json.dumps(next_cursor).encode(),
+                     b',"has_more":', b"true" if has_more else b"false", b"}"))
+
+
+async def page_from_rows(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
+                         cursor: str | None, limit: int) -> RenderedPage:
+    """A page rendered in Python from row tuples (no model validation: 1,000 of those per page were most of
+    its cost, see docs/benchmarks.md)."""
+    values = _values(f, after)
+    stmt = _statement(session.get_bind().dialect.name, frozenset(values), raw_ids=True)
+    rows = (await session.execute(stmt.limit(limit + 1), values)).all()
     geo = await load_geography(session)
     served = rows[:limit]
+    items = json.dumps([dict(zip(CSV_COLUMNS, _export_values(geo, r), strict=True)) for r in served],
+                       ensure_ascii=False, separators=(",", ":"))
     next_cursor = encode_cursor(served[-1].txid, served[-1].seq) if served else cursor
-    return {"items": [dict(zip(CSV_COLUMNS, _export_values(geo, r), strict=True)) for r in served],
-            "next_cursor": next_cursor, "has_more": len(rows) > limit}
+    has_more = len(rows) > limit
+    return RenderedPage(_page_json(items.encode(), next_cursor, has_more), has_more)
+
+
+async def page_from_database(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
+                             cursor: str | None, limit: int) -> RenderedPage:
+    """A page rendered by PostgreSQL: the same keyset query, each row turned into its JSON object with
+    row_to_json and the objects joined in order, returned as UTF-8 bytes with the page's size and last
+    position. Rendering 1,000 rows in Python cost the worker ~18 ms a page; here it is a few ms of the
+    database's CPU and the worker copies bytes (figures in docs/reporting.md)."""
+    geo = await load_geography(session)
+    codes = sorted(set(geo.current) | set(geo.former))
+    values = _values(f, after) | {"codes": codes, "currents": [geo.current_code(code) for code in codes]}
+    row = (await session.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()
+    count, last, items = row
+    served = min(count, limit)
+    next_cursor = encode_cursor(*last) if served else cursor
+    has_more = count > limit
+    return RenderedPage(_page_json(b"[" + (items or b"") + b"]", next_cursor, has_more), has_more)
+
+
+# Only `completed_at` needs formatting by hand: row_to_json writes timestamps in the session's time zone and
+# trims fractional zeros, while the feed writes UTC, "Z", and six digits of microseconds unless they are zero
+# (Python's isoformat).
+_UTC_SECONDS = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+_UTC_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+@lru_cache(maxsize=64)
+def _page_statement(bound: frozenset[str]) -> Select:
+    """SELECT rows, [last txid, last seq], convert_to(string_agg(row_to_json(…))) of one page (PostgreSQL).
+
+    The page's completions are picked first, from completion alone (keyset scan, LIMIT), and only those rows
+    are joined to their learner and course: so the planner can never choose to join before limiting (its
+    row estimates for the txid horizon are poor), and the learner's name comes from the covering index
+    ix_user_account_id_full_name by an index-only scan."""
+    c = Completion.__table__.c
+    rn = func.row_number().over(order_by=(c.txid, c.seq)).label("rn")
+    page_rows = bindparam("page_rows", type_=Integer)
+    page = (select(c.txid, c.seq, c.id, c.user_id, c.course_id, c.course_version, c.audience, c.province_code,
+                   c.source, c.client_id, c.external_ref, c.completed_at, rn)
+            .where(*_conditions("postgresql", bound))
+            .order_by(c.txid, c.seq).limit(page_rows + 1).subquery("page"))
+    user, course = User.__table__, Course.__table__
+    codes = bindparam("codes", type_=ARRAY(String))
+    currents = Grouping(bindparam("currents", type_=ARRAY(String)))
+    at = page.c.completed_at
+    fields = {
+        "id": page.c.id, "user_id": page.c.user_id, "full_name": user.c.full_name,
+        "course_id": page.c.course_id, "course_slug": course.c.slug, "course_version": page.c.course_version,
+        "audience": page.c.audience, "province_code": page.c.province_code,
+        "current_province_code": currents[func.array_position(codes, page.c.province_code)],
+        "source": page.c.source, "client_id": page.c.client_id, "external_ref": page.c.external_ref,
+        "completed_at": func.to_char(func.timezone("UTC", at), case(
+            (func.date_trunc("second", at) == at, _UTC_SECONDS), else_=_UTC_MICROSECONDS)),
+    }
+    assert list(fields) == CSV_COLUMNS  # the JSON keys, in the order page_from_rows writes them
+    doc = select(*(value.label(name) for name, value in fields.items())).correlate(page, user, course)
+    doc = doc.lateral("doc")
+    served = page.c.rn <= page_rows
+    objects = cast(func.row_to_json(doc.table_valued()), Text)
+    return (
+        select(func.count(),
+               func.max(array([page.c.txid, page.c.seq])).filter(served),
+               func.convert_to(func.string_agg(objects, aggregate_order_by(literal_column("','"), page.c.rn))
+                               .filter(served), "UTF8"))
+        .select_from(page.join(user, user.c.id == page.c.user_id)
+                     .join(course, course.c.id == page.c.course_id)
+                     .join(doc, true()))
+    )
 
 
 @asynccontextmanager
@@ -179,8 +322,9 @@ async def export(db: Database, geo: Geography, f: FeedFilter,
     however many rows there are. Runs on its own connection: the request's session is closed before the body
     is sent. CSV starts with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
     async with _reading_connection(db) as conn:
-        stmt = _statement(conn.dialect.name, f, None, raw_ids=True).execution_options(yield_per=EXPORT_CHUNK)
-        result = await conn.stream(stmt)  # Core rows: no ORM bookkeeping
+        values = _values(f, None)
+        stmt = _statement(conn.dialect.name, frozenset(values), raw_ids=True)
+        result = await conn.stream(stmt.execution_options(yield_per=EXPORT_CHUNK), values)  # Core rows
         if fmt == "csv":
             yield _csv_lines([CSV_COLUMNS], bom=True)
         async for rows in result.partitions():

@@ -229,14 +229,6 @@ async def summary(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> St
     return await cache.get(("summary", q.key), lambda: _summary(session, q))
 
 
-async def summary_json(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> bytes:
-    """The summary rendered as JSON, cached as bytes so a hit costs a lookup. `q` is already held to the
-    caller's province, and its key carries that effective province: no caller gets another's answer."""
-    async def render() -> bytes:
-        return (await summary(session, q, cache)).model_dump_json().encode()
-    return await cache.get(("summary.json", q.key), render)
-
-
 async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
     done = {a: int(n or 0) for a, n in await _completions_by(session, q, "audience")}
     learner_rows = await _learners_by(session, q, "audience")

@@ -1,10 +1,9 @@
 """The completion feed for ministry systems, its bulk export, and completions reported by partners."""
 
-import json
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
@@ -14,6 +13,7 @@ from app.models.identity import Audience, Scope
 from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services import completion_feed, partner_completions
 from app.services.completion_feed import FeedFilter
+from app.services.stats_cache import SharedPages
 
 router = APIRouter(prefix="/api/v1/completions", tags=["completions"])
 
@@ -40,9 +40,18 @@ async def feed_filter(
 FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
 
 
+def shared_pages(app: FastAPI) -> SharedPages:
+    """One per app (so per worker), created on first use."""
+    pages = getattr(app.state, "feed_pages", None)
+    if pages is None:
+        pages = app.state.feed_pages = SharedPages(completion_feed.SHARED_PAGE_TTL_S,
+                                                   max_entries=completion_feed.SHARED_PAGES)
+    return pages
+
+
 @router.get("", summary="Page through completions (completions:read)", response_model=FeedPage)
 async def list_completions(
-    session: SessionDep, filters: FeedFilterDep,
+    request: Request, session: SessionDep, filters: FeedFilterDep,
     cursor: Annotated[str | None, Query(max_length=200,
                                         description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=completion_feed.MAX_PAGE)] = 100,
@@ -50,9 +59,10 @@ async def list_completions(
     """Every completion exactly once, in the order their transactions finished, keyset-paginated: keep the
     last `next_cursor` and come back with it at any time. Completions still being written concurrently are
     served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
-    page = await completion_feed.read_page(session, filters, cursor=cursor, limit=limit)
-    # Already in the FeedPage shape (see read_page): serialised directly rather than validated again.
-    return Response(json.dumps(page, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    # The page comes rendered in the FeedPage shape (by PostgreSQL where it can): passed on, not validated again.
+    page = await completion_feed.read_page(session, filters, cursor=cursor, limit=limit,
+                                           pages=shared_pages(request.app))
+    return Response(page, media_type="application/json")
 
 
 @router.get("/export", summary="Export completions as CSV or NDJSON (completions:read)",

@@ -1,9 +1,13 @@
 """Public and partner-facing figures, all read from the counter buckets."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Principal, SessionDep, require_scope
 from app.core.errors import Forbidden
@@ -35,64 +39,98 @@ async def national(session: SessionDep, response: Response, year: Year = None) -
 StatsReader = Annotated[Principal, Depends(require_scope(Scope.stats_read, admins=True))]
 
 
-async def get_stats_cache(request: Request) -> StatsCache:
+def stats_cache(app: FastAPI) -> StatsCache:
     """One cache per app (so per worker), created on first use."""
-    cache = getattr(request.app.state, "stats_cache", None)
+    cache = getattr(app.state, "stats_cache", None)
     if cache is None:
-        cache = request.app.state.stats_cache = StatsCache(request.app.state.settings.stats_cache_ttl_s)
+        cache = app.state.stats_cache = StatsCache(app.state.settings.stats_cache_ttl_s)
     return cache
 
 
-StatsCacheDep = Annotated[StatsCache, Depends(get_stats_cache)]
+@dataclass(frozen=True)
+class StatsAsk:
+    """A stats request as sent (FastAPI has checked only the parameters' types and ranges) and the province
+    scope of the caller who sent it: what a cached answer is keyed on."""
+
+    year: int | None
+    first_day: date | None
+    last_day: date | None
+    province: str | None
+    course: str | None
+    scoped_province: str | None  # a province admin's or province-scoped client's own province
+
+    @property
+    def today(self) -> date | None:
+        """The local day an open period resolves against (this year, or a range up to today), else None."""
+        open_ended = self.year is None and (self.first_day is None or self.last_day is None)
+        return stats.local_today() if open_ended else None
 
 
-async def stats_query(
-    session: SessionDep, principal: StatsReader, year: Year = None,
+async def stats_ask(
+    principal: StatsReader, year: Year = None,
     first_day: Annotated[date | None, Query(alias="from", description="First local day, inclusive")] = None,
     last_day: Annotated[date | None, Query(alias="to", description="Last local day, inclusive")] = None,
     province: Annotated[str | None, Query(min_length=2, max_length=2, description=(
         "A current province code: its former units are included. Province admins and province-scoped "
         "clients see only their own (403 for another)"))] = None,
     course: Annotated[str | None, Query(max_length=100, description="Course slug or id")] = None,
-) -> stats.StatsQuery:
-    """The period (`year`, or `from`/`to`, default this year) and filters, held to the caller's province."""
+) -> StatsAsk:
+    """The period (`year`, or `from`/`to`, default this year) and filters, with the caller's province scope."""
     if principal.user is not None and principal.user.role == Role.province_admin and not principal.province_code:
         raise Forbidden()  # a province admin with no province on record may see no province's figures
-    return await stats.build_query(session, year=year, first_day=first_day, last_day=last_day,
-                                   province=province, course=course, scoped_province=principal.province_code)
+    return StatsAsk(year, first_day, last_day, province, course, principal.province_code)
 
 
-StatsQueryDep = Annotated[stats.StatsQuery, Depends(stats_query)]
+StatsAskDep = Annotated[StatsAsk, Depends(stats_ask)]
+
+
+async def _answer(request: Request, session: AsyncSession, ask: StatsAsk, view: tuple,
+                  figures: Callable[[stats.StatsQuery, StatsCache], Awaitable[BaseModel]]) -> Response:
+    """The rendered answer from the per-worker cache, keyed on the request as sent and the caller's province
+    scope, so a hit costs the authorisation and a lookup. Only a miss validates the period and resolves the
+    filters (geography, course: 422 or 403 exactly as before; an error is never cached) and holds a scoped
+    caller to its province; since the scope is part of the key, no caller can reach an answer computed for
+    another scope."""
+    cache = stats_cache(request.app)
+
+    async def render() -> bytes:
+        query = await stats.build_query(
+            session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
+            course=ask.course, scoped_province=ask.scoped_province)
+        return (await figures(query, cache)).model_dump_json().encode()
+
+    # Rendered from the response model, so FastAPI need not validate and dump it again.
+    return Response(content=await cache.get((view, ask, ask.today), render), media_type="application/json")
 
 
 @router.get("/summary", summary="Completions, learners and targets per audience (stats:read, admins)",
             response_model=StatsSummary)
-async def summary(session: SessionDep, query: StatsQueryDep, cache: StatsCacheDep) -> StatsSummary | Response:
+async def summary(request: Request, session: SessionDep, ask: StatsAskDep) -> Response:
     """Per audience: `completions`, distinct `learners`, the year's national `target` and `percent_of_target`.
     `learners` is given for a whole calendar year, or always with `course=` (one completion per learner and
     course); for any other range it is null. The target is given when the period lies within one year."""
-    # The query is authorised (province held to the caller's) before the cache is read; the cached bytes come
-    # from a StatsSummary, so FastAPI need not validate and dump them again.
-    return Response(content=await stats.summary_json(session, query, cache), media_type="application/json")
+    return await _answer(request, session, ask, ("summary",), lambda q, cache: stats.summary(session, q, cache))
 
 
 @router.get("/provinces", summary="Figures per province (stats:read, admins)", response_model=ProvincesStats)
-async def provinces(session: SessionDep, query: StatsQueryDep, cache: StatsCacheDep,
-                    units: Literal["current", "former"] = "current") -> ProvincesStats:
+async def provinces(request: Request, session: SessionDep, ask: StatsAskDep,
+                    units: Literal["current", "former"] = "current") -> Response:
     """The 34 current units, completions recorded under a former unit rolled into its successor; with
     `units=former`, the 63 former units, each with its successor. `unassigned`: no province recorded."""
-    return await stats.provinces(session, query, units, cache)
+    return await _answer(request, session, ask, ("provinces", units),
+                         lambda q, cache: stats.provinces(session, q, units, cache))
 
 
 @router.get("/courses", summary="Figures per course (stats:read, admins)", response_model=CoursesStats)
-async def courses(session: SessionDep, query: StatsQueryDep, cache: StatsCacheDep) -> CoursesStats:
+async def courses(request: Request, session: SessionDep, ask: StatsAskDep) -> Response:
     """Completions per course and audience, most completed first."""
-    return await stats.courses(session, query, cache)
+    return await _answer(request, session, ask, ("courses",), lambda q, cache: stats.courses(session, q, cache))
 
 
 @router.get("/timeseries", summary="Completions per day or month (stats:read, admins)",
             response_model=Timeseries)
-async def timeseries(session: SessionDep, query: StatsQueryDep, cache: StatsCacheDep,
-                     granularity: Literal["day", "month"] = "day") -> Timeseries:
+async def timeseries(request: Request, session: SessionDep, ask: StatsAskDep,
+                     granularity: Literal["day", "month"] = "day") -> Response:
     """Completions per local day or month over the period; every day or month appears, zero when none."""
-    return await stats.timeseries(session, query, granularity, cache)
+    return await _answer(request, session, ask, ("timeseries", granularity),
+                         lambda q, cache: stats.timeseries(session, q, granularity, cache))
