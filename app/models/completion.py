@@ -26,7 +26,8 @@ class Completion(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
     # PostgreSQL transaction id of the inserting transaction (0 on SQLite, where writers are serialised).
     txid: int = Field(default=0, sa_type=BigInteger)
-    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    # No index of its own: the unique (user_id, course_id) serves lookups by learner (migration 0005).
+    user_id: uuid.UUID = Field(foreign_key="user_account.id")
     course_id: uuid.UUID = Field(foreign_key="course.id", index=True)
     course_version: int
     audience: str = Field(sa_type=String(10))

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.models.certificate import Certificate
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion, Lesson, Module
+from app.models.identity import User
 from app.models.jobs import Job, JobStatus
 from app.models.learning import Enrollment, LessonProgress
 from app.models.quiz import Quiz
@@ -26,7 +27,7 @@ CERTIFICATE_JOB_ATTEMPTS = 3  # jobs.enqueue's default
 completion = Completion.__table__
 course, versions, enrollment = Course.__table__, CourseVersion.__table__, Enrollment.__table__
 progress, lessons, modules, quizzes = LessonProgress.__table__, Lesson.__table__, Module.__table__, Quiz.__table__
-certificates, jobs = Certificate.__table__, Job.__table__
+certificates, jobs, users = Certificate.__table__, Job.__table__, User.__table__
 
 COMPLETION = tuple(completion.c[name] for name in (
     "seq", "id", "txid", "user_id", "course_id", "course_version", "audience", "province_code", "source",
@@ -43,21 +44,34 @@ def _param(column: Any, prefix: str) -> Any:
 
 # Where a learner stands in a course, in one round trip: the course, its published version, the learner's
 # enrolment, completion and progress rows (one result row per progress row; at least one while the course
-# exists). Courses are looked up by slug or by id, as catalogue.lookup_course does.
+# exists). Courses are looked up by slug or by id, as catalogue.lookup_course does. The LEARNER_ variants
+# start from the learner's account (one row even when no course matches), for callers holding only the id
+# from a verified token: the account's state and snapshot facts come with the same read.
 published = versions.alias("published")
 _user = bindparam("r_user_id", type_=progress.c.user_id.type)
+_by_slug = course.c.slug == bindparam("r_slug", type_=course.c.slug.type)
+_by_id = course.c.id == bindparam("r_course_id", type_=course.c.id.type)
 STANDING_COLUMNS = (course.c.id, course.c.slug, published.c.id, enrollment.c.id, enrollment.c.version_id,
                     enrollment.c.left_at, *COMPLETION, *PROGRESS)
-_standing = select(*STANDING_COLUMNS).select_from(
-    course
-    # The literal (not a parameter) lets PostgreSQL use the partial unique index of published versions.
-    .outerjoin(published, and_(published.c.course_id == course.c.id,
-                               published.c.status == literal_column("'published'")))
-    .outerjoin(enrollment, and_(enrollment.c.user_id == _user, enrollment.c.course_id == course.c.id))
-    .outerjoin(completion, and_(completion.c.user_id == _user, completion.c.course_id == course.c.id))
-    .outerjoin(progress, and_(progress.c.user_id == _user, progress.c.course_id == course.c.id)))
-STANDING_BY_SLUG = _standing.where(course.c.slug == bindparam("r_slug", type_=course.c.slug.type))
-STANDING_BY_ID = _standing.where(course.c.id == bindparam("r_course_id", type_=course.c.id.type))
+LEARNER_COLUMNS = (users.c.is_active, users.c.audience, users.c.official_verified_at, users.c.province_code)
+
+
+def _standing(course_is: Any, *, learner: bool) -> Any:
+    joined = users.outerjoin(course, course_is) if learner else course
+    joined = (joined
+              # The literal (not a parameter) lets PostgreSQL use the partial unique index of published versions.
+              .outerjoin(published, and_(published.c.course_id == course.c.id,
+                                         published.c.status == literal_column("'published'")))
+              .outerjoin(enrollment, and_(enrollment.c.user_id == _user, enrollment.c.course_id == course.c.id))
+              .outerjoin(completion, and_(completion.c.user_id == _user, completion.c.course_id == course.c.id))
+              .outerjoin(progress, and_(progress.c.user_id == _user, progress.c.course_id == course.c.id)))
+    if learner:
+        return select(*LEARNER_COLUMNS, *STANDING_COLUMNS).select_from(joined).where(users.c.id == _user)
+    return select(*STANDING_COLUMNS).select_from(joined).where(course_is)
+
+
+STANDING_BY_SLUG, STANDING_BY_ID = _standing(_by_slug, learner=False), _standing(_by_id, learner=False)
+LEARNER_STANDING_BY_SLUG, LEARNER_STANDING_BY_ID = _standing(_by_slug, learner=True), _standing(_by_id, learner=True)
 
 # A version's completion rules: the version, then its required lessons in course order with quiz pass scores.
 RULES = (

@@ -10,11 +10,10 @@ PostgreSQL one statement records the completion, its buckets, the enrolment's co
 certificate job. Rows are read and written with Core statements, not through the ORM.
 """
 
+import os
+import time
 import uuid
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -22,18 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-import app.services.enrollment  # noqa: F401 - registers the not_enrolled / course_not_published messages
-from app.core.errors import Conflict, FieldError, Forbidden, NotFound
+from app.core.errors import Conflict, FieldError, Forbidden
 from app.core.i18n import messages
 from app.models.base import utcnow
 from app.models.completion import CertificateLink, Completion, CompletionPublic
-from app.models.course import LessonKind
 from app.models.identity import User
-from app.models.learning import CompletionStatus, CourseBrief, Enrollment, Requirement
+from app.models.learning import CompletionStatus, CourseBrief, Enrollment
 from app.services import completion_sql as sql
 from app.services import counters
-
-_RULES_CACHE_SIZE = 5_000  # versions; a national catalogue has hundreds of courses with a few versions each
+from app.services.completion_rules import (
+    Account,
+    CompletionRecord,
+    CourseRef,
+    Evaluation,
+    Standing,
+    VersionRules,
+    standing,
+)
 
 messages({
     "requirements_unmet": (
@@ -45,33 +49,6 @@ messages({
     "requirement_text": ("Chưa đọc bài \"{title}\".", "Text \"{title}\" not read yet."),
     "requirement_quiz": ("Chưa đạt bài kiểm tra \"{title}\".", "Quiz \"{title}\" not passed yet."),
 })
-
-
-@dataclass(slots=True)
-class CompletionRecord:
-    """A completion row as the platform paths read or wrote it (the columns of Completion, no ORM instance).
-    `recorded_now`: inserted by this transaction, so no certificate can exist for it yet."""
-
-    seq: int
-    id: uuid.UUID
-    txid: int
-    user_id: uuid.UUID
-    course_id: uuid.UUID
-    course_version: int
-    audience: str
-    province_code: str | None
-    source: str
-    client_id: str | None
-    external_ref: str | None
-    completed_at: datetime
-    created_at: datetime
-    recorded_now: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CourseRef:
-    id: uuid.UUID
-    slug: str
 
 
 # --- recording -------------------------------------------------------------------------------------------
@@ -98,7 +75,7 @@ async def record_completion(
     with_certificate = bool((await conn.execute(sql.CERTIFICATE_FLAG, {
         "r_course_id": course.id, "r_version": course_version})).scalar())
     recorded = await _record(
-        session, user_id=user.id, course_id=course.id, course_version=course_version,
+        session, conn, user_id=user.id, course_id=course.id, course_version=course_version,
         audience=str(audience or user.effective_audience),
         province_code=province_code if province_code is not None else user.province_code,
         with_certificate=with_certificate, completed_at=completed_at, source=source, client_id=client_id,
@@ -115,14 +92,14 @@ async def record_completion(
 _COLUMN_NAMES = tuple(column.key for column in sql.COMPLETION)
 
 
-async def _record(session: AsyncSession, *, user_id: uuid.UUID, course_id: uuid.UUID, course_version: int,
-                  audience: str, province_code: str | None, with_certificate: bool,
+async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid.UUID, course_id: uuid.UUID,
+                  course_version: int, audience: str, province_code: str | None, with_certificate: bool,
                   completed_at: datetime | None = None, source: str = "platform", client_id: str | None = None,
                   external_ref: str | None = None) -> CompletionRecord | None:
     """Insert the completion with everything counted with it (see record_completion); None, writing nothing,
     when a conflicting completion exists."""
     now = utcnow()
-    completion_id = uuid.uuid4()
+    completion_id = time_ordered_id()
     params = {
         "c_id": completion_id, "c_user_id": user_id, "c_course_id": course_id, "c_course_version": course_version,
         "c_audience": audience, "c_province_code": province_code, "c_source": source, "c_client_id": client_id,
@@ -130,7 +107,6 @@ async def _record(session: AsyncSession, *, user_id: uuid.UUID, course_id: uuid.
         "j_id": uuid.uuid4(), "j_payload": {"completion_id": str(completion_id)},
     } | counters.bucket_params(user_id=user_id, course_id=course_id, audience=audience,
                                province_code=province_code, completed_at=completed_at or now)
-    conn = await _connection(session)
     statements = sql.write_statements(conn.dialect.name)
     if conn.dialect.name == "postgresql":
         record = statements.record_with_certificate if with_certificate else statements.record
@@ -151,6 +127,18 @@ async def _record(session: AsyncSession, *, user_id: uuid.UUID, course_id: uuid.
                 and instance.completed_at is None:
             set_committed_value(instance, "completed_at", row.completed_at)
     return CompletionRecord(*row, recorded_now=True)
+
+
+def time_ordered_id() -> uuid.UUID:
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    Completion ids are unique-indexed; random (v4) ids land on a random leaf of that index — at ten million
+    completions a page read and a full-page WAL image per insert — while time-ordered ids append to the
+    rightmost leaf, which stays in memory. The id reveals when it was made, as completed_at does anyway.
+    """
+    random = int.from_bytes(os.urandom(10), "big")  # 80 bits, of which 74 are used
+    return uuid.UUID(int=(time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76
+                     | (random >> 62 & 0xFFF) << 64 | 0b10 << 62 | random & (1 << 62) - 1)
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
@@ -181,145 +169,6 @@ async def find_completion(session: AsyncSession, user_id: uuid.UUID,
     return CompletionRecord(*row) if row else None
 
 
-# --- the rules: what a learner must do ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LessonRule:
-    id: uuid.UUID
-    key: str
-    title: str
-    kind: str
-    duration_s: float | None
-    pass_score: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRules:
-    """A course version's completion rules. Immutable: a version's rows are written once, at import."""
-
-    id: uuid.UUID
-    course_id: uuid.UUID
-    version: int
-    title: str
-    video_coverage: float
-    certificate: bool
-    lessons: tuple[LessonRule, ...]  # the required ones, in course order
-
-
-_rules: OrderedDict[uuid.UUID, VersionRules] = OrderedDict()
-
-
-async def version_rules(conn: AsyncConnection, version_id: uuid.UUID) -> VersionRules:
-    """A version's rules from a per-process LRU cache, loaded in one query on a miss."""
-    rules = _rules.get(version_id)
-    if rules is not None:
-        _rules.move_to_end(version_id)
-        return rules
-    rows = (await conn.execute(sql.RULES, {"r_version_id": version_id})).all()
-    if not rows:
-        raise NotFound("course_not_published")
-    first = rows[0]
-    rules = VersionRules(id=first[0], course_id=first[1], version=first[2], title=first[3],
-                         video_coverage=first[4], certificate=bool(first[5]),
-                         lessons=tuple(LessonRule(*row[6:]) for row in rows if row[6] is not None))
-    _rules[version_id] = rules
-    while len(_rules) > _RULES_CACHE_SIZE:
-        _rules.popitem(last=False)
-    return rules
-
-
-ProgressState = tuple  # (completed_at, covered_s, duration_s, viewed_at, best_score) of one lesson key
-
-
-@dataclass
-class Evaluation:
-    """Every required lesson of `version` against the learner's progress, which is keyed by lesson key so work
-    done on an earlier version counts toward the current one."""
-
-    version: VersionRules
-    progress: dict[str, ProgressState] = field(default_factory=dict)
-
-    @property
-    def met(self) -> bool:
-        """Whether every requirement is met (without building the requirement list)."""
-        return all((state := self.progress.get(lesson.key)) and state[0] for lesson in self.version.lessons)
-
-    @cached_property
-    def requirements(self) -> list[Requirement]:
-        """Videos covered to the version's `video_coverage`, documents and text viewed, quizzes passed (best
-        score >= pass score); a lesson's requirement is met once its progress row is completed."""
-        requirements = []
-        for lesson in self.version.lessons:
-            state = self.progress.get(lesson.key)
-            completed_at, covered_s, duration_s, viewed_at, best_score = state or (None,) * 5
-            requirement = Requirement(lesson_id=lesson.id, lesson_key=lesson.key, title=lesson.title,
-                                      kind=lesson.kind, met=bool(completed_at))
-            if lesson.kind == LessonKind.video:
-                duration = lesson.duration_s or duration_s
-                requirement.coverage = round(min(1.0, covered_s / duration), 4) if state and duration else 0.0
-                requirement.required_coverage = self.version.video_coverage
-            elif lesson.kind == LessonKind.quiz:
-                requirement.best_score = best_score
-                requirement.pass_score = lesson.pass_score
-            else:
-                requirement.viewed = bool(viewed_at)
-            requirements.append(requirement)
-        return requirements
-
-    @property
-    def unmet(self) -> list[Requirement]:
-        return [r for r in self.requirements if not r.met]
-
-
-@dataclass
-class Standing:
-    """Where a learner stands in a course, as one read of the standing query found it."""
-
-    course: CourseRef
-    published_version_id: uuid.UUID | None
-    enrollment_id: uuid.UUID | None
-    enrolled_version_id: uuid.UUID | None
-    left_at: datetime | None
-    completion: CompletionRecord | None
-    progress: dict[str, ProgressState]
-
-    @property
-    def enrolled(self) -> bool:
-        return self.enrollment_id is not None and self.left_at is None
-
-    async def evaluate(self, conn: AsyncConnection) -> Evaluation:
-        """The rules of the version the learner sees: the published one, else (a withdrawn course) the one
-        they enrolled in."""
-        version_id = self.published_version_id or self.enrolled_version_id
-        if version_id is None:
-            raise NotFound("course_not_published")
-        return Evaluation(await version_rules(conn, version_id), self.progress)
-
-
-_C0, _P0 = 6, 6 + len(sql.COMPLETION)  # where the completion and progress columns start in a standing row
-
-
-async def standing(conn: AsyncConnection, user_id: uuid.UUID, course_ref: str | uuid.UUID) -> Standing:
-    """Read where the learner stands in the course named by id or slug (404 when no course matches)."""
-    if isinstance(course_ref, uuid.UUID):
-        query, params = sql.STANDING_BY_ID, {"r_user_id": user_id, "r_course_id": course_ref}
-    else:
-        try:
-            query, params = sql.STANDING_BY_ID, {"r_user_id": user_id, "r_course_id": uuid.UUID(course_ref)}
-        except ValueError:
-            query, params = sql.STANDING_BY_SLUG, {"r_user_id": user_id, "r_slug": course_ref}
-    rows = (await conn.execute(query, params)).all()
-    if not rows:
-        raise NotFound("course_not_found")
-    first = rows[0]
-    return Standing(
-        course=CourseRef(first[0], first[1]), published_version_id=first[2], enrollment_id=first[3],
-        enrolled_version_id=first[4], left_at=first[5],
-        completion=CompletionRecord(*first[_C0:_P0]) if first[_C0] is not None else None,
-        progress={row[_P0]: tuple(row[_P0 + 1:]) for row in rows if row[_P0] is not None})
-
-
 async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Evaluation:
     """Every required lesson of the version the learner sees, and whether its rule is met (Evaluation)."""
     conn = await _connection(session)
@@ -345,16 +194,20 @@ async def complete_if_met(session: AsyncSession, user: User,
     evaluation = await found.evaluate(conn)
     if not evaluation.met:
         return None
-    return await _record_for(session, user, evaluation.version)
+    return await _record_for(session, conn, user, evaluation.version)
 
 
-async def complete_course(session: AsyncSession, user: User,
+async def complete_course(session: AsyncSession, user: User | uuid.UUID,
                           course_ref: str) -> tuple[CompletionRecord, CourseRef, bool]:
     """The completion endpoint: the server decides from the rules. Returns the existing completion unchanged
     (created=False) if there is one; otherwise records it when every requirement is met, or answers 409
-    listing exactly the unmet requirements (403 when not enrolled)."""
+    listing exactly the unmet requirements (403 when not enrolled).
+
+    `user` may be only the learner's id from a verified token: the account is then read (and must be active)
+    in the same statement as the learner's standing, instead of a query of its own.
+    """
     conn = await _connection(session)
-    found = await standing(conn, user.id, course_ref)
+    found = await _standing_of(conn, user, course_ref)
     if found.completion is not None:
         return found.completion, found.course, False
     if not found.enrolled:
@@ -367,28 +220,37 @@ async def complete_course(session: AsyncSession, user: User,
             errors=[FieldError(f"requirement_{r.kind}", field=f"lessons.{r.lesson_key}", title=r.title)
                     for r in unmet],
             extra={"unmet_requirements": [r.model_dump(mode="json") for r in unmet]})
-    recorded = await _record_for(session, user, evaluation.version)
+    recorded = await _record_for(session, conn, found.account or user, evaluation.version)
     return recorded, found.course, recorded.recorded_now
 
 
-async def _record_for(session: AsyncSession, user: User, version: VersionRules) -> CompletionRecord:
+async def _standing_of(conn: AsyncConnection, user: User | uuid.UUID, course_ref: str) -> Standing:
+    if isinstance(user, uuid.UUID):
+        return await standing(conn, user, course_ref, with_account=True)
+    return await standing(conn, user.id, course_ref)
+
+
+async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User | Account,
+                      version: VersionRules) -> CompletionRecord:
     """Record the learner's completion of `version`'s course (its certificate flag decides the job); when a
     concurrent request recorded it first, that completion."""
-    recorded = await _record(session, user_id=user.id, course_id=version.course_id, course_version=version.version,
-                             audience=str(user.effective_audience), province_code=user.province_code,
-                             with_certificate=version.certificate)
+    recorded = await _record(session, conn, user_id=user.id, course_id=version.course_id,
+                             course_version=version.version, audience=str(user.effective_audience),
+                             province_code=user.province_code, with_certificate=version.certificate)
     if recorded is None:
-        recorded = await find_completion(session, user.id, version.course_id)
-        if recorded is None:  # only the learner's own completion conflicts on this path
+        row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user.id, "r_course_id": version.course_id})).first()
+        if row is None:  # only the learner's own completion conflicts on this path
             raise RuntimeError("completion insert conflicted but no conflicting row was found")
+        recorded = CompletionRecord(*row)
     return recorded
 
 
-async def completion_status(session: AsyncSession, user: User, course_ref: str,
+async def completion_status(session: AsyncSession, user: User | uuid.UUID, course_ref: str,
                             base_url: str) -> CompletionStatus:
-    """Every requirement of the course and whether it is met, plus the completion once it exists."""
+    """Every requirement of the course and whether it is met, plus the completion once it exists (`user` as
+    for complete_course)."""
     conn = await _connection(session)
-    found = await standing(conn, user.id, course_ref)
+    found = await _standing_of(conn, user, course_ref)
     evaluation = await found.evaluate(conn)
     shown = await completion_public(session, found.completion, found.course.slug, base_url) \
         if found.completion else None

@@ -1,6 +1,7 @@
 """record_completion: once per learner and course, snapshotted, counted in the same transaction; and the
 platform's paths to it, with the per-process cache of each version's rules."""
 
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -8,20 +9,22 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import event, func, select
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models.base import utcnow
 from app.models.certificate import Certificate
 from app.models.completion import Completion, CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.identity import Audience
 from app.models.jobs import Job
 from app.models.learning import Enrollment, LessonProgress
-from app.services import completions, counters
+from app.services import completion_rules, counters
 from app.services.completions import (
     complete_course,
     complete_if_met,
     completion_public,
+    completion_status,
     evaluate,
     record_completion,
+    time_ordered_id,
 )
 from app.services.packages.versions import archive_course, publish_version
 from tests.factories import document, make_course, make_user
@@ -290,13 +293,13 @@ async def test_complete_if_met_records_nothing_while_a_requirement_is_unmet(sess
 
 
 async def test_evicted_rules_are_read_again(session, monkeypatch):
-    monkeypatch.setattr(completions, "_RULES_CACHE_SIZE", 1)
+    monkeypatch.setattr(completion_rules, "_RULES_CACHE_SIZE", 1)
     user, first = await enrolled_with_done(session, "a")
     _, second = await enrolled_with_done(session, lessons=[document("x")])
     for _ in range(2):
         assert [r.lesson_key for r in (await evaluate(session, user.id, first.course.id)).unmet] == ["b"]
         assert [r.lesson_key for r in (await evaluate(session, user.id, second.course.id)).unmet] == ["x"]
-    assert len(completions._rules) == 1
+    assert len(completion_rules._rules) == 1
 
 
 async def test_an_unknown_course_is_404_and_a_learner_not_enrolled_403(session):
@@ -308,3 +311,42 @@ async def test_an_unknown_course_is_404_and_a_learner_not_enrolled_403(session):
         await complete_course(session, user, str(uuid.uuid4()))
     with pytest.raises(Forbidden):
         await complete_course(session, stranger, rows.course.slug)
+
+
+async def test_given_only_the_learner_id_the_account_is_read_with_the_standing(session):
+    official = await make_user(session, audience=Audience.official, verified=True, province_code="46")
+    rows = await make_course(session, lessons=[document("a")], certificate=True)
+    session.add(Enrollment(user_id=official.id, course_id=rows.course.id, version_id=rows.version.id))
+    await mark_done(session, official, rows.course, "a")
+    await evaluate(session, official.id, rows.course.id)  # the version's rules are cached from here on
+    with statements_run(session) as seen:
+        completion, _, created = await complete_course(session, official.id, rows.course.slug)
+    assert created and (completion.audience, completion.province_code) == ("official", "46")
+    if session.get_bind().dialect.name == "postgresql":
+        assert len(seen) == 2, seen  # no query of the account's own
+    status = await completion_status(session, official.id, str(rows.course.id), "http://test")
+    assert status.completed and status.completion["id"] == str(completion.id)
+
+
+async def test_given_only_an_id_an_inactive_or_unknown_account_is_401(session):
+    user, rows = await enrolled_with_done(session, "a", "b")
+    user.is_active = False
+    session.add(user)
+    await session.flush()
+    for learner in (user.id, uuid.uuid4()):
+        with pytest.raises(Unauthorized):
+            await complete_course(session, learner, rows.course.slug)
+        with pytest.raises(Unauthorized):
+            await completion_status(session, learner, "khong-co-khoa-nay", "http://test")
+    active = await make_user(session)
+    with pytest.raises(NotFound):
+        await complete_course(session, active.id, "khong-co-khoa-nay")
+
+
+def test_completion_ids_are_time_ordered_uuids():
+    first = time_ordered_id()
+    time.sleep(0.002)
+    second = time_ordered_id()
+    assert (first.version, second.version) == (7, 7) and first < second
+    assert abs((first.int >> 80) - time.time() * 1000) < 5_000  # the leading 48 bits are Unix milliseconds
+    assert len({time_ordered_id() for _ in range(1000)}) == 1000
