@@ -120,6 +120,34 @@ async def test_a_province_scoped_client_sees_only_its_province(live, keyring, se
     assert r.status_code == 403
 
 
+async def test_a_full_page_is_served_again_as_is_but_the_last_page_picks_up_new_completions(live, keyring,
+                                                                                          settings):
+    async def three(session):
+        return [(await complete(session)).id for _ in range(3)]
+
+    written = await live.arrange(three)
+    headers = reader(keyring, settings)
+    await read_feed(live.client, headers, expected=3)
+    first = await live.client.get("/api/v1/completions", params={"limit": 2}, headers=headers)
+    assert first.json()["has_more"] and first.content == (
+        await live.client.get("/api/v1/completions", params={"limit": 2}, headers=headers)).content
+    after_first = first.json()["next_cursor"]
+    last, _ = await read_feed(live.client, headers, cursor=after_first, limit=2)
+    assert [uuid.UUID(i["id"]) for i in last] == written[2:]
+
+    async def one_more(session):
+        return (await complete(session)).id
+
+    later = await live.arrange(one_more)
+    for _ in range(100):  # the same request as before; on PostgreSQL the new row is served within ms
+        grown = (await live.client.get("/api/v1/completions", params={"limit": 2, "cursor": after_first},
+                                       headers=headers)).json()["items"]
+        if len(grown) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert [uuid.UUID(i["id"]) for i in grown] == [written[2], later]
+
+
 # --- concurrent writers -------------------------------------------------------------------------------------
 
 

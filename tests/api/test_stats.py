@@ -1,8 +1,11 @@
 """GET /api/v1/stats/summary, /provinces, /courses, /timeseries: who may read what, and the figures."""
 
+from datetime import date
+
 import pytest
 
 from app.models.identity import Audience, Role
+from app.services import stats
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.reporting import complete
 
@@ -85,6 +88,71 @@ async def test_summary_repeats_the_cached_bytes_until_the_cache_is_cleared(clien
     app.state.stats_cache.clear()
     fresh = (await client.get("/api/v1/stats/summary", headers=headers)).json()
     assert fresh["audiences"]["citizen"]["completions"] == 2
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_a_repeated_request_is_answered_without_resolving_its_filters_again(client, session, keyring,
+                                                                                 settings, monkeypatch, url):
+    course = (await make_course(session, lessons=[])).course
+    await complete(session, course=course)
+    resolved = []
+    build_query = stats.build_query
+
+    async def counted(*args, **kwargs):
+        resolved.append(kwargs)
+        return await build_query(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "build_query", counted)
+    headers = client_headers(keyring, settings)
+    params = {"year": 2026, "course": course.slug}
+    first = await client.get(url, params=params, headers=headers)
+    again = await client.get(url, params=params, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+    assert len(resolved) == 1
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_an_answer_cached_for_one_scope_never_reaches_another(client, session, keyring, settings, url):
+    await complete(session, province="22")
+    await complete(session, province="19")
+    unscoped, scoped = client_headers(keyring, settings), client_headers(keyring, settings, province="22")
+    for params in ({}, {"province": "19"}):
+        assert (await client.get(url, params=params, headers=unscoped)).status_code == 200
+    assert (await client.get(url, params={"province": "19"}, headers=scoped)).status_code == 403
+    assert (await client.get(url, headers=scoped)).json()["province"] == "22"
+    assert (await client.get(url, headers=unscoped)).json()["province"] is None
+
+
+@pytest.mark.parametrize("url", ROUTES)
+async def test_a_province_admin_without_a_province_gets_403(client, session, keyring, settings, url):
+    headers = await admin_headers(session, keyring, settings, Role.province_admin, province=None)
+    assert (await client.get(url, headers=headers)).status_code == 403
+
+
+async def test_a_refused_request_is_never_kept_as_an_answer(client, session, keyring, settings):
+    headers = client_headers(keyring, settings)
+    for _ in range(2):
+        r = await client.get("/api/v1/stats/summary", params={"course": "sap-mo"}, headers=headers)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["field"] == "course"
+    await make_course(session, slug="sap-mo", lessons=[])
+    r = await client.get("/api/v1/stats/summary", params={"course": "sap-mo"}, headers=headers)
+    assert r.status_code == 200 and r.json()["course"] == "sap-mo"
+
+
+async def test_an_open_period_follows_the_local_day_though_answers_are_cached(client, keyring, settings,
+                                                                              monkeypatch):
+    headers = client_headers(keyring, settings)
+
+    async def period(**params):
+        return (await client.get("/api/v1/stats/summary", params=params, headers=headers)).json()["period"]
+
+    monkeypatch.setattr(stats, "local_today", lambda: date(2026, 12, 31))
+    assert (await period())["year"] == 2026
+    assert (await period(**{"from": "2026-12-01"}))["last_day"] == "2026-12-31"
+    monkeypatch.setattr(stats, "local_today", lambda: date(2027, 1, 1))
+    assert (await period())["year"] == 2027
+    assert (await period(**{"from": "2026-12-01"}))["last_day"] == "2027-01-01"
 
 # --- figures ------------------------------------------------------------------------------------------------
 

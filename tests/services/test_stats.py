@@ -263,3 +263,19 @@ async def test_cache_computes_once_for_concurrent_callers_and_serves_stale_while
     release.set()
     assert await refreshing == 2 and calls == 2
 
+
+
+async def test_a_failed_computation_is_not_kept_and_leaves_no_lock_behind():
+    cache = StatsCache(60)
+
+    async def refuse():
+        raise ValidationFailed(errors=[])
+
+    async def answer():
+        return "figures"
+
+    for key in range(3):
+        with pytest.raises(ValidationFailed):
+            await cache.get(("bad", key), refuse)
+    assert cache._locks == {} and cache._entries == {}
+    assert await cache.get(("bad", 0), answer) == "figures"
