@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.core import jobs
 from app.models.base import utcnow
 from app.models.completion import Completion, CompletionCounter, LearnerCounter
 from app.models.learning import Enrollment, LessonProgress
@@ -151,3 +152,25 @@ async def test_200_concurrent_completion_requests_from_50_learners_give_50_compl
     assert report.ok, [str(d) for d in report.differences]
     after = (await live_client.get("/api/v1/stats/national")).json()["audiences"]["citizen"]["completions"]
     assert after == before + 50
+
+
+async def test_the_certificate_is_linked_once_the_queued_job_has_issued_it(client, session, db, settings, keyring):
+    rows = await make_course(session, lessons=[document("handbook")], certificate=True)
+    user = await make_user(session, province_code="79")
+    session.add(Enrollment(user_id=user.id, course_id=rows.course.id, version_id=rows.version.id))
+    session.add(LessonProgress(user_id=user.id, course_id=rows.course.id, lesson_key="handbook",
+                               viewed_at=utcnow(), completed_at=utcnow()))
+    await session.flush()
+    headers = auth(token_for(keyring, settings, user))
+    url = f"/api/v1/courses/{rows.course.slug}/completion"
+
+    first = await client.post(url, headers=headers)
+    assert first.status_code == 201 and first.json()["certificate"] is None
+    assert await jobs.run_pending(db) == 1  # the issue_certificate job recorded with the completion
+    again = await client.post(url, headers=headers)
+    status = (await client.get(f"/api/v1/courses/{rows.course.slug}/completion-status", headers=headers)).json()
+    link = again.json()["certificate"]
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert link["verify_url"] == f"http://test/verify/{link['serial']}"
+    assert status["completed"] and status["completion"]["certificate"] == link
+    assert [(r["lesson_key"], r["met"]) for r in status["requirements"]] == [("handbook", True)]

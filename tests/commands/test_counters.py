@@ -8,10 +8,12 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
 from app.cli import app as hocso
+from app.models.base import utcnow
 from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
+from app.models.learning import Enrollment, LessonProgress
 from app.services import counters
-from app.services.completions import record_completion
-from tests.factories import make_course, make_user
+from app.services.completions import complete_course, record_completion
+from tests.factories import document, make_course, make_user
 
 
 @pytest.fixture
@@ -107,3 +109,28 @@ async def test_rebuild_repairs_the_counters(cli_env):
             select(CompletionCounter.day, CompletionCounter.province_code, CompletionCounter.count))).all())
         assert after == before
         assert (await counters.verify(session)).ok
+
+
+async def test_verify_agrees_after_completions_through_the_endpoint_path(cli_env):
+    """complete_course writes the completion and every bucket in one statement on PostgreSQL: the recount must
+    find exactly what it wrote, a learner with two courses in a year counted once."""
+    async with cli_env.session() as session:
+        courses = [await make_course(session, lessons=[document("a")]) for _ in range(2)]
+        learners = [await make_user(session, province_code=code) for code in ("01", "46")]
+        for user in learners:
+            for rows in courses:
+                session.add(Enrollment(user_id=user.id, course_id=rows.course.id, version_id=rows.version.id))
+                session.add(LessonProgress(user_id=user.id, course_id=rows.course.id, lesson_key="a",
+                                           viewed_at=utcnow(), completed_at=utcnow()))
+        await session.flush()
+        for user in learners:
+            for rows in courses:
+                assert (await complete_course(session, user, rows.course.slug))[2]
+    r = await invoke("counters", "verify")
+    assert r.exit_code == 0, r.output
+    async with cli_env.session() as session:
+        learners_counted = (await session.execute(select(LearnerCounter.province_code, LearnerCounter.count))).all()
+        completions_counted = (await session.execute(
+            select(CompletionYearCounter.province_code, CompletionYearCounter.count))).all()
+    assert sorted(tuple(r) for r in learners_counted) == [("01", 1), ("46", 1)]
+    assert sorted(tuple(r) for r in completions_counted) == [("01", 2), ("46", 2)]
