@@ -270,14 +270,14 @@ def _page_statement(bound: frozenset[str]) -> Select:
     user, course = User.__table__, Course.__table__
     codes = bindparam("codes", type_=ARRAY(String))
     currents = Grouping(bindparam("currents", type_=ARRAY(String)))
-    at = page.c.completed_at
+    at = func.timezone("UTC", page.c.completed_at)  # a UTC timestamp, whatever the session's time zone
     fields = {
         "id": page.c.id, "user_id": page.c.user_id, "full_name": user.c.full_name,
         "course_id": page.c.course_id, "course_slug": course.c.slug, "course_version": page.c.course_version,
         "audience": page.c.audience, "province_code": page.c.province_code,
         "current_province_code": currents[func.array_position(codes, page.c.province_code)],
         "source": page.c.source, "client_id": page.c.client_id, "external_ref": page.c.external_ref,
-        "completed_at": func.to_char(func.timezone("UTC", at), case(
+        "completed_at": func.to_char(at, case(
             (func.date_trunc("second", at) == at, _UTC_SECONDS), else_=_UTC_MICROSECONDS)),
     }
     assert list(fields) == CSV_COLUMNS  # the JSON keys, in the order page_from_rows writes them
