@@ -178,23 +178,25 @@ async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UU
 # --- the platform's completion paths ---------------------------------------------------------------------
 
 
-async def complete_if_met(session: AsyncSession, user: User,
+async def complete_if_met(session: AsyncSession, user: User | uuid.UUID,
                           course_id: uuid.UUID) -> CompletionRecord | None:
-    """Record the completion as soon as the last requirement is met (called when a lesson completes).
+    """Record the completion as soon as the last requirement is met (called when a lesson completes; `user`
+    as for complete_course).
 
     The learner's enrolment row is locked first: two lessons completing at once in separate transactions
     would otherwise each see the other as unmet and neither record the completion. With the lock, the second
     evaluates after the first commits and sees both.
     """
     conn = await _connection(session)
-    await conn.execute(sql.LOCK_ENROLLMENT, {"r_user_id": user.id, "r_course_id": course_id})
-    found = await standing(conn, user.id, course_id)
+    user_id = user if isinstance(user, uuid.UUID) else user.id
+    await conn.execute(sql.LOCK_ENROLLMENT, {"r_user_id": user_id, "r_course_id": course_id})
+    found = await _standing_of(conn, user, course_id)
     if found.completion is not None:
         return found.completion
     evaluation = await found.evaluate(conn)
     if not evaluation.met:
         return None
-    return await _record_for(session, conn, user, evaluation.version)
+    return await _record_for(session, conn, found.account or user, evaluation.version)
 
 
 async def complete_course(session: AsyncSession, user: User | uuid.UUID,
@@ -224,7 +226,7 @@ async def complete_course(session: AsyncSession, user: User | uuid.UUID,
     return recorded, found.course, recorded.recorded_now
 
 
-async def _standing_of(conn: AsyncConnection, user: User | uuid.UUID, course_ref: str) -> Standing:
+async def _standing_of(conn: AsyncConnection, user: User | uuid.UUID, course_ref: str | uuid.UUID) -> Standing:
     if isinstance(user, uuid.UUID):
         return await standing(conn, user, course_ref, with_account=True)
     return await standing(conn, user.id, course_ref)

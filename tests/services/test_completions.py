@@ -350,3 +350,13 @@ def test_completion_ids_are_time_ordered_uuids():
     assert (first.version, second.version) == (7, 7) and first < second
     assert abs((first.int >> 80) - time.time() * 1000) < 5_000  # the leading 48 bits are Unix milliseconds
     assert len({time_ordered_id() for _ in range(1000)}) == 1000
+
+
+async def test_complete_if_met_given_only_the_learner_id_snapshots_the_account(session):
+    official = await make_user(session, audience=Audience.official, verified=True, province_code="46")
+    rows = await make_course(session, lessons=[document("a")])
+    session.add(Enrollment(user_id=official.id, course_id=rows.course.id, version_id=rows.version.id))
+    await mark_done(session, official, rows.course, "a")
+    completion = await complete_if_met(session, official.id, rows.course.id)
+    assert completion is not None and (completion.audience, completion.province_code) == ("official", "46")
+    assert (await complete_if_met(session, official.id, rows.course.id)).id == completion.id
