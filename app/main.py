@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import swagger_ui_bundle
@@ -49,6 +50,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         worker = None
         if settings.run_worker_in_process:
             worker = asyncio.create_task(jobs.work_forever(app.state.db, settings.job_poll_interval_s, stop))
+        # Everything loaded so far (modules, the app, its routes and models) lives as long as the process: moved
+        # out of the collector's reach, full collections stop walking it. They were the 100+ ms tail of fast
+        # endpoints under load (docs/benchmarks.md, stats summary p99).
+        gc.collect()
+        gc.freeze()
         yield
         stop.set()
         if worker:

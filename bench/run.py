@@ -37,7 +37,8 @@ from bench.video_import import measure_import, set_aside_queued_jobs
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS: list[type[sc.Scenario]] = [
     sc.CatalogueList, sc.CourseDetail, learning.Heartbeat, learning.QuizSubmit, learning.CourseCompletion,
-    sc.StatsSummary, sc.CompletionFeed, sc.CompletionFeedOneConsumer, sc.CompletionFeedProvince,
+    sc.StatsSummary, sc.CompletionFeed, sc.CompletionFeedSpread, sc.CompletionFeedOneConsumer,
+    sc.CompletionFeedProvince,
 ]
 
 

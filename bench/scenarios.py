@@ -7,6 +7,7 @@ design (earning 90% of a video takes real minutes: the server caps credit at twi
 
 import json
 
+from app.core.pagination import encode_cursor
 from bench.context import BenchContext, bearer
 from bench.driver import Request, Response
 from bench.report import Target
@@ -133,6 +134,24 @@ class CompletionFeedProvince(CompletionFeed):
 
     def filters(self, client: int) -> str:
         return f"&province={self.provinces[client % len(self.provinces)]}"
+
+
+class CompletionFeedSpread(CompletionFeed):
+    """Consumers at different places in the feed: each client starts 10M / clients completions after the
+    previous one, so no two read the same page (the main feed scenario's clients all start at the beginning
+    and read the same pages, which the worker renders once and shares)."""
+
+    name, key = "completion feed page, consumers spread (10M)", "feed-spread"
+
+    async def prepare(self, ctx: BenchContext, concurrency: int, duration_s: float) -> None:
+        await super().prepare(ctx, concurrency, duration_s)
+        conn = await ctx.connect()
+        try:
+            txid, first, last = await conn.fetchrow("SELECT min(txid), min(seq), max(seq) FROM completion")
+        finally:
+            await conn.close()
+        step = (last - first) // concurrency
+        self.cursors = {client: encode_cursor(txid, first + client * step) for client in range(concurrency)}
 
 
 class CompletionFeedOneConsumer(CompletionFeed):

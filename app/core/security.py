@@ -3,7 +3,9 @@
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -21,6 +23,7 @@ from jose.exceptions import JOSEError
 from app.core.config import Settings
 
 ALGORITHM = "RS256"
+VERIFIED_TOKENS_KEPT = 4096  # per process; about 4 MB of tokens and claims
 _hasher = PasswordHasher()  # argon2id with the library's vetted defaults
 # Verified against when the account does not exist, so response time does not reveal which accounts exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -77,6 +80,11 @@ class KeyRing:
     def __init__(self, keys: list[SigningKey], signing_kid: str) -> None:
         self.keys = {k.kid: k for k in keys}
         self.signing = self.keys[signing_kid]
+        # Tokens this process verified, until they expire: a ministry or province system sends the same token
+        # with every request for its lifetime, and RSA verification through python-jose was the largest
+        # cost of a cached stats answer (docs/benchmarks.md). Keyed by the whole token, so a changed byte is a
+        # new token, verified from scratch.
+        self._verified: OrderedDict[tuple[str, str | None, str], dict[str, Any]] = OrderedDict()
 
     @classmethod
     def load(cls, settings: Settings, *, create_dev_key: bool) -> "KeyRing":
@@ -104,6 +112,20 @@ class KeyRing:
 
     def decode(self, token: str, *, audience: str | None, issuer: str) -> dict[str, Any]:
         """Verify signature (RS256 only, key chosen by our own `kid`), expiry, issuer and audience."""
+        seen = (token, audience, issuer)
+        claims = self._verified.get(seen)
+        if claims is not None:
+            if claims["exp"] > time.time():
+                self._verified.move_to_end(seen)
+                return dict(claims)
+            del self._verified[seen]
+        claims = self._verify(token, audience=audience, issuer=issuer)
+        self._verified[seen] = claims
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return dict(claims)
+
+    def _verify(self, token: str, *, audience: str | None, issuer: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:

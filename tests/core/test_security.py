@@ -1,0 +1,57 @@
+"""Access tokens: RS256 only, our own keys, and the per-process memory of tokens already verified."""
+
+import time
+
+import pytest
+
+from app.core import security
+from app.core.security import InvalidToken, KeyRing, access_claims
+
+
+def token(keyring: KeyRing, settings, **extra) -> str:
+    return keyring.sign(access_claims(settings, subject="u-1", role="learner", ttl_s=900, extra=extra))
+
+
+def decode(keyring: KeyRing, settings, value: str) -> dict:
+    return keyring.decode(value, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+
+
+def test_a_token_verified_once_is_answered_from_memory(keyring, settings, monkeypatch):
+    value = token(keyring, settings)
+    first = decode(keyring, settings, value)
+    monkeypatch.setattr(keyring, "_verify", lambda *a, **k: pytest.fail("verified twice"))
+    again = decode(keyring, settings, value)
+    assert again == first
+    again["role"] = "ministry_admin"  # callers get a copy: the remembered claims cannot be changed
+    assert decode(keyring, settings, value)["role"] == "learner"
+
+
+def test_a_remembered_token_is_verified_again_once_it_expires(keyring, settings, monkeypatch):
+    value = token(keyring, settings)
+    exp = decode(keyring, settings, value)["exp"]
+    monkeypatch.setattr(time, "time", lambda: exp + 1)
+
+    def verify(*args, **kwargs):
+        raise InvalidToken("Signature has expired.")  # what python-jose says at that time
+
+    monkeypatch.setattr(keyring, "_verify", verify)
+    with pytest.raises(InvalidToken):
+        decode(keyring, settings, value)
+    assert (value, settings.jwt_audience, settings.jwt_issuer) not in keyring._verified
+
+
+def test_a_changed_signature_is_verified_afresh_and_refused(keyring, settings):
+    value = token(keyring, settings)
+    decode(keyring, settings, value)
+    head, body, signature = value.split(".")
+    forged = ".".join([head, body, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    with pytest.raises(InvalidToken):
+        decode(keyring, settings, forged)
+
+
+def test_the_memory_is_bounded(keyring, settings, monkeypatch):
+    monkeypatch.setattr(security, "VERIFIED_TOKENS_KEPT", 3)
+    values = [token(keyring, settings) for _ in range(5)]
+    for value in values:
+        decode(keyring, settings, value)
+    assert len(keyring._verified) == 3
