@@ -35,7 +35,6 @@ from app.models.learning import (
     BatchEventIn,
     BatchEventResult,
     HeartbeatIn,
-    LessonProgress,
     ProgressBatchResult,
     ProgressEvent,
     ProgressPublic,
@@ -252,13 +251,7 @@ class ProgressRecorder:
 
     async def _complete_course(self, course_id: uuid.UUID) -> bool:
         """A lesson just completed: record the course's completion if that was the last requirement."""
-        # The progress rows were written with Core statements; completion rules read them through the ORM,
-        # which must not answer from instances it loaded earlier in this session (an offline batch).
-        for instance in [o for o in self.session.identity_map.values() if isinstance(o, LessonProgress)]:
-            self.session.expire(instance)
-        user = await self.session.get(User, self.user_id)
-        assert user is not None  # the progress row was read joined with the active account
-        return await complete_if_met(self.session, user, course_id) is not None
+        return await complete_if_met(self.session, self.user_id, course_id) is not None
 
     async def _progress_row(self, facts: LessonFacts) -> ProgressRow:
         """The learner's progress on this lesson key, locked for this transaction; 401 unless the account is

@@ -231,3 +231,14 @@ async def test_progress_follows_the_lesson_key_to_a_new_version(session):
     evaluation = await evaluate(session, user.id, v1.course.id)
     assert evaluation.version.version == 2
     assert [r.lesson_key for r in evaluation.unmet] == ["intro", "new-handbook"]
+
+
+async def test_a_batch_completing_the_last_two_lessons_completes_the_course(session):
+    # The second completion check must see the first lesson's row as this batch wrote it.
+    user, rows = await enrolled(session, lessons=[document("handbook"), document("rules")])
+    handbook, rules = rows.lessons["handbook"].id, rows.lessons["rules"].id
+    result = await sync_batch(session, user.id, [event(handbook, "read-1", 10, viewed=True),
+                                                 event(rules, "read-2", 20, viewed=True)], now=at(30))
+    assert [r.progress.course_completed for r in result.results] == [False, True]
+    assert (await session.execute(select(func.count()).select_from(Completion)
+                                  .where(Completion.user_id == user.id))).scalar_one() == 1
