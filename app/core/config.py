@@ -16,8 +16,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./var")
     database_url: str | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = 30  # about one worker's concurrency: overflow connections are closed on return (churn)
+    db_max_overflow: int = 10
     db_pre_ping: bool = True
     db_echo: bool = False
 
