@@ -102,9 +102,9 @@ async def get_principal(request: Request, session: SessionDep, keys: KeysDep, se
 
 async def get_current_user_id(keys: KeysDep, settings: SettingsDep,
                               token: Annotated[str | None, Depends(oauth2)]) -> uuid.UUID:
-    """The signed-in user's id, from the verified token alone, for the heartbeat: its own locked read of the
-    progress row joins the account and refuses it unless active, so reading the user row here as well would
-    be a second query on the busiest endpoint (see app/services/progress.py)."""
+    """The signed-in user's id, from the verified token alone, for the busiest learner endpoints (heartbeat,
+    completion): their own first query reads the account and refuses it unless active, so reading the user
+    row here as well would be a second query (see app/services/progress.py, completion_rules.py)."""
     claims = _verified_claims(token, keys, settings)
     if claims.get("role") == "service":
         raise Forbidden("user_token_required")

@@ -121,7 +121,7 @@ class KeyRing:
             del self._verified[seen]
         claims = self._verify(token, audience=audience, issuer=issuer)
         self._verified[seen] = claims
-        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+        while len(self._verified) > VERIFIED_TOKENS_KEPT:
             self._verified.popitem(last=False)
         return dict(claims)
 

@@ -302,3 +302,19 @@ async def test_a_service_client_cannot_report_progress(client, session, keyring,
     r = await client.post(f"/api/v1/lessons/{rows.lessons['intro'].id}/progress", headers=auth(token),
                           json={"event_id": "s", "intervals": []})
     assert r.status_code == 403 and r.json()["type"] == "/problems/user-token-required"
+
+
+async def test_a_deactivated_learner_can_neither_complete_nor_see_completion_status(client, session, keyring,
+                                                                                    settings):
+    rows = await make_course(session, lessons=[document("handbook")])
+    user, headers = await learner(session, keyring, settings)
+    await enrol(client, headers, rows.course)
+    await mark_done(session, user, rows, "handbook")
+    user.is_active = False
+    session.add(user)
+    await session.commit()
+    for method, path in (("POST", "completion"), ("GET", "completion-status")):
+        r = await client.request(method, f"/api/v1/courses/{rows.course.slug}/{path}", headers=headers)
+        assert r.status_code == 401, (path, r.text)
+    assert (await session.execute(select(func.count()).select_from(Completion)
+                                  .where(Completion.user_id == user.id))).scalar_one() == 0
