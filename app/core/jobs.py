@@ -24,6 +24,7 @@ log = logging.getLogger("hocso.jobs")
 Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
 _handlers: dict[str, Handler] = {}
 STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; it is claimed again
+DEFAULT_MAX_ATTEMPTS = 3  # a job that failed this many times stays failed for an operator to look at
 
 
 def job_handler(kind: str) -> Callable[[Handler], Handler]:
@@ -33,7 +34,8 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
+def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *,
+            max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Job:
     """Add a job in the caller's transaction, so it exists exactly when the work that asked for it commits."""
     job = Job(kind=kind, payload=payload, max_attempts=max_attempts)
     session.add(job)

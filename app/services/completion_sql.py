@@ -10,8 +10,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, literal, literal_column, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.core.jobs import DEFAULT_MAX_ATTEMPTS
 from app.models.certificate import Certificate
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion, Lesson, Module
@@ -20,9 +20,8 @@ from app.models.jobs import Job, JobStatus
 from app.models.learning import Enrollment, LessonProgress
 from app.models.quiz import Quiz
 from app.services import counters
-
-CERTIFICATE_JOB = "issue_certificate"
-CERTIFICATE_JOB_ATTEMPTS = 3  # jobs.enqueue's default
+from app.services.certificates import ISSUE_JOB
+from app.services.dialect import bound, insert_on
 
 completion = Completion.__table__
 course, versions, enrollment = Course.__table__, CourseVersion.__table__, Enrollment.__table__
@@ -37,7 +36,7 @@ PROGRESS = tuple(progress.c[name] for name in (
 
 
 def _param(column: Any, prefix: str) -> Any:
-    return bindparam(f"{prefix}{column.key}", type_=column.type)
+    return bound(column, f"{prefix}{column.key}")
 
 
 # --- reads ---------------------------------------------------------------------------------------------------
@@ -109,9 +108,9 @@ CERTIFICATES = (select(certificates.c.id, certificates.c.serial, certificates.c.
 _INSERTED = ("id", "user_id", "course_id", "course_version", "audience", "province_code", "source", "client_id",
              "external_ref", "completed_at", "created_at")
 _JOB_VALUES = {
-    "id": _param(jobs.c.id, "j_"), "kind": literal(CERTIFICATE_JOB, jobs.c.kind.type),
+    "id": _param(jobs.c.id, "j_"), "kind": literal(ISSUE_JOB, jobs.c.kind.type),
     "payload": _param(jobs.c.payload, "j_"), "status": literal(JobStatus.queued.value, jobs.c.status.type),
-    "attempts": literal(0, Integer), "max_attempts": literal(CERTIFICATE_JOB_ATTEMPTS, Integer),
+    "attempts": literal(0, Integer), "max_attempts": literal(DEFAULT_MAX_ATTEMPTS, Integer),
     "run_after": bindparam("c_created_at", type_=jobs.c.run_after.type),
     "created_at": bindparam("c_created_at", type_=jobs.c.created_at.type)}
 _MARK_ENROLLMENT = update(enrollment).where(
@@ -136,7 +135,7 @@ def write_statements(dialect: str) -> WriteStatements:
     the enrolment and the job are further CTEs reading from it, so all of them happen exactly when the INSERT
     does (a conflict — the learner's completion already exists — returns no row and writes nothing)."""
     is_pg = dialect == "postgresql"
-    insert = postgresql.insert if is_pg else sqlite.insert
+    insert = insert_on("postgresql" if is_pg else "sqlite")
     # txid orders the completion feed on PostgreSQL; SQLite serialises writers and stores 0.
     txid = literal_column("txid_current()") if is_pg else literal(0, completion.c.txid.type)
     insert_completion = insert(completion).values(

@@ -15,8 +15,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, literal, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, and_, delete, func, literal, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.models.completion import (
@@ -27,7 +27,7 @@ from app.models.completion import (
     LearnerYear,
 )
 from app.models.identity import Audience
-from app.services.dialect import dialect_name, local_day, local_year
+from app.services.dialect import bound, dialect_name, insert_on, local_day, local_year
 from app.services.programmes import get_programme
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -46,25 +46,22 @@ _day, _year = CompletionCounter.__table__, CompletionYearCounter.__table__
 _marks, _learners = LearnerYear.__table__, LearnerCounter.__table__
 
 
-def _p(name: str, column: Any) -> Any:
-    return bindparam(name, type_=column.type)
-
-
 def _day_values() -> dict[str, Any]:
-    return {"day": _p("b_day", _day.c.day), "audience": _p("b_audience", _day.c.audience),
-            "province_code": _p("b_province", _day.c.province_code),
-            "course_id": _p("b_course_id", _day.c.course_id), "count": literal(1, Integer)}
+    return {"day": bound(_day.c.day, "b_day"), "audience": bound(_day.c.audience, "b_audience"),
+            "province_code": bound(_day.c.province_code, "b_province"),
+            "course_id": bound(_day.c.course_id, "b_course_id"), "count": literal(1, Integer)}
 
 
 def _year_values(table: Any) -> dict[str, Any]:
-    return {"year": _p("b_year", table.c.year), "audience": _p("b_audience", table.c.audience),
-            "province_code": _p("b_province", table.c.province_code), "count": literal(1, Integer)}
+    return {"year": bound(table.c.year, "b_year"), "audience": bound(table.c.audience, "b_audience"),
+            "province_code": bound(table.c.province_code, "b_province"), "count": literal(1, Integer)}
 
 
 def _mark_values() -> dict[str, Any]:
-    return {"year": _p("b_year", _marks.c.year), "audience": _p("b_audience", _marks.c.audience),
-            "user_id": _p("b_user_id", _marks.c.user_id), "province_code": _p("b_province", _marks.c.province_code),
-            "day": _p("b_day", _marks.c.day)}
+    return {"year": bound(_marks.c.year, "b_year"), "audience": bound(_marks.c.audience, "b_audience"),
+            "user_id": bound(_marks.c.user_id, "b_user_id"),
+            "province_code": bound(_marks.c.province_code, "b_province"),
+            "day": bound(_marks.c.day, "b_day")}
 
 
 def _bump(statement: Any, table: Any, keys: list[str]) -> Any:
@@ -86,7 +83,7 @@ class BucketStatements:
 @cache
 def bucket_statements(dialect: str) -> BucketStatements:
     """Built once per dialect (a prebuilt statement is compiled once; each execution only binds values)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_on(dialect)
     return BucketStatements(
         day=_bump(insert(_day).values(_day_values()), _day, DAY_KEYS),
         year=_bump(insert(_year).values(_year_values(_year)), _year, YEAR_KEYS),

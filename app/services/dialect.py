@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, func
+from sqlalchemy import ColumnElement, Date, bindparam, cast, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +15,20 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def insert_on(dialect: str) -> Any:
+    """The `insert` construct that supports ON CONFLICT on this dialect (both spell it the same)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def insert_for(session: AsyncSession, table: Any) -> Any:
-    """An INSERT that supports ON CONFLICT on the session's database (both dialects spell it the same)."""
-    if dialect_name(session) == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    """An INSERT that supports ON CONFLICT on the session's database."""
+    return insert_on(dialect_name(session))(table)
+
+
+def bound(column: Any, name: str) -> Any:
+    """A named parameter typed like `column`, for statements built once and executed with values (the hot
+    paths' *_sql modules): the name is explicit because SQLAlchemy reserves bare column names in UPDATE … SET."""
+    return bindparam(name, type_=column.type)
 
 
 def local_day(session: AsyncSession, column: Any) -> ColumnElement:

@@ -11,10 +11,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models.identity import User
 from app.models.learning import Enrollment, LessonProgress, ProgressEvent
+from app.services.dialect import bound, insert_on
 
 progress = LessonProgress.__table__
 events = ProgressEvent.__table__
@@ -24,7 +24,7 @@ WRITTEN = (*STATE, "last_heartbeat_at", "updated_at")  # what applying an event 
 
 
 def _param(column: Any, prefix: str = "p_") -> Any:
-    return bindparam(f"{prefix}{column.key}", type_=column.type)
+    return bound(column, f"{prefix}{column.key}")
 
 
 _mine = and_(progress.c.user_id == _param(progress.c.user_id), progress.c.course_id == _param(progress.c.course_id),
@@ -58,7 +58,7 @@ class Statements:
 
 @cache
 def statements(dialect: str) -> Statements:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_on(dialect)
     record_event = insert(events).values({name: _param(events.c[name], "e_") for name in _EVENT_COLUMNS}) \
         .on_conflict_do_nothing(index_elements=["user_id", "event_id"])
     new_row = insert(progress).values({name: _param(progress.c[name]) for name in _NEW_ROW_COLUMNS}) \
