@@ -27,10 +27,11 @@ def serve(workers: int = typer.Option(None, help="Worker processes (default HOCS
 
 @app.command()
 def worker() -> None:
-    """Run background jobs (package imports, certificate PDFs) until stopped."""
+    """Run background jobs (package imports, certificate PDFs) and housekeeping until stopped."""
     from app.core import jobs
     from app.core.db import Database
     from app.core.logging import configure_logging
+    from app.services import retention
 
     settings = get_settings()
     check_production(settings)
@@ -42,7 +43,8 @@ def worker() -> None:
         database = Database(settings)
         stop = asyncio.Event()
         try:
-            await jobs.work_forever(database, settings.job_poll_interval_s, stop)
+            await asyncio.gather(jobs.work_forever(database, settings.job_poll_interval_s, stop),
+                                 retention.housekeeping_forever(database, settings, stop))
         finally:
             await database.dispose()
 

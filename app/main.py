@@ -22,6 +22,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.security import KeyRing
 from app.core.storage import Storage, build_storage
+from app.services import retention
 
 TAGS = [
     {"name": "auth", "description": "Sign-in, tokens, registration"},
@@ -47,9 +48,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        worker = None
+        background = []
         if settings.run_worker_in_process:
-            worker = asyncio.create_task(jobs.work_forever(app.state.db, settings.job_poll_interval_s, stop))
+            background = [asyncio.create_task(jobs.work_forever(app.state.db, settings.job_poll_interval_s, stop)),
+                          asyncio.create_task(retention.housekeeping_forever(app.state.db, settings, stop))]
         # Everything loaded so far (modules, the app, its routes and models) lives as long as the process: moved
         # out of the collector's reach, full collections stop walking it. They were the 100+ ms tail of fast
         # endpoints under load (docs/benchmarks.md, stats summary p99).
@@ -57,8 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.freeze()
         yield
         stop.set()
-        if worker:
-            await worker
+        await asyncio.gather(*background)
         if database is None:
             await app.state.db.dispose()
 

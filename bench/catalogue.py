@@ -50,6 +50,11 @@ def _search_text(*parts: str) -> str:
     return unidecode(" ".join(parts)).lower()
 
 
+def course_slugs() -> list[str]:
+    """The 50 courses' slugs, in the order create_courses returns their ids."""
+    return [f"{SLUG_PREFIX}{n:02d}" for n in range(COURSE_COUNT)]
+
+
 async def create_courses(session: AsyncSession, published_at: datetime) -> list[uuid.UUID]:
     """Create the 50 courses (idempotent on slug); returns their ids in slug order."""
     existing = {
@@ -57,8 +62,7 @@ async def create_courses(session: AsyncSession, published_at: datetime) -> list[
         for c in (await session.execute(select(Course).where(Course.slug.startswith(SLUG_PREFIX)))).scalars()
     }
     ids = []
-    for n in range(COURSE_COUNT):
-        slug = f"{SLUG_PREFIX}{n:02d}"
+    for n, slug in enumerate(course_slugs()):
         if slug in existing:
             ids.append(existing[slug])
             continue

@@ -29,7 +29,7 @@ from app.core.db import Database
 from app.core.security import hash_secret
 from app.models.completion import Programme
 from bench import bulk, seed_sql
-from bench.catalogue import create_courses
+from bench.catalogue import course_slugs, create_courses
 from bench.database import asyncpg_dsn, bench_database_url, drop_database, ensure_database, migrate
 
 LOADED = ["user_account", "completion", "learner_year", "completion_counter", "learner_counter"]
@@ -125,7 +125,7 @@ async def seed(url: str, learners: int, completions: int, say: Callable[[str], N
     params: dict[str, object] = {
         "learners": learners, "completions": completions, "r0": r0, "r1": r1, "r2": r2, "perm_a": perm_a,
         "perm_b": perm_b, "perm_inv": perm_inv, "start": YEAR_START, "span_s": YEAR_SPAN.total_seconds(),
-        "reform": REFORM, "courses": courses, "former": former, "successor": successor,
+        "reform": REFORM, "courses": courses, "course_slugs": course_slugs(), "former": former, "successor": successor,
         "former_name": former_name, "family": FAMILY, "middle": MIDDLE, "given": GIVEN,
         "family_plain": _plain(FAMILY), "middle_plain": _plain(MIDDLE), "given_plain": _plain(GIVEN),
         "password_hash": await asyncio.to_thread(hash_secret, BENCH_PASSWORD),

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from math import gcd
 
+from app.services.feed_items import item_sql
+
 HASH_A, HASH_B, HASH_C = 2654435761, 2246822519, 3266489917  # odd multipliers (Knuth, xxHash primes)
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
@@ -57,13 +59,17 @@ def _learner_traits(u: str) -> str:
         floor(50 * power((({u} * {HASH_C}) % 4294967296)::float8 / 4294967296.0, 2))::int AS fav"""
 
 
+def _full_name(u: str) -> str:
+    return (f"(($family::text[])[1 + {u} % 14] || ' ' || ($middle::text[])[1 + {u} / 14 % 9] || ' '"
+            f" || ($given::text[])[1 + {u} / 126 % 24])::varchar")
+
+
 USERS = f"""
 SELECT md5('hocso-bench-user-' || u)::uuid AS id,
        ('+849' || lpad(u::text, 8, '0'))::varchar AS phone,
        NULL::varchar AS email,
        NULL::varchar AS national_id_hash,
-       (($family::text[])[1 + u % 14] || ' ' || ($middle::text[])[1 + u / 14 % 9] || ' '
-         || ($given::text[])[1 + u / 126 % 24])::varchar AS full_name,
+       {_full_name("u")} AS full_name,
        (($family_plain::text[])[1 + u % 14] || ' ' || ($middle_plain::text[])[1 + u / 14 % 9] || ' '
          || ($given_plain::text[])[1 + u / 126 % 24] || ' +849' || lpad(u::text, 8, '0')
        )::varchar AS search_text,
@@ -116,7 +122,16 @@ def _audience() -> str:
     return "(CASE WHEN t.aud_bucket < 30 THEN 'official' ELSE 'citizen' END)::varchar"
 
 
+# The feed item (services/feed_items.py) is rendered from the completion's other columns as it is generated.
 COMPLETIONS = f"""
+SELECT r.seq, r.id, r.txid, r.user_id, r.course_id, r.course_version, r.audience, r.province_code,
+       r.current_province_code, r.source, r.client_id, r.external_ref, r.completed_at, r.created_at,
+       {item_sql(id="r.id", user_id="r.user_id", full_name=_full_name("r.u"), course_id="r.course_id",
+                      course_slug="r.course_slug", course_version="r.course_version", audience="r.audience",
+                      province_code="r.province_code", current_province_code="r.current_province_code",
+                      source="r.source", client_id="r.client_id", external_ref="r.external_ref",
+                      completed_at="r.completed_at")} AS feed_item
+FROM (
 SELECT c.i AS seq,
        md5('hocso-bench-completion-' || c.i)::uuid AS id,
        $txid::bigint AS txid,
@@ -125,11 +140,14 @@ SELECT c.i AS seq,
        1 AS course_version,
        {_audience()} AS audience,
        {_province_at("c.at")} AS province_code,
+       ($successor::text[])[t.p]::varchar AS current_province_code,
        (CASE WHEN c.i % 20 = 0 THEN 'partner' ELSE 'platform' END)::varchar AS source,
        (CASE WHEN c.i % 20 = 0 THEN 'bench-partner' END)::varchar AS client_id,
        (CASE WHEN c.i % 20 = 0 THEN 'BENCH-' || c.i END)::varchar AS external_ref,
        c.at AS completed_at,
-       c.at AS created_at
+       c.at AS created_at,
+       ($course_slugs::text[])[1 + (t.fav + 17 * c.round) % 50] AS course_slug,
+       c.u
 FROM (
     SELECT g.i, g.at,
            CASE WHEN g.k < $r0 THEN 0 WHEN g.k < $r0 + $r1 THEN 1 ELSE 2 END AS round,
@@ -139,6 +157,8 @@ FROM (
           FROM generate_series(1::bigint, $completions::bigint) AS i) AS g
 ) AS c,
 LATERAL (SELECT {_learner_traits("c.u")}) AS t
+OFFSET 0  -- computed once per row: without it the item's column references would repeat each column's work
+) AS r
 """
 COMPLETION_COLUMNS = [
     "seq",
@@ -149,11 +169,13 @@ COMPLETION_COLUMNS = [
     "course_version",
     "audience",
     "province_code",
+    "current_province_code",
     "source",
     "client_id",
     "external_ref",
     "completed_at",
     "created_at",
+    "feed_item",
 ]
 
 

@@ -6,12 +6,15 @@ from datetime import UTC, date, datetime
 import anyio.to_thread
 import pytest
 from alembic import command
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.models.completion import CompletionCounter, CompletionYearCounter
+from app.models.completion import Completion, CompletionCounter, CompletionYearCounter
 from app.models.course import Course
+from app.models.identity import User
+from app.services import feed_items
 from tests.conftest import alembic_config, drop_database_url, new_database_url
+from tests.reporting import ON_POSTGRES
 
 
 @pytest.fixture
@@ -59,3 +62,41 @@ async def test_year_buckets_are_backfilled_from_the_day_buckets(empty_url):
     await engine.dispose()
     assert sorted(tuple(r) for r in rows) == [
         (2025, "citizen", "01", 5), (2025, "official", "", 4), (2026, "citizen", "01", 5)]
+
+
+async def test_existing_completions_get_their_current_province_and_feed_item(empty_url):
+    """0006 renders the items of completions recorded before it, as the write path renders new ones."""
+    cfg = alembic_config(empty_url)
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "0005")
+    engine = create_async_engine(empty_url)
+    at = datetime(2025, 3, 1, 2, 30, 0, 250000, tzinfo=UTC)
+    user_id, course_id = uuid.uuid4(), uuid.uuid4()
+    rows = [(uuid.uuid4(), "06", "19"), (uuid.uuid4(), "19", "19"), (uuid.uuid4(), None, None),
+            (uuid.uuid4(), "ZZ", None)]
+    async with engine.begin() as conn:
+        await conn.execute(User.__table__.insert().values(
+            id=user_id, full_name='Lê "Bé" Na', search_text="", audience="citizen", role="learner",
+            is_active=True, created_at=at))
+        for n, (completion_id, province, _) in enumerate(rows):
+            await conn.execute(Course.__table__.insert().values(
+                id=course_id if n == 0 else uuid.uuid4(), slug=f"khoa-{n}", enrollment_count=0, created_at=at))
+            await conn.execute(text(
+                "INSERT INTO completion (id, txid, user_id, course_id, course_version, audience, province_code,"
+                " source, completed_at, created_at) SELECT :id, 0, :user_id, id, 2, 'citizen', :province,"
+                " 'platform', :at, :at FROM course WHERE slug = :slug"),
+                {"id": completion_id if ON_POSTGRES else completion_id.hex,
+                 "user_id": user_id if ON_POSTGRES else user_id.hex, "province": province,
+                 "at": at if ON_POSTGRES else at.strftime("%Y-%m-%d %H:%M:%S.%f"), "slug": f"khoa-{n}"})
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "head")
+    async with engine.connect() as conn:
+        c = Completion.__table__.c
+        found = {r.id: r for r in (await conn.execute(
+            select(c.id, c.course_id, c.current_province_code, c.feed_item))).all()}
+    await engine.dispose()
+    for n, (completion_id, province, current) in enumerate(rows):
+        row = found[completion_id]
+        assert row.current_province_code == current
+        assert row.feed_item == feed_items.render(
+            id=completion_id, user_id=user_id, full_name='Lê "Bé" Na', course_id=row.course_id,
+            course_slug=f"khoa-{n}", course_version=2, audience="citizen", province_code=province,
+            current_province_code=current, source="platform", client_id=None, external_ref=None, completed_at=at)

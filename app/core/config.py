@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
     job_poll_interval_s: float = 1.0
 
+    # Learning: how long a heartbeat's event id is kept for idempotent replays (offline sync older than this
+    # is refused), and how often the worker deletes older ones
+    progress_event_retention_days: int = Field(default=14, ge=1, le=3650)
+    housekeeping_interval_s: float = Field(default=3600.0, gt=0)
+
     # Certificates
     issuing_body: str = "Bộ Khoa học và Công nghệ"
 

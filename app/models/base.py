@@ -1,5 +1,7 @@
 """Shared column types and the metadata naming convention (stable constraint names for migrations)."""
 
+import os
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -42,6 +44,24 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def time_ordered_id() -> uuid.UUID:
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    For rows inserted at a high rate into large tables (completions, progress events): random (v4) ids land
+    on a random leaf of the primary-key index — at ten million rows a page read and a full-page WAL image per
+    insert — while time-ordered ids append to the rightmost leaf, which stays in memory, and a range of them
+    is a range of time (progress events are pruned by id). The id reveals when it was made.
+    """
+    random = int.from_bytes(os.urandom(10), "big")  # 80 bits, of which 74 are used
+    return uuid.UUID(int=(time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76
+                     | (random >> 62 & 0xFFF) << 64 | 0b10 << 62 | random & (1 << 62) - 1)
+
+
+def first_id_at(at: datetime) -> uuid.UUID:
+    """The smallest time-ordered id made at or after `at`: ids below it were all made before."""
+    return uuid.UUID(int=(int(at.timestamp() * 1000) & (1 << 48) - 1) << 80 | 0x7 << 76 | 0b10 << 62)
 
 
 def new_id() -> uuid.UUID:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
-from sqlalchemy import BigInteger, Column, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, utcnow
@@ -18,6 +18,11 @@ class Completion(SQLModel, table=True):
         UniqueConstraint("client_id", "external_ref"),
         # The feed pages by (txid, seq): see services/completions feed for why commit order needs txid.
         Index("ix_completion_feed", "txid", "seq"),
+        # One province's feed is a range of this index, items included (index-only: a province's rows are 1 in
+        # 34 of the table's, so reading them from the heap cost a page read per row). A current unit's
+        # completions include those recorded under its former units. PostgreSQL only (SQLite has no INCLUDE).
+        Index("ix_completion_province_feed", "current_province_code", "txid", "seq",
+              postgresql_include=["feed_item"]),
     )
 
     # SQLite only auto-increments an INTEGER primary key, hence the variant.
@@ -32,11 +37,15 @@ class Completion(SQLModel, table=True):
     course_version: int
     audience: str = Field(sa_type=String(10))
     province_code: str | None = Field(default=None, max_length=2)
+    # The current unit province_code belongs to (itself, or a former unit's successor); null when unknown.
+    current_province_code: str | None = Field(default=None, max_length=2)
     source: str = Field(default="platform", max_length=10)  # platform | partner
     client_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=200)
     completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     created_at: datetime = created_at_field()
+    # The completion as the feed serves it, rendered when recorded (services/feed_items.py says why).
+    feed_item: str = Field(sa_type=Text)
 
 
 class CompletionCounter(SQLModel, table=True):

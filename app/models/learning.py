@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import JSONType, created_at_field, id_field, time_field
+from app.models.base import JSONType, created_at_field, id_field, time_field, time_ordered_id
 from app.models.reporting import CourseAssignment
 
 
@@ -54,7 +54,8 @@ class ProgressEvent(SQLModel, table=True):
     __tablename__ = "progress_event"
     __table_args__ = (UniqueConstraint("user_id", "event_id"),)
 
-    id: uuid.UUID = id_field()
+    # Time-ordered, so old events are a range of the primary key (services/retention.py prunes them by it).
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="user_account.id", ondelete="CASCADE")
     event_id: str = Field(max_length=64)
     lesson_id: uuid.UUID | None = None

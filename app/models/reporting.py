@@ -158,7 +158,8 @@ class PartnerCompletionIn(BaseModel):
     province_code: str = PydField(min_length=2, max_length=2)
     course: str = PydField(min_length=1, max_length=100)
     completed_at: AwareDatetime | None = None
-    external_ref: str = PydField(min_length=1, max_length=200)
+    # No control characters: a reference is printable, and it keeps a feed item within an index row's size.
+    external_ref: str = PydField(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     agency: str | None = PydField(default=None, max_length=200)
 
 

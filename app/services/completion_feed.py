@@ -22,41 +22,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    Select,
-    String,
-    Text,
-    bindparam,
-    case,
-    cast,
-    func,
-    literal_column,
-    select,
-    true,
-    tuple_,
-    type_coerce,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
+from sqlalchemy import BigInteger, Integer, Select, bindparam, func, literal_column, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.elements import Grouping
 
 from app.core.db import Database
 from app.core.errors import FieldError, ValidationFailed
 from app.core.i18n import messages
 from app.core.pagination import decode_cursor, encode_cursor
 from app.models.completion import Completion
-from app.models.course import Course
-from app.models.identity import Audience, User
-from app.models.reporting import FeedCompletion
-from app.services.geo import Geography, load_geography
-from app.services.stats import LOCAL_TZ, recorded_codes, resolve_course, resolve_province
+from app.models.identity import Audience
+from app.services.feed_items import FIELDS
+from app.services.geo import load_geography
+from app.services.stats import LOCAL_TZ, resolve_course, resolve_province
 from app.services.stats_cache import SharedPages
 
 MAX_PAGE = 1000
 EXPORT_CHUNK = 1000  # rows fetched from the server-side cursor and written out at a time
-CSV_COLUMNS = list(FeedCompletion.model_fields)
+CSV_COLUMNS = list(FIELDS)
 # Full pages kept per worker for consumers reading the same stretch of the feed (see read_page): a few
 # seconds, so a learner's new name shows soon; 32 pages of 1,000 rows are ~13 MB.
 SHARED_PAGE_TTL_S = 5.0
@@ -69,7 +52,7 @@ messages({
 
 @dataclass(frozen=True)
 class FeedFilter:
-    province_codes: tuple[str, ...] | None = None
+    province: str | None = None  # a current unit: completions recorded under its former units belong to it
     audience: Audience | None = None
     course_id: uuid.UUID | None = None
     since: datetime | None = None  # UTC, inclusive
@@ -91,7 +74,7 @@ async def build_filter(session: AsyncSession, *, province: str | None = None,
     geo = await load_geography(session)
     found = await resolve_course(session, course)
     return FeedFilter(
-        province_codes=recorded_codes(geo, resolve_province(geo, province, scoped_province)),
+        province=resolve_province(geo, province, scoped_province),
         audience=audience, course_id=found.id if found else None,
         since=_local_midnight(first_day) if first_day else None,
         until=_local_midnight(last_day + timedelta(days=1)) if last_day else None,
@@ -109,7 +92,7 @@ def _position(values: list) -> tuple[int, int]:
 def _values(f: FeedFilter, after: tuple[int, int] | None) -> dict[str, Any]:
     """The bound values of a feed query: the cursor's position and the filters that are set."""
     values: dict[str, Any] = {"after_txid": after[0], "after_seq": after[1]} if after is not None else {}
-    for name in ("province_codes", "audience", "course_id", "since", "until"):
+    for name in ("province", "audience", "course_id", "since", "until"):
         if getattr(f, name) is not None:
             values[name] = getattr(f, name)
     return values
@@ -117,7 +100,7 @@ def _values(f: FeedFilter, after: tuple[int, int] | None) -> dict[str, Any]:
 
 def _conditions(dialect: str, bound: frozenset[str]) -> list[Any]:
     """The feed's WHERE: under the horizon, after the cursor, matching the filters named in `bound`. Values
-    are bound parameters, so each combination of filters is one statement, built once (`_page_statement`)."""
+    are bound parameters, so each combination of filters is one statement, built once (`_statement`)."""
     where: list[Any] = []
     if dialect == "postgresql":
         horizon = select(func.txid_snapshot_xmin(func.txid_current_snapshot())).scalar_subquery()
@@ -125,8 +108,8 @@ def _conditions(dialect: str, bound: frozenset[str]) -> list[Any]:
     if "after_txid" in bound:
         position = tuple_(bindparam("after_txid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
         where.append(tuple_(Completion.txid, Completion.seq) > position)
-    if "province_codes" in bound:
-        where.append(Completion.province_code.in_(bindparam("province_codes", expanding=True)))
+    if "province" in bound:  # a range of ix_completion_province_feed
+        where.append(Completion.current_province_code == bindparam("province"))
     if "audience" in bound:
         where.append(Completion.audience == bindparam("audience"))
     if "course_id" in bound:
@@ -139,40 +122,11 @@ def _conditions(dialect: str, bound: frozenset[str]) -> list[Any]:
 
 
 @lru_cache(maxsize=256)
-def _statement(dialect: str, bound: frozenset[str], *, raw_ids: bool = False) -> Select:
-    def ids(column: Any) -> Any:
-        # Exports format ids straight from the driver's value: parsing 300,000 UUID objects costs seconds.
-        return type_coerce(column, String).label(column.key) if raw_ids else column
-
-    return (
-        select(Completion.txid, Completion.seq, ids(Completion.id), ids(Completion.user_id), User.full_name,
-               ids(Completion.course_id), Course.slug, Completion.course_version, Completion.audience,
-               Completion.province_code, Completion.source, Completion.client_id, Completion.external_ref,
-               Completion.completed_at)
-        .join(User, User.id == Completion.user_id)
-        .join(Course, Course.id == Completion.course_id)
-        .where(*_conditions(dialect, bound))
-        .order_by(Completion.txid, Completion.seq)
-    )
-
-
-def _uuid_text(value: Any) -> str:
-    """The dashed form of an id, from SQLite's 32 hex digits or PostgreSQL's native UUID."""
-    text = str(value)
-    if len(text) == 32:
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    return text
-
-
-def _export_values(geo: Geography, row: Any) -> tuple:
-    """One completion in CSV_COLUMNS order, as the JSON pages show it (no model validation: the hot path)."""
-    (_, _, completion_id, user_id, full_name, course_id, slug, version, audience, province, source, client_id,
-     external_ref, completed_at) = row
-    return (
-        _uuid_text(completion_id), _uuid_text(user_id), full_name, _uuid_text(course_id), slug, version,
-        audience, province, geo.current_code(province) if province else None, source, client_id, external_ref,
-        completed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-    )
+def _statement(dialect: str, bound: frozenset[str]) -> Select:
+    """The feed's rows in order: position and stored item."""
+    return (select(Completion.txid, Completion.seq, Completion.feed_item)
+            .where(*_conditions(dialect, bound))
+            .order_by(Completion.txid, Completion.seq))
 
 
 class RenderedPage(NamedTuple):
@@ -186,10 +140,11 @@ async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None,
     resumes after the last one served (or stays put when nothing new is ready); `has_more` says whether to
     fetch again now.
 
-    PostgreSQL renders the page itself (`page_from_database`), so the worker only passes its bytes on; SQLite
-    pages are rendered here from row tuples (`page_from_rows`). Both give the same bytes for the same rows.
+    Each completion's item was rendered when it was recorded (services/feed_items.py), so a page is the
+    items joined: by PostgreSQL itself (`page_from_database`, the worker only passes the bytes on) or here
+    on SQLite (`page_from_rows`). Both give the same bytes for the same rows.
 
-    With `pages`, identical requests share one rendering, and a full page (`has_more`) is kept for a few
+    With `pages`, identical requests share one reading, and a full page (`has_more`) is kept for a few
     seconds: every row it holds is below the horizon and any row committed later sorts after its last one, so
     the same (filter, cursor, limit) can only ever give the same rows. A learner renamed meanwhile shows the
     old name until the page expires. A partial page is never kept: its next rows may arrive any moment."""
@@ -214,29 +169,22 @@ def _page_json(items: bytes, next_cursor: str | None, has_more: bool) -> bytes:
 
 async def page_from_rows(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
                          cursor: str | None, limit: int) -> RenderedPage:
-    """A page rendered in Python from row tuples (no model validation: 1,000 of those per page were most of
-    its cost, see docs/benchmarks.md)."""
+    """A page joined here from the rows' items."""
     values = _values(f, after)
-    stmt = _statement(session.get_bind().dialect.name, frozenset(values), raw_ids=True)
+    stmt = _statement(session.get_bind().dialect.name, frozenset(values))
     rows = (await session.execute(stmt.limit(limit + 1), values)).all()
-    geo = await load_geography(session)
     served = rows[:limit]
-    items = json.dumps([dict(zip(CSV_COLUMNS, _export_values(geo, r), strict=True)) for r in served],
-                       ensure_ascii=False, separators=(",", ":"))
+    items = ("[" + ",".join(row.feed_item for row in served) + "]").encode()
     next_cursor = encode_cursor(served[-1].txid, served[-1].seq) if served else cursor
     has_more = len(rows) > limit
-    return RenderedPage(_page_json(items.encode(), next_cursor, has_more), has_more)
+    return RenderedPage(_page_json(items, next_cursor, has_more), has_more)
 
 
 async def page_from_database(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
                              cursor: str | None, limit: int) -> RenderedPage:
-    """A page rendered by PostgreSQL: the same keyset query, each row turned into its JSON object with
-    row_to_json and the objects joined in order, returned as UTF-8 bytes with the page's size and last
-    position. Rendering 1,000 rows in Python cost the worker ~18 ms a page; here it is a few ms of the
-    database's CPU and the worker copies bytes (figures in docs/reporting.md)."""
-    geo = await load_geography(session)
-    codes = sorted(set(geo.current) | set(geo.former))
-    values = _values(f, after) | {"codes": codes, "currents": [geo.current_code(code) for code in codes]}
+    """A page joined by PostgreSQL: the same keyset query, its items concatenated in order and returned as
+    UTF-8 bytes with the page's size and last position, so the worker never decodes 1,000 rows."""
+    values = _values(f, after)
     row = (await session.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()
     count, last, items = row
     served = min(count, limit)
@@ -245,55 +193,22 @@ async def page_from_database(session: AsyncSession, f: FeedFilter, *, after: tup
     return RenderedPage(_page_json(b"[" + (items or b"") + b"]", next_cursor, has_more), has_more)
 
 
-# Only `completed_at` needs formatting by hand: row_to_json writes timestamps in the session's time zone and
-# trims fractional zeros, while the feed writes UTC, "Z", and six digits of microseconds unless they are zero
-# (Python's isoformat).
-_UTC_SECONDS = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
-_UTC_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
-
-
 @lru_cache(maxsize=64)
 def _page_statement(bound: frozenset[str]) -> Select:
-    """SELECT rows, [last txid, last seq], convert_to(string_agg(row_to_json(…))) of one page (PostgreSQL).
-
-    The page's completions are picked first, from completion alone (keyset scan, LIMIT), and only those rows
-    are joined to their learner and course: so the planner can never choose to join before limiting (its
-    row estimates for the txid horizon are poor), and the learner's name comes from the covering index
-    ix_user_account_id_full_name by an index-only scan."""
+    """SELECT rows, [last txid, last seq], convert_to(string_agg(feed_item)) of one page (PostgreSQL): one
+    more row than the page is read, so its count says whether more are ready."""
     c = Completion.__table__.c
     rn = func.row_number().over(order_by=(c.txid, c.seq)).label("rn")
     page_rows = bindparam("page_rows", type_=Integer)
-    page = (select(c.txid, c.seq, c.id, c.user_id, c.course_id, c.course_version, c.audience, c.province_code,
-                   c.source, c.client_id, c.external_ref, c.completed_at, rn)
+    page = (select(c.txid, c.seq, c.feed_item, rn)
             .where(*_conditions("postgresql", bound))
             .order_by(c.txid, c.seq).limit(page_rows + 1).subquery("page"))
-    user, course = User.__table__, Course.__table__
-    codes = bindparam("codes", type_=ARRAY(String))
-    currents = Grouping(bindparam("currents", type_=ARRAY(String)))
-    at = func.timezone("UTC", page.c.completed_at)  # a UTC timestamp, whatever the session's time zone
-    fields = {
-        "id": page.c.id, "user_id": page.c.user_id, "full_name": user.c.full_name,
-        "course_id": page.c.course_id, "course_slug": course.c.slug, "course_version": page.c.course_version,
-        "audience": page.c.audience, "province_code": page.c.province_code,
-        "current_province_code": currents[func.array_position(codes, page.c.province_code)],
-        "source": page.c.source, "client_id": page.c.client_id, "external_ref": page.c.external_ref,
-        "completed_at": func.to_char(at, case(
-            (func.date_trunc("second", at) == at, _UTC_SECONDS), else_=_UTC_MICROSECONDS)),
-    }
-    assert list(fields) == CSV_COLUMNS  # the JSON keys, in the order page_from_rows writes them
-    doc = select(*(value.label(name) for name, value in fields.items())).correlate(page, user, course)
-    doc = doc.lateral("doc")
     served = page.c.rn <= page_rows
-    objects = cast(func.row_to_json(doc.table_valued()), Text)
-    return (
-        select(func.count(),
-               func.max(array([page.c.txid, page.c.seq])).filter(served),
-               func.convert_to(func.string_agg(objects, aggregate_order_by(literal_column("','"), page.c.rn))
-                               .filter(served), "UTF8"))
-        .select_from(page.join(user, user.c.id == page.c.user_id)
-                     .join(course, course.c.id == page.c.course_id)
-                     .join(doc, true()))
-    )
+    return select(
+        func.count(),
+        func.max(array([page.c.txid, page.c.seq])).filter(served),
+        func.convert_to(func.string_agg(page.c.feed_item, aggregate_order_by(literal_column("','"), page.c.rn))
+                        .filter(served), "UTF8"))
 
 
 @asynccontextmanager
@@ -310,30 +225,22 @@ async def _reading_connection(db: Database) -> AsyncIterator[AsyncConnection]:
                 yield conn
 
 
-async def open_export(session: AsyncSession, db: Database, f: FeedFilter,
-                      fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:
-    """The body of an export, ready to stream once the request's own session has closed."""
-    return export(db, await load_geography(session), f, fmt)
-
-
-async def export(db: Database, geo: Geography, f: FeedFilter,
-                 fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:
+async def export(db: Database, f: FeedFilter, fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:
     """Every completion matching `f`, streamed from a server-side cursor in chunks, so memory stays flat
-    however many rows there are. Runs on its own connection: the request's session is closed before the body
-    is sent. CSV starts with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
+    however many rows there are: NDJSON is the stored items a line each, CSV their values in CSV_COLUMNS
+    order. Runs on its own connection: the request's session is closed before the body is sent. CSV starts
+    with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
     async with _reading_connection(db) as conn:
         values = _values(f, None)
-        stmt = _statement(conn.dialect.name, frozenset(values), raw_ids=True)
+        stmt = _statement(conn.dialect.name, frozenset(values))
         result = await conn.stream(stmt.execution_options(yield_per=EXPORT_CHUNK), values)  # Core rows
         if fmt == "csv":
             yield _csv_lines([CSV_COLUMNS], bom=True)
         async for rows in result.partitions():
-            values = [_export_values(geo, r) for r in rows]
             if fmt == "csv":
-                yield _csv_lines(values)
+                yield _csv_lines([json.loads(row.feed_item).values() for row in rows])
             else:
-                yield "".join(json.dumps(dict(zip(CSV_COLUMNS, v, strict=True)), ensure_ascii=False) + "\n"
-                              for v in values).encode()
+                yield "".join(row.feed_item + "\n" for row in rows).encode()
 
 
 def _csv_lines(rows: list[Any], *, bom: bool = False) -> bytes:

@@ -153,6 +153,7 @@ class Account:
     audience: str
     official_verified_at: datetime | None
     province_code: str | None
+    full_name: str
 
     is_verified_official = User.is_verified_official
     effective_audience = User.effective_audience

@@ -52,7 +52,8 @@ _by_slug = course.c.slug == bindparam("r_slug", type_=course.c.slug.type)
 _by_id = course.c.id == bindparam("r_course_id", type_=course.c.id.type)
 STANDING_COLUMNS = (course.c.id, course.c.slug, published.c.id, enrollment.c.id, enrollment.c.version_id,
                     enrollment.c.left_at, *COMPLETION, *PROGRESS)
-LEARNER_COLUMNS = (users.c.is_active, users.c.audience, users.c.official_verified_at, users.c.province_code)
+LEARNER_COLUMNS = (users.c.is_active, users.c.audience, users.c.official_verified_at, users.c.province_code,
+                   users.c.full_name)
 
 
 def _standing(course_is: Any, *, learner: bool) -> Any:
@@ -105,8 +106,8 @@ CERTIFICATES = (select(certificates.c.id, certificates.c.serial, certificates.c.
 
 # --- writes --------------------------------------------------------------------------------------------------
 
-_INSERTED = ("id", "user_id", "course_id", "course_version", "audience", "province_code", "source", "client_id",
-             "external_ref", "completed_at", "created_at")
+_INSERTED = ("id", "user_id", "course_id", "course_version", "audience", "province_code", "current_province_code",
+             "source", "client_id", "external_ref", "completed_at", "created_at", "feed_item")
 _JOB_VALUES = {
     "id": _param(jobs.c.id, "j_"), "kind": literal(ISSUE_JOB, jobs.c.kind.type),
     "payload": _param(jobs.c.payload, "j_"), "status": literal(JobStatus.queued.value, jobs.c.status.type),

@@ -10,8 +10,6 @@ PostgreSQL one statement records the completion, its buckets, the enrolment's co
 certificate job. Rows are read and written with Core statements, not through the ORM.
 """
 
-import os
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,12 +21,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import Conflict, FieldError, Forbidden
 from app.core.i18n import messages
-from app.models.base import utcnow
+from app.models.base import time_ordered_id, utcnow
 from app.models.completion import CertificateLink, Completion, CompletionPublic
 from app.models.identity import User
 from app.models.learning import CompletionStatus, CourseBrief, Enrollment
 from app.services import completion_sql as sql
-from app.services import counters
+from app.services import counters, feed_items
 from app.services.completion_rules import (
     Account,
     CompletionRecord,
@@ -38,6 +36,7 @@ from app.services.completion_rules import (
     VersionRules,
     standing,
 )
+from app.services.geo import load_geography
 
 messages({
     "requirements_unmet": (
@@ -75,8 +74,8 @@ async def record_completion(
     with_certificate = bool((await conn.execute(sql.CERTIFICATE_FLAG, {
         "r_course_id": course.id, "r_version": course_version})).scalar())
     recorded = await _record(
-        session, conn, user_id=user.id, course_id=course.id, course_version=course_version,
-        audience=str(audience or user.effective_audience),
+        session, conn, user_id=user.id, full_name=user.full_name, course_id=course.id, course_slug=course.slug,
+        course_version=course_version, audience=str(audience or user.effective_audience),
         province_code=province_code if province_code is not None else user.province_code,
         with_certificate=with_certificate, completed_at=completed_at, source=source, client_id=client_id,
         external_ref=external_ref)
@@ -92,18 +91,23 @@ async def record_completion(
 _COLUMN_NAMES = tuple(column.key for column in sql.COMPLETION)
 
 
-async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid.UUID, course_id: uuid.UUID,
-                  course_version: int, audience: str, province_code: str | None, with_certificate: bool,
-                  completed_at: datetime | None = None, source: str = "platform", client_id: str | None = None,
+async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid.UUID, full_name: str,
+                  course_id: uuid.UUID, course_slug: str, course_version: int, audience: str,
+                  province_code: str | None, with_certificate: bool, completed_at: datetime | None = None,
+                  source: str = "platform", client_id: str | None = None,
                   external_ref: str | None = None) -> CompletionRecord | None:
     """Insert the completion with everything counted with it (see record_completion); None, writing nothing,
-    when a conflicting completion exists."""
+    when a conflicting completion exists. The feed's item is rendered here, from the values inserted."""
     now = utcnow()
     completion_id = time_ordered_id()
-    params = {
-        "c_id": completion_id, "c_user_id": user_id, "c_course_id": course_id, "c_course_version": course_version,
-        "c_audience": audience, "c_province_code": province_code, "c_source": source, "c_client_id": client_id,
-        "c_external_ref": external_ref, "c_completed_at": completed_at or now, "c_created_at": now,
+    current_code = (await load_geography(session)).current_code(province_code) if province_code else None
+    values = {"id": completion_id, "user_id": user_id, "course_id": course_id, "course_version": course_version,
+              "audience": audience, "province_code": province_code, "current_province_code": current_code,
+              "source": source, "client_id": client_id, "external_ref": external_ref,
+              "completed_at": completed_at or now}
+    item = feed_items.render(**values, full_name=full_name, course_slug=course_slug)
+    params = {f"c_{name}": value for name, value in values.items()} | {
+        "c_created_at": now, "c_feed_item": item,
         "j_id": uuid.uuid4(), "j_payload": {"completion_id": str(completion_id)},
     } | counters.bucket_params(user_id=user_id, course_id=course_id, audience=audience,
                                province_code=province_code, completed_at=completed_at or now)
@@ -127,18 +131,6 @@ async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid
                 and instance.completed_at is None:
             set_committed_value(instance, "completed_at", row.completed_at)
     return CompletionRecord(*row, recorded_now=True)
-
-
-def time_ordered_id() -> uuid.UUID:
-    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
-
-    Completion ids are unique-indexed; random (v4) ids land on a random leaf of that index — at ten million
-    completions a page read and a full-page WAL image per insert — while time-ordered ids append to the
-    rightmost leaf, which stays in memory. The id reveals when it was made, as completed_at does anyway.
-    """
-    random = int.from_bytes(os.urandom(10), "big")  # 80 bits, of which 74 are used
-    return uuid.UUID(int=(time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76
-                     | (random >> 62 & 0xFFF) << 64 | 0b10 << 62 | random & (1 << 62) - 1)
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
@@ -196,7 +188,7 @@ async def complete_if_met(session: AsyncSession, user: User | uuid.UUID,
     evaluation = await found.evaluate(conn)
     if not evaluation.met:
         return None
-    return await _record_for(session, conn, found.account or user, evaluation.version)
+    return await _record_for(session, conn, found.account or user, found.course, evaluation.version)
 
 
 async def complete_course(session: AsyncSession, user: User | uuid.UUID,
@@ -222,7 +214,7 @@ async def complete_course(session: AsyncSession, user: User | uuid.UUID,
             errors=[FieldError(f"requirement_{r.kind}", field=f"lessons.{r.lesson_key}", title=r.title)
                     for r in unmet],
             extra={"unmet_requirements": [r.model_dump(mode="json") for r in unmet]})
-    recorded = await _record_for(session, conn, found.account or user, evaluation.version)
+    recorded = await _record_for(session, conn, found.account or user, found.course, evaluation.version)
     return recorded, found.course, recorded.recorded_now
 
 
@@ -232,13 +224,14 @@ async def _standing_of(conn: AsyncConnection, user: User | uuid.UUID, course_ref
     return await standing(conn, user.id, course_ref)
 
 
-async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User | Account,
+async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User | Account, course: CourseRef,
                       version: VersionRules) -> CompletionRecord:
     """Record the learner's completion of `version`'s course (its certificate flag decides the job); when a
     concurrent request recorded it first, that completion."""
-    recorded = await _record(session, conn, user_id=user.id, course_id=version.course_id,
-                             course_version=version.version, audience=str(user.effective_audience),
-                             province_code=user.province_code, with_certificate=version.certificate)
+    recorded = await _record(session, conn, user_id=user.id, full_name=user.full_name, course_id=version.course_id,
+                             course_slug=course.slug, course_version=version.version,
+                             audience=str(user.effective_audience), province_code=user.province_code,
+                             with_certificate=version.certificate)
     if recorded is None:
         row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user.id, "r_course_id": version.course_id})).first()
         if row is None:  # only the learner's own completion conflicts on this path

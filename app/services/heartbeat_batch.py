@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, select, tuple_
 
 from app.core.db import Database
 from app.core.errors import HocSoError
-from app.models.base import utcnow
+from app.models.base import time_ordered_id, utcnow
 from app.models.identity import User
 from app.models.learning import Enrollment, HeartbeatIn
 from app.services import progress_sql as sql
@@ -129,7 +129,7 @@ class HeartbeatBatcher:
                     continue
                 if applied.completes:
                     continue
-                events.append({"id": uuid.uuid4(), "user_id": user_id, "event_id": heartbeat.event.event_id,
+                events.append({"id": time_ordered_id(), "user_id": user_id, "event_id": heartbeat.event.event_id,
                                "lesson_id": heartbeat.facts.id, "response": applied.response, "received_at": now})
                 updates.append(row_params(row, applied.changes))
                 answers[id(heartbeat)] = applied.response

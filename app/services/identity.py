@@ -34,6 +34,7 @@ from app.models.identity import (
     normalise_email,
     normalise_phone,
 )
+from app.services import feed_items
 from app.services.certificates import reissue_for_name_change
 from app.services.geo import load_geography
 
@@ -129,8 +130,9 @@ async def update_profile(session: AsyncSession, user: User, changes: ProfileUpda
         user.official_verified_by = None
     user.search_text = search_key(user.full_name, user.phone, user.email)
     await _flush_unique(session)
-    if "full_name" in fields:  # certificates print the name: a correction reissues them (same transaction)
+    if "full_name" in fields:  # certificates and feed items carry the name: a correction renews both
         await reissue_for_name_change(session, user)
+        await feed_items.rerender_for_learner(session, user.id, user.full_name)
     return user
 
 

@@ -19,7 +19,7 @@ work to flush. docs/benchmarks.md measures it.
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, HocSoError, NotFound, Unauthorized, ValidationFailed
 from app.core.i18n import messages, t
-from app.models.base import utcnow
+from app.models.base import time_ordered_id, utcnow
 from app.models.course import CourseVersion, Lesson, LessonKind
 from app.models.identity import User
 from app.models.learning import (
@@ -67,6 +67,8 @@ messages({
         "Quá nhiều đoạn xem rời rạc ({max}).", "Too many separate watched intervals (at most {max}).",
     ),
     "invalid_event": ("Sự kiện không hợp lệ: {error}", "Invalid event: {error}"),
+    "event_too_old": ("Sự kiện đã quá {days} ngày, không thể đồng bộ.",
+                      "The event is more than {days} days old and can no longer be synced."),
 })
 
 
@@ -239,7 +241,7 @@ class ProgressRecorder:
         only if the event's INSERT did."""
         conn = await self.session.connection()
         statements = sql.statements(conn.dialect.name)
-        event = {"e_id": uuid.uuid4(), **self._event(event_id), "e_lesson_id": facts.id, "e_response": response,
+        event = {"e_id": time_ordered_id(), **self._event(event_id), "e_lesson_id": facts.id, "e_response": response,
                  "e_received_at": self.now}
         apply = row_params(row, changes)
         if conn.dialect.name == "postgresql":
@@ -309,15 +311,17 @@ async def lesson_progress(session: AsyncSession, user: User, lesson_id: uuid.UUI
     return progress_view(facts, row)
 
 
-async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any], *,
+async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any], *, keep_days: int,
                      now: datetime | None = None) -> ProgressBatchResult:
     """Apply an offline batch in client_time order, idempotently per event id, answering per event.
 
     A malformed or refused event is reported as rejected with its reason and never stops the others. Events
     of one lesson share that lesson's credit budget (wall-clock since its previous accepted heartbeat × 2), so
-    a batch earns no more than the same events sent live.
+    a batch earns no more than the same events sent live. Events that happened more than `keep_days` ago are
+    refused: event ids are kept that long (services/retention.py), so an older one could be applied twice.
     """
     recorder = ProgressRecorder(session, user_id, now or utcnow())
+    oldest = recorder.now - timedelta(days=keep_days)
     results: list[BatchEventResult | None] = [None] * len(events)
     valid: list[tuple[datetime, int, BatchEventIn]] = []
     for index, raw in enumerate(events):
@@ -330,6 +334,10 @@ async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any
             results[index] = BatchEventResult(
                 event_id=raw_id if isinstance(raw_id, str) else None, status="rejected",
                 reason="invalid_event", detail=t("invalid_event", error=f"{where}: {first.get('msg', '')}"))
+            continue
+        if event.client_time < oldest:
+            results[index] = BatchEventResult(event_id=event.event_id, status="rejected", reason="event_too_old",
+                                              detail=t("event_too_old", days=keep_days))
             continue
         valid.append((event.client_time, index, event))
     valid.sort(key=lambda item: (item[0], item[1]))

@@ -17,6 +17,7 @@ from app.models.base import UTCDateTime
 from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience, Role, User
+from app.services import feed_items
 from app.services.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.reporting import ON_POSTGRES, complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
@@ -269,15 +270,21 @@ async def _bulk_completions(live, users: int, courses: int) -> int:
         if not postgres:  # room for the indexes in SQLite's page cache, or the insert waits on the disk
             await session.execute(text("PRAGMA cache_size=-65536"))
         new_id = func.gen_random_uuid() if postgres else func.lower(func.hex(func.randomblob(16)))
-        at = literal(datetime(2026, 3, 10, 3, 0, tzinfo=UTC), UTCDateTime())
+        when = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+        at = literal(when, UTCDateTime())
+        # Every row carries one item of the real size and shape: this test is about the stream's memory.
+        item = feed_items.render(
+            id=uuid.uuid4(), user_id=uuid.uuid4(), full_name="Lê Văn Số 1", course_id=uuid.uuid4(),
+            course_slug=f"bulk-{marker}-1", course_version=1, audience="citizen", province_code="06",
+            current_province_code="19", source="platform", client_id=None, external_ref=None, completed_at=when)
         rows = select(
             new_id, func.txid_current() if postgres else literal(0), User.id, Course.id, literal(1),
-            literal("citizen"), literal("06"), literal("platform"), at, at,
+            literal("citizen"), literal("06"), literal("19"), literal("platform"), at, at, literal(item),
         ).select_from(User).join(Course, true()).where(
             User.email.like(f"bulk-{marker}-%"), Course.slug.like(f"bulk-{marker}-%"))
         result = await session.execute(insert(Completion).from_select(
-            ["id", "txid", "user_id", "course_id", "course_version", "audience", "province_code", "source",
-             "completed_at", "created_at"], rows))
+            ["id", "txid", "user_id", "course_id", "course_version", "audience", "province_code",
+             "current_province_code", "source", "completed_at", "created_at", "feed_item"], rows))
         return result.rowcount
 
     return await live.arrange(arrange)

@@ -139,6 +139,7 @@ async def test_a_learner_who_already_completed_the_course_keeps_their_completion
     ({"completed_at": "2026-03-14T09:30:00"}, "completed_at"),  # no offset
     ({"audience": "tourist"}, "audience"),
     ({"external_ref": ""}, "external_ref"),
+    ({"external_ref": "lop-1\n"}, "external_ref"),  # control characters: references are printable
 ])
 async def test_bad_reports_are_422_naming_the_field(client, session, keyring, settings, course, overrides, field):
     r = await client.post(URL, json=report(course.slug, **overrides), headers=writer(keyring, settings))

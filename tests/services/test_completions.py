@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
-from app.models.base import utcnow
+from app.models.base import time_ordered_id, utcnow
 from app.models.certificate import Certificate
 from app.models.completion import Completion, CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.identity import Audience
@@ -24,7 +24,6 @@ from app.services.completions import (
     completion_status,
     evaluate,
     record_completion,
-    time_ordered_id,
 )
 from app.services.packages.versions import archive_course, publish_version
 from tests.factories import document, make_course, make_user

@@ -172,7 +172,7 @@ async def test_batch_applies_in_client_time_order_with_duplicates_and_bad_events
         event(other.lessons["intro"].id, "elsewhere", 46),
         event(handbook, "read", 50, viewed=True),
         "not an object",
-    ], now=at(60))
+    ], keep_days=14, now=at(60))
 
     statuses = [(r.event_id, r.status, r.reason) for r in result.results]
     assert statuses == [
@@ -197,9 +197,21 @@ async def test_batch_events_share_the_lesson_budget(session):
     await record_heartbeat(session, user.id, intro, beat([]), now=at(0))
     # 50 s of server time allow 100 s of new coverage, however many events claim more.
     result = await sync_batch(session, user.id, [event(intro, f"e{i}", i * 30, [[i * 60, i * 60 + 60]])
-                                              for i in range(5)], now=at(50))
+                                              for i in range(5)], keep_days=14, now=at(50))
     assert [r.progress.credited_s for r in result.results] == [60, 40, 0, 0, 0]
     assert result.results[-1].progress.intervals == [[0, 100]]
+
+
+async def test_events_older_than_the_kept_event_ids_are_refused_and_newer_ones_applied(session):
+    # Event ids are kept 14 days (services/retention.py): an older event might have been applied and pruned.
+    user, rows = await enrolled(session, lessons=[document("handbook"), document("rules")])
+    handbook, rules = rows.lessons["handbook"].id, rows.lessons["rules"].id
+    now = at(0) + timedelta(days=14)
+    result = await sync_batch(session, user.id, [event(handbook, "old", -1, viewed=True),
+                                                 event(rules, "in-time", 0, viewed=True)], keep_days=14, now=now)
+    assert [(r.event_id, r.status, r.reason) for r in result.results] == [
+        ("old", "rejected", "event_too_old"), ("in-time", "accepted", None)]
+    assert "14" in result.results[0].detail
 
 
 # --- new course versions ------------------------------------------------------------------------------------
@@ -238,7 +250,8 @@ async def test_a_batch_completing_the_last_two_lessons_completes_the_course(sess
     user, rows = await enrolled(session, lessons=[document("handbook"), document("rules")])
     handbook, rules = rows.lessons["handbook"].id, rows.lessons["rules"].id
     result = await sync_batch(session, user.id, [event(handbook, "read-1", 10, viewed=True),
-                                                 event(rules, "read-2", 20, viewed=True)], now=at(30))
+                                                 event(rules, "read-2", 20, viewed=True)],
+                                  keep_days=14, now=at(30))
     assert [r.progress.course_completed for r in result.results] == [False, True]
     assert (await session.execute(select(func.count()).select_from(Completion)
                                   .where(Completion.user_id == user.id))).scalar_one() == 1

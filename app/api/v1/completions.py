@@ -70,12 +70,12 @@ async def list_completions(
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}},
                              "description": "One row (or JSON line) per completion"}})
 async def export_completions(
-    session: SessionDep, db: DatabaseDep, filters: FeedFilterDep,
+    db: DatabaseDep, filters: FeedFilterDep,
     format: Literal["csv", "ndjson"] = "csv",
 ) -> StreamingResponse:
     """All completions matching the filters, streamed (constant memory however many there are). CSV is UTF-8
     with a byte-order mark, so Excel shows Vietnamese names correctly."""
-    body = await completion_feed.open_export(session, db, filters, format)
+    body = completion_feed.export(db, filters, format)
     name = f"completions-{utcnow():%Y%m%d}.{format}"
     return StreamingResponse(body, media_type=EXPORT_TYPES[format],
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -93,11 +93,14 @@ async def get_progress(lesson_id: uuid.UUID, user: CurrentUser, session: Session
 
 @router.post("/me/progress/batch", summary="Sync offline progress (up to 500 events)",
              response_model=ProgressBatchResult)
-async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: SessionDep) -> ProgressBatchResult:
+async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: SessionDep,
+                        settings: SettingsDep) -> ProgressBatchResult:
     """Each event is a heartbeat plus `lesson_id` and `client_time`. Events are applied in `client_time`
     order, idempotently per `event_id`; each gets `accepted`, `duplicate` or `rejected` (with a reason), in
-    the order sent. A bad event never rejects the others."""
-    return await progress.sync_batch(session, user.id, body.events)
+    the order sent. A bad event never rejects the others; one that happened more than
+    HOCSO_PROGRESS_EVENT_RETENTION_DAYS (14) days ago is rejected as `event_too_old`."""
+    return await progress.sync_batch(session, user.id, body.events,
+                                     keep_days=settings.progress_event_retention_days)
 
 
 @router.get("/courses/{course}/completion-status", summary="What is left to complete a course",
