@@ -98,18 +98,32 @@ def _values(f: FeedFilter, after: tuple[int, int] | None) -> dict[str, Any]:
     return values
 
 
+def _order(bound: frozenset[str]) -> tuple[Any, ...]:
+    """The feed's order. With a province it leads with the (fixed) province, which orders the same rows the
+    same way but is exactly ix_completion_province_feed's order: PostgreSQL then reads that index, where
+    on (txid, seq) alone it preferred the feed index filtered by province (4,700 buffers a page, not 70)."""
+    order = (Completion.txid, Completion.seq)
+    return (Completion.current_province_code, *order) if "province" in bound else order
+
+
 def _conditions(dialect: str, bound: frozenset[str]) -> list[Any]:
     """The feed's WHERE: under the horizon, after the cursor, matching the filters named in `bound`. Values
-    are bound parameters, so each combination of filters is one statement, built once (`_statement`)."""
+    are bound parameters, so each combination of filters is one statement, built once (`_statement`,
+    `_page_statement`)."""
     where: list[Any] = []
     if dialect == "postgresql":
         horizon = select(func.txid_snapshot_xmin(func.txid_current_snapshot())).scalar_subquery()
         where.append(Completion.txid < horizon)
-    if "after_txid" in bound:
-        position = tuple_(bindparam("after_txid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
-        where.append(tuple_(Completion.txid, Completion.seq) > position)
-    if "province" in bound:  # a range of ix_completion_province_feed
+    position = (bindparam("after_txid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
+    if "province" in bound and "after_txid" in bound:
+        # The province's rows after the cursor as one index range: the row comparison is where it starts,
+        # `<=` where it ends (with `=` instead, PostgreSQL started at the province's first row and filtered).
+        province = bindparam("province")
+        where += [tuple_(*_order(bound)) > tuple_(province, *position), Completion.current_province_code <= province]
+    elif "province" in bound:
         where.append(Completion.current_province_code == bindparam("province"))
+    elif "after_txid" in bound:
+        where.append(tuple_(*_order(bound)) > tuple_(*position))
     if "audience" in bound:
         where.append(Completion.audience == bindparam("audience"))
     if "course_id" in bound:
@@ -126,7 +140,7 @@ def _statement(dialect: str, bound: frozenset[str]) -> Select:
     """The feed's rows in order: position and stored item."""
     return (select(Completion.txid, Completion.seq, Completion.feed_item)
             .where(*_conditions(dialect, bound))
-            .order_by(Completion.txid, Completion.seq))
+            .order_by(*_order(bound)))
 
 
 class RenderedPage(NamedTuple):
@@ -198,11 +212,12 @@ def _page_statement(bound: frozenset[str]) -> Select:
     """SELECT rows, [last txid, last seq], convert_to(string_agg(feed_item)) of one page (PostgreSQL): one
     more row than the page is read, so its count says whether more are ready."""
     c = Completion.__table__.c
-    rn = func.row_number().over(order_by=(c.txid, c.seq)).label("rn")
+    order = _order(bound)
+    rn = func.row_number().over(order_by=order).label("rn")
     page_rows = bindparam("page_rows", type_=Integer)
     page = (select(c.txid, c.seq, c.feed_item, rn)
             .where(*_conditions("postgresql", bound))
-            .order_by(c.txid, c.seq).limit(page_rows + 1).subquery("page"))
+            .order_by(*order).limit(page_rows + 1).subquery("page"))
     served = page.c.rn <= page_rows
     return select(
         func.count(),

@@ -79,18 +79,23 @@ async def test_a_corrected_name_re_renders_the_learners_items_and_no_one_elses(s
 async def test_the_province_feed_is_the_current_units_completions_former_codes_included(committed_db):
     async with committed_db.session() as session:
         former = await complete(session, province="06")  # a former unit absorbed by 19 on 1 July 2025
+        below = await complete(session, province="01")  # codes either side of 19 in the province index
         current = await complete(session, province="19")
-        elsewhere = await complete(session, province="01")
+        above = await complete(session, province="20")
+    seen, cursor = [], None
     async with committed_db.session() as session:
-        for _ in range(100):  # on PostgreSQL a row is served once no older transaction is open
-            page = json.loads(await completion_feed.read_page(session, FeedFilter(province="19"), cursor=None,
-                                                              limit=10))
-            if len(page["items"]) == 2:
+        for _ in range(200):  # one a page, so every page after the first starts from a cursor
+            page = json.loads(await completion_feed.read_page(session, FeedFilter(province="19"), cursor=cursor,
+                                                              limit=1))
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if len(seen) == 2 and not page["has_more"]:
                 break
-            await asyncio.sleep(0.02)
-    assert [i["id"] for i in page["items"]] == [str(former.id), str(current.id)]
-    assert [i["province_code"] for i in page["items"]] == ["06", "19"]
-    assert str(elsewhere.id) not in {i["id"] for i in page["items"]}
+            if not page["has_more"]:
+                await asyncio.sleep(0.02)  # on PostgreSQL a row is served once no older transaction is open
+    assert [i["id"] for i in seen] == [str(former.id), str(current.id)]
+    assert [(i["province_code"], i["current_province_code"]) for i in seen] == [("06", "19"), ("19", "19")]
+    assert {str(below.id), str(above.id)}.isdisjoint(i["id"] for i in seen)
 
 
 async def test_the_largest_item_a_completion_can_carry_fits_the_province_index(session):
