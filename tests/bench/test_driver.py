@@ -108,3 +108,13 @@ def test_report_judges_ratio_and_p99_targets():
     assert (row.met, slow.met, failing.met) == (True, False, False)
     table = markdown(Results({}, 32, 20, 2000, 2000, rows=[row, slow]))
     assert "| stats | 900 | 45% |" in table and "MISSED" in table
+
+
+def test_a_feed_page_envelope_is_read_from_its_tail():
+    from bench.scenarios import page_envelope
+
+    body = (b'{"items":[{"full_name":"L\\u00ea \\",\\"next_cursor\\":\\"x","course_version":1}],'
+            b'"next_cursor":"WzEsMl0","has_more":true}')
+    assert page_envelope(body) == {"next_cursor": "WzEsMl0", "has_more": True}
+    with pytest.raises(ValueError):
+        page_envelope(b'{"type":"/problems/validation"}')
