@@ -3,14 +3,15 @@
 Why stored: a feed page of 1,000 completions rendered at read time cost PostgreSQL 30–40 ms (the learners'
 names looked up one by one in a 10M-row table, then 1,000 JSON objects built), so 32 ministry and province
 systems catching up on different stretches of the feed needed more database CPU than a whole machine has. A
-stored item makes a page one index range scan and a string concatenation (~4 ms; docs/benchmarks.md).
+stored item makes a page one index range scan and a string concatenation (4–6 ms; docs/benchmarks.md).
 
 What an item holds can change only in two ways, and both re-render it: the learner's name is corrected
 (`rerender_for_learner`, in the same transaction as the correction), or a reform of provinces changes which
 current unit a former code belongs to (a migration re-renders every item, as 0006 first rendered them).
 
-`render` (Python, every write path on both databases) and `item_sql` (PostgreSQL, set-based: the bench's
-10M seed) give the same bytes for the same values; tests/services/test_feed_items.py holds them to that.
+`render` (Python, every write path on both databases) and `item_sql` (PostgreSQL, set-based: migration 0006
+and the bench's 10M seed) give the same bytes for the same values; tests/services/test_feed_items.py holds
+them to that.
 """
 
 import json
