@@ -10,6 +10,7 @@ status line and the framing headers, so one core drives the server well past wha
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import socket
 import time
@@ -222,9 +223,14 @@ async def run_load(
                 on_tick(loop.time() - start, counter[0])
 
     tick = asyncio.create_task(ticker())
+    # No collections in the driver while it measures: a full one took up to 120 ms here (gc.callbacks,
+    # 2026-12-03), and during a run it would stall every client and be charged to the server's latency.
+    gc.collect()
+    gc.disable()
     try:
         await asyncio.gather(*(client(i) for i in range(concurrency)))
     finally:
+        gc.enable()
         tick.cancel()
     begun = recorded_start[0] if recorded_start else record_from
     result.elapsed_s = max(1e-9, loop.time() - begun)
