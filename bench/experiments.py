@@ -53,20 +53,20 @@ def cached_principals() -> ASGIApp:
     still verified on every request. Sizes proposal 2(b) of docs/benchmarks.md for the heartbeat."""
     from typing import Annotated
 
-    from fastapi import Depends, Request
+    from fastapi import Depends
 
-    from app.api.deps import KeysDep, SessionDep, SettingsDep, get_principal, oauth2
+    from app.api.deps import KeysDep, SettingsDep, WorkDep, get_principal, oauth2
 
     app = build()
     principals: dict[str, tuple[float, object]] = {}
 
-    async def principal(request: Request, session: SessionDep, keys: KeysDep, settings: SettingsDep,
+    async def principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
                         token: Annotated[str | None, Depends(oauth2)]) -> object:
         hit = principals.get(token or "")
         if hit and hit[0] > time.monotonic():
             keys.decode(token, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
             return hit[1]
-        found = await get_principal(request, session, keys, settings, token)
+        found = await get_principal(work, keys, settings, token)
         principals[token or ""] = (time.monotonic() + 30, found)
         return found
 

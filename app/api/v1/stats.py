@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import Principal, SessionDep, require_scope
+from app.api.deps import Principal, SessionDep, WorkDep, require_scope
 from app.core.errors import Forbidden
 from app.models.completion import NationalStats
 from app.models.identity import Role, Scope
@@ -84,20 +84,23 @@ async def stats_ask(
 StatsAskDep = Annotated[StatsAsk, Depends(stats_ask)]
 
 
-async def _answer(request: Request, session: AsyncSession, ask: StatsAsk, view: tuple,
-                  figures: Callable[[stats.StatsQuery, StatsCache], Awaitable[BaseModel]]) -> Response:
+Figures = Callable[[AsyncSession, stats.StatsQuery, StatsCache], Awaitable[BaseModel]]
+
+
+async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, figures: Figures) -> Response:
     """The rendered answer from the per-worker cache, keyed on the request as sent and the caller's province
     scope, so a hit costs the authorisation and a lookup. Only a miss validates the period and resolves the
     filters (geography, course: 422 or 403 exactly as before; an error is never cached) and holds a scoped
     caller to its province; since the scope is part of the key, no caller can reach an answer computed for
-    another scope."""
+    another scope. A hit from a service client touches no session at all."""
     cache = stats_cache(request.app)
 
     async def render() -> bytes:
+        session = await work.session()
         query = await stats.build_query(
             session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
             course=ask.course, scoped_province=ask.scoped_province)
-        return (await figures(query, cache)).model_dump_json().encode()
+        return (await figures(session, query, cache)).model_dump_json().encode()
 
     # Rendered from the response model, so FastAPI need not validate and dump it again.
     return Response(content=await cache.get((view, ask, ask.today), render), media_type="application/json")
@@ -105,32 +108,32 @@ async def _answer(request: Request, session: AsyncSession, ask: StatsAsk, view: 
 
 @router.get("/summary", summary="Completions, learners and targets per audience (stats:read, admins)",
             response_model=StatsSummary)
-async def summary(request: Request, session: SessionDep, ask: StatsAskDep) -> Response:
+async def summary(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
     """Per audience: `completions`, distinct `learners`, the year's national `target` and `percent_of_target`.
     `learners` is given for a whole calendar year, or always with `course=` (one completion per learner and
     course); for any other range it is null. The target is given when the period lies within one year."""
-    return await _answer(request, session, ask, ("summary",), lambda q, cache: stats.summary(session, q, cache))
+    return await _answer(request, work, ask, ("summary",), stats.summary)
 
 
 @router.get("/provinces", summary="Figures per province (stats:read, admins)", response_model=ProvincesStats)
-async def provinces(request: Request, session: SessionDep, ask: StatsAskDep,
+async def provinces(request: Request, work: WorkDep, ask: StatsAskDep,
                     units: Literal["current", "former"] = "current") -> Response:
     """The 34 current units, completions recorded under a former unit rolled into its successor; with
     `units=former`, the 63 former units, each with its successor. `unassigned`: no province recorded."""
-    return await _answer(request, session, ask, ("provinces", units),
-                         lambda q, cache: stats.provinces(session, q, units, cache))
+    return await _answer(request, work, ask, ("provinces", units),
+                         lambda session, q, cache: stats.provinces(session, q, units, cache))
 
 
 @router.get("/courses", summary="Figures per course (stats:read, admins)", response_model=CoursesStats)
-async def courses(request: Request, session: SessionDep, ask: StatsAskDep) -> Response:
+async def courses(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
     """Completions per course and audience, most completed first."""
-    return await _answer(request, session, ask, ("courses",), lambda q, cache: stats.courses(session, q, cache))
+    return await _answer(request, work, ask, ("courses",), stats.courses)
 
 
 @router.get("/timeseries", summary="Completions per day or month (stats:read, admins)",
             response_model=Timeseries)
-async def timeseries(request: Request, session: SessionDep, ask: StatsAskDep,
+async def timeseries(request: Request, work: WorkDep, ask: StatsAskDep,
                      granularity: Literal["day", "month"] = "day") -> Response:
     """Completions per local day or month over the period; every day or month appears, zero when none."""
-    return await _answer(request, session, ask, ("timeseries", granularity),
-                         lambda q, cache: stats.timeseries(session, q, granularity, cache))
+    return await _answer(request, work, ask, ("timeseries", granularity),
+                         lambda session, q, cache: stats.timeseries(session, q, granularity, cache))
