@@ -4,8 +4,17 @@
 
 `cached_public_gets`: the real app behind a per-worker cache of anonymous GET answers that the route itself
 marked `Cache-Control: public` (kept 5 s), to size the catalogue proposal in docs/benchmarks.md.
+
+`gc_watched`: the real app with each collection of the older generations logged, and the collector's
+thresholds taken from BENCH_GC_THRESHOLDS (for CPython's default: "700,10,10"):
+
+    BENCH_GC_THRESHOLDS=700,10,10 BENCH_GC_LOG=var/bench/gc.jsonl .venv/bin/python -m bench \
+        --only heartbeat completion stats --skip-import --no-seed --server-app bench.experiments:gc_watched
 """
 
+import gc
+import json
+import os
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,3 +81,25 @@ def cached_principals() -> ASGIApp:
 
     app.dependency_overrides[get_principal] = principal
     return app
+
+
+def gc_watched() -> ASGIApp:
+    """Logs every collection of generation 1 or 2 as a JSON line [generation, ms, objects collected, unix time]
+    to BENCH_GC_LOG; start-up applies BENCH_GC_THRESHOLDS in place of app.main.GC_THRESHOLDS when set."""
+    import app.main
+
+    if os.environ.get("BENCH_GC_THRESHOLDS"):
+        app.main.GC_THRESHOLDS = tuple(int(n) for n in os.environ["BENCH_GC_THRESHOLDS"].split(","))
+    log_path = os.environ.get("BENCH_GC_LOG", "var/bench/gc.jsonl")
+    began = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        elif info["generation"] >= 1:
+            took_ms = (time.perf_counter() - began[0]) * 1000
+            with open(log_path, "a") as log:
+                log.write(json.dumps([info["generation"], round(took_ms, 2), info["collected"], time.time()]) + "\n")
+
+    gc.callbacks.append(watch)
+    return build()

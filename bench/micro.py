@@ -1,17 +1,26 @@
 """Micro-measurements behind fixes recorded in docs/benchmarks.md (CPU time per operation, this process only).
 
     .venv/bin/python -m bench.micro tokens    # signing/verifying a JWT from the PEM each time vs a parsed key
+    .venv/bin/python -m bench.micro routes    # what finding the route costs: the routers' order vs ops first
+    .venv/bin/python -m bench.micro pool      # a pooled connection's checkout and a one-statement session,
+                                              # with pool_pre_ping and with the closed-connection check
 """
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from jose import jwt
+from sqlalchemy import literal, select
 
+import app.main
+from app.api.v1 import ROUTERS, ops
 from app.core.config import Settings
+from app.core.db import Database
 from app.core.security import ALGORITHM, KeyRing, access_claims
+from bench.database import bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,5 +51,90 @@ def tokens() -> None:
         print(f"{label:<42} {ms:8.3f} ms CPU")
 
 
+async def _asgi_cpu_us(asgi: Callable, path: str, query: bytes, headers: list, times: int) -> float:
+    """CPU µs per GET through the whole ASGI app, called directly (no client, no sockets)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
+             "client": ("127.0.0.1", 1), "server": ("bench", 80)}
+    statuses: set[int] = set()
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            statuses.add(message["status"])
+
+    for _ in range(200):  # warm: the first stats answer is computed, the rest come from the cache
+        await asgi(dict(scope, headers=list(headers)), receive, send)
+    began = time.process_time()
+    for _ in range(times):
+        await asgi(dict(scope, headers=list(headers)), receive, send)
+    if statuses != {200}:
+        raise SystemExit(f"{path}: answered {statuses}")
+    return (time.process_time() - began) * 1e6 / times
+
+
+def routes() -> None:
+    data_dir = ROOT / "var" / "bench" / "server"
+    settings = Settings(database_url=bench_database_url(), data_dir=data_dir, jwt_keys_dir=data_dir / "keys",
+                        run_worker_in_process=False, stats_cache_ttl_s=3600, _env_file=None)
+    ring = KeyRing.load(settings, create_dev_key=True)
+    token = ring.sign(access_claims(settings, subject="client:bench", role="service", ttl_s=3600,
+                                    extra={"scope": "stats:read"}))
+    stats_headers = [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())]
+    shipped = list(ROUTERS)
+
+    async def measure(label: str, order: list) -> None:
+        app.main.ROUTERS[:] = order  # the factory includes whatever the list holds when it runs
+        try:
+            asgi = app.main.create_app(settings, keys=ring)
+        finally:
+            app.main.ROUTERS[:] = shipped
+        async with asgi.router.lifespan_context(asgi):
+            health = await _asgi_cpu_us(asgi, "/healthz", b"", [(b"host", b"bench")], 4000)
+            summary = await _asgi_cpu_us(asgi, "/api/v1/stats/summary", b"year=2025", stats_headers, 4000)
+        print(f"{label:<34} /healthz {health:6.0f} µs   cached stats summary {summary:6.0f} µs CPU")
+
+    async def run() -> None:
+        for _ in range(2):
+            await measure("routers as shipped", shipped)
+            await measure("ops router first", [ops.router, *shipped[:-1]])
+
+    asyncio.run(run())
+
+
+def pool() -> None:
+    one = select(literal(1))
+
+    async def measure(pre_ping: bool) -> None:
+        db = Database(Settings(database_url=bench_database_url(), db_pre_ping=pre_ping, _env_file=None))
+
+        async def checkout() -> None:
+            async with db.engine.connect():
+                pass
+
+        async def one_statement() -> None:
+            async with db.session() as session:
+                await session.execute(one)
+
+        for label, operation in (("checkout and return", checkout), ("session with one SELECT", one_statement)):
+            for _ in range(50):
+                await operation()
+            began = time.process_time()
+            for _ in range(500):
+                await operation()
+            ms = (time.process_time() - began) * 1000 / 500
+            print(f"pre_ping={pre_ping!s:<5} {label:<26} {ms:6.3f} ms CPU")
+        await db.dispose()
+
+    async def run() -> None:
+        for _ in range(2):
+            await measure(True)
+            await measure(False)
+
+    asyncio.run(run())
+
+
 if __name__ == "__main__":
-    {"tokens": tokens}[sys.argv[1] if len(sys.argv) > 1 else "tokens"]()
+    {"tokens": tokens, "routes": routes, "pool": pool}[sys.argv[1] if len(sys.argv) > 1 else "tokens"]()
