@@ -1,4 +1,7 @@
-from sqlalchemy import event, select
+import asyncio
+
+import pytest
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from app.core.db import Database
@@ -30,3 +33,22 @@ async def test_an_added_object_is_committed_without_an_explicit_flush(committed_
     async with committed_db.session() as session:
         found = await session.scalar(select(User).where(User.email == "unit-of-work@example.vn"))
     assert found is not None
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_checkout_without_an_error(settings) -> None:
+    if not settings.effective_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to close a connection")
+    db = Database(settings.model_copy(update={"db_pre_ping": False}))
+    admin = Database(settings)
+    try:
+        async with db.session() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.session() as session:  # as a restart or an idle timeout would
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await asyncio.sleep(0.3)  # the event loop reads the end of the pooled connection's stream
+        async with db.session() as session:
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+        assert second != first
+    finally:
+        await db.dispose()
+        await admin.dispose()
