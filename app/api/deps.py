@@ -39,7 +39,7 @@ async def get_database(request: Request) -> Database:
 class UnitOfWork:
     """The request's one session, built when first asked for and committed (or rolled back) when the endpoint
     returns, before the response is sent. A request answered from memory (a cached stats answer for a
-    service client) never builds one: building and closing an unused session was ~12% of such a request's
+    service client) never builds one: building and closing an unused session was 7-13% of such a request's
     CPU (docs/benchmarks.md, 2026-12-03)."""
 
     def __init__(self, db: Database) -> None:

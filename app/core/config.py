@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     db_pool_size: int = 30  # about one worker's concurrency: overflow connections are closed on return (churn)
     db_max_overflow: int = 10
-    db_pre_ping: bool = False  # True: a round trip per checkout; False: drop connections the server closed
+    db_pre_ping: bool = False  # True: 3 round trips per checkout; False: drop connections the server closed
     db_echo: bool = False
 
     host: str = "127.0.0.1"

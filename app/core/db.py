@@ -25,7 +25,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # PgBouncer in transaction mode cannot keep prepared statements per connection.
         connect_args={"statement_cache_size": 0} if "pgbouncer" in url else {},
     )
-    if not settings.db_pre_ping:
+    if not settings.db_pre_ping and engine.dialect.driver == "asyncpg":
         _discard_closed_connections(engine)
     return engine
 
