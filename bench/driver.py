@@ -176,6 +176,11 @@ async def run_load(
     work.
     """
     require_loopback(host)
+    # No collections in the driver while it measures: a full one took up to 120 ms here (gc.callbacks,
+    # 2026-12-03), and during a run it would stall every client and be charged to the server's latency.
+    # The collection made instead comes before the clock starts.
+    gc.collect()
+    gc.disable()
     result = RunResult(scenario.name, concurrency, 0.0)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -223,10 +228,6 @@ async def run_load(
                 on_tick(loop.time() - start, counter[0])
 
     tick = asyncio.create_task(ticker())
-    # No collections in the driver while it measures: a full one took up to 120 ms here (gc.callbacks,
-    # 2026-12-03), and during a run it would stall every client and be charged to the server's latency.
-    gc.collect()
-    gc.disable()
     try:
         await asyncio.gather(*(client(i) for i in range(concurrency)))
     finally:
