@@ -123,6 +123,10 @@ class RollbackDatabase(Database):
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        yield self.connection  # inside the test's transaction, so it sees what the test arranged
+
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:

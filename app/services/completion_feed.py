@@ -148,7 +148,7 @@ class RenderedPage(NamedTuple):
     has_more: bool  # a full page: its rows can never change (see read_page)
 
 
-async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None, limit: int,
+async def read_page(db: Database, f: FeedFilter, *, cursor: str | None, limit: int,
                     pages: SharedPages | None = None) -> bytes:
     """Up to `limit` completions after `cursor`, oldest transaction first, as the FeedPage JSON. `next_cursor`
     resumes after the last one served (or stays put when nothing new is ready); `has_more` says whether to
@@ -166,9 +166,12 @@ async def read_page(session: AsyncSession, f: FeedFilter, *, cursor: str | None,
     limit = max(1, min(limit, MAX_PAGE))
 
     async def render() -> RenderedPage:
-        if session.get_bind().dialect.name == "postgresql":
-            return await page_from_database(session, f, after=after, cursor=cursor, limit=limit)
-        return await page_from_rows(session, f, after=after, cursor=cursor, limit=limit)
+        # One statement, read outside any transaction (Database.autocommit): the horizon and the rows come
+        # from that statement's snapshot, as they did from the first statement of a read-only transaction.
+        async with db.autocommit() as conn:
+            if conn.dialect.name == "postgresql":
+                return await page_from_database(conn, f, after=after, cursor=cursor, limit=limit)
+            return await page_from_rows(conn, f, after=after, cursor=cursor, limit=limit)
 
     if pages is None:
         return (await render()).body
@@ -181,12 +184,12 @@ def _page_json(items: bytes, next_cursor: str | None, has_more: bool) -> bytes:
                      b',"has_more":', b"true" if has_more else b"false", b"}"))
 
 
-async def page_from_rows(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
+async def page_from_rows(conn: AsyncConnection, f: FeedFilter, *, after: tuple[int, int] | None,
                          cursor: str | None, limit: int) -> RenderedPage:
     """A page joined here from the rows' items."""
     values = _values(f, after)
-    stmt = _statement(session.get_bind().dialect.name, frozenset(values))
-    rows = (await session.execute(stmt.limit(limit + 1), values)).all()
+    stmt = _statement(conn.dialect.name, frozenset(values))
+    rows = (await conn.execute(stmt.limit(limit + 1), values)).all()
     served = rows[:limit]
     items = ("[" + ",".join(row.feed_item for row in served) + "]").encode()
     next_cursor = encode_cursor(served[-1].txid, served[-1].seq) if served else cursor
@@ -194,12 +197,12 @@ async def page_from_rows(session: AsyncSession, f: FeedFilter, *, after: tuple[i
     return RenderedPage(_page_json(items, next_cursor, has_more), has_more)
 
 
-async def page_from_database(session: AsyncSession, f: FeedFilter, *, after: tuple[int, int] | None,
+async def page_from_database(conn: AsyncConnection, f: FeedFilter, *, after: tuple[int, int] | None,
                              cursor: str | None, limit: int) -> RenderedPage:
     """A page joined by PostgreSQL: the same keyset query, its items concatenated in order and returned as
     UTF-8 bytes with the page's size and last position, so the worker never decodes 1,000 rows."""
     values = _values(f, after)
-    row = (await session.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()
+    row = (await conn.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()
     count, last, items = row
     served = min(count, limit)
     next_cursor = encode_cursor(*last) if served else cursor
@@ -232,12 +235,12 @@ async def _reading_connection(db: Database) -> AsyncIterator[AsyncConnection]:
     transaction (a read-only one holds no transaction id, so it never holds back the feed's horizon). SQLite
     reads in autocommit: its transactions here start with BEGIN IMMEDIATE, and an export must not hold the
     single write lock for as long as it streams."""
-    async with db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            async with conn.begin():
-                yield conn
+    if db.dialect == "sqlite":
+        async with db.autocommit() as conn:
+            yield conn
+        return
+    async with db.engine.connect() as conn, conn.begin():
+        yield conn
 
 
 async def export(db: Database, f: FeedFilter, fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:

@@ -22,9 +22,9 @@ from tests.reporting import ON_POSTGRES, complete
 
 
 @pytest.mark.parametrize("cursor", ["%%%", encode_cursor("12", 3), encode_cursor(1), encode_cursor(1.5, 2)])
-async def test_cursors_that_are_not_feed_positions_are_422_on_cursor(session, cursor):
+async def test_cursors_that_are_not_feed_positions_are_422_on_cursor(db, cursor):
     with pytest.raises(ValidationFailed) as err:
-        await completion_feed.read_page(session, FeedFilter(), cursor=cursor, limit=10)
+        await completion_feed.read_page(db, FeedFilter(), cursor=cursor, limit=10)
     assert err.value.errors[0]["field"] == "cursor"
 
 
@@ -79,12 +79,11 @@ async def test_a_page_is_the_compact_json_of_its_completions(committed_db):
     expected, _ = await _arrange(committed_db)
     body = json.dumps({"items": expected[:3], "next_cursor": await _position(committed_db, expected[2]["id"]),
                        "has_more": True}, ensure_ascii=False, separators=(",", ":")).encode()
-    async with committed_db.session() as session:
-        for _ in range(100):  # on PostgreSQL a row is served once no older transaction is open
-            page = await completion_feed.read_page(session, FeedFilter(), cursor=None, limit=3)
-            if json.loads(page)["has_more"]:
-                break
-            await asyncio.sleep(0.02)
+    for _ in range(100):  # on PostgreSQL a row is served once no older transaction is open
+        page = await completion_feed.read_page(committed_db, FeedFilter(), cursor=None, limit=3)
+        if json.loads(page)["has_more"]:
+            break
+        await asyncio.sleep(0.02)
     assert page == body
     assert page.decode().count("\u2028") == 1 and '"full_name":"Nguyễn \\"Tí\\" \\\\ Văn"' in page.decode()
 
@@ -95,22 +94,22 @@ async def test_pages_joined_by_postgresql_are_byte_for_byte_those_joined_here(co
     filters = [FeedFilter(), FeedFilter(province="19"), FeedFilter(audience=Audience.official),
                FeedFilter(course_id=courses["chu-ky-so"].id),
                FeedFilter(since=AT + timedelta(microseconds=1), until=AT + timedelta(days=30))]
-    async with committed_db.session() as session:
+    async with committed_db.autocommit() as conn:
         for f in filters:
             for limit in (1, 2, 1000):
                 cursor, after, pages = None, None, 0
                 while True:
                     built_there = await completion_feed.page_from_database(
-                        session, f, after=after, cursor=cursor, limit=limit)
+                        conn, f, after=after, cursor=cursor, limit=limit)
                     built_here = await completion_feed.page_from_rows(
-                        session, f, after=after, cursor=cursor, limit=limit)
+                        conn, f, after=after, cursor=cursor, limit=limit)
                     assert built_there == built_here, (f, limit, pages)
                     cursor, pages = json.loads(built_here.body)["next_cursor"], pages + 1
                     if not built_here.has_more:
                         break
                     after = completion_feed.decode_cursor(cursor, completion_feed._position)
                 assert pages >= 1
-        everything = await completion_feed.page_from_database(session, FeedFilter(), after=None, cursor=None,
+        everything = await completion_feed.page_from_database(conn, FeedFilter(), after=None, cursor=None,
                                                               limit=1000)
     assert json.loads(everything.body)["items"] == expected
 

@@ -82,16 +82,15 @@ async def test_the_province_feed_is_the_current_units_completions_former_codes_i
         current = await complete(session, province="19")
         above = await complete(session, province="20")
     seen, cursor = [], None
-    async with committed_db.session() as session:
-        for _ in range(200):  # one a page, so every page after the first starts from a cursor
-            page = json.loads(await completion_feed.read_page(session, FeedFilter(province="19"), cursor=cursor,
-                                                              limit=1))
-            seen += page["items"]
-            cursor = page["next_cursor"]
-            if len(seen) == 2 and not page["has_more"]:
-                break
-            if not page["has_more"]:
-                await asyncio.sleep(0.02)  # on PostgreSQL a row is served once no older transaction is open
+    for _ in range(200):  # one a page, so every page after the first starts from a cursor
+        page = json.loads(await completion_feed.read_page(committed_db, FeedFilter(province="19"), cursor=cursor,
+                                                          limit=1))
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if len(seen) == 2 and not page["has_more"]:
+            break
+        if not page["has_more"]:
+            await asyncio.sleep(0.02)  # on PostgreSQL a row is served once no older transaction is open
     assert [i["id"] for i in seen] == [str(former.id), str(current.id)]
     assert [(i["province_code"], i["current_province_code"]) for i in seen] == [("06", "19"), ("19", "19")]
     assert {str(below.id), str(above.id)}.isdisjoint(i["id"] for i in seen)

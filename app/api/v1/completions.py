@@ -51,7 +51,7 @@ def shared_pages(app: FastAPI) -> SharedPages:
 
 @router.get("", summary="Page through completions (completions:read)", response_model=FeedPage)
 async def list_completions(
-    request: Request, session: SessionDep, filters: FeedFilterDep,
+    request: Request, db: DatabaseDep, filters: FeedFilterDep,
     cursor: Annotated[str | None, Query(max_length=200,
                                         description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=completion_feed.MAX_PAGE)] = 100,
@@ -60,7 +60,7 @@ async def list_completions(
     last `next_cursor` and come back with it at any time. Completions still being written concurrently are
     served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
     # The page comes rendered in the FeedPage shape (by PostgreSQL where it can): passed on, not validated again.
-    page = await completion_feed.read_page(session, filters, cursor=cursor, limit=limit,
+    page = await completion_feed.read_page(db, filters, cursor=cursor, limit=limit,
                                            pages=shared_pages(request.app))
     return Response(page, media_type="application/json")
 
