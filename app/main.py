@@ -43,7 +43,7 @@ TAGS = [
 # collection promoted their live objects, and with the old generation small after gc.freeze() that soon met
 # CPython's rule for a full collection: one every ~0.5 s, 10-20 ms each, collecting nothing, in every fast
 # endpoint's p99 (stats summary 61-65 -> 37-47 ms, docs/benchmarks.md 2026-12-03). Cyclic garbage waits a
-# little longer; the larger young collections averaged under 2 ms in that run.
+# little longer; generation-1 collections averaged 1.6-2.5 ms in those runs.
 GC_THRESHOLDS = (50_000, 20, 10)
 
 

@@ -1,11 +1,11 @@
 """Every router, in the order a request is matched against them: the busiest first.
 
 FastAPI 0.165 tries a request against the routes one by one, each router's twice (once to find it, once to
-dispatch), at ~3 µs a route: a route behind 50 others paid ~200 µs before its endpoint ran, half of what the
-rest of a cached stats answer costs (docs/benchmarks.md, 2026-12-03). So the learners' heartbeats and lessons
-come first, then the ministry's reading, then everything rarer; the health probes last, as they are cheap
-however far they walk. Paths never overlap across routers, so the order changes no answer. The docs group
-routes by tag (`app.main.TAGS`), not by this order.
+dispatch), at ~3.5 µs a route: in-process `/healthz`, behind 66 routes, costs 292-331 µs of CPU and 62-77 µs
+with its router first (`python -m bench.micro routes`, docs/benchmarks.md 2026-12-03). So the learners'
+heartbeats and lessons come first, then the ministry's reading, then everything rarer; the health probes
+last, as they are cheap however far they walk. Paths never overlap across routers, so the order changes no
+answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 """
 
 from app.api import verify_page
