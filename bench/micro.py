@@ -4,22 +4,27 @@
     .venv/bin/python -m bench.micro routes    # what finding the route costs: the routers' order vs ops first
     .venv/bin/python -m bench.micro pool      # a pooled connection's checkout and a one-statement session,
                                               # with pool_pre_ping and with the closed-connection check
+    .venv/bin/python -m bench.micro feed_sql  # PostgreSQL's CPU for one feed page of 1,000 (the shipped
+                                              # statement; read from /proc, so the database must be local)
 """
 
 import asyncio
+import os
+import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from jose import jwt
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, text
 
 import app.main
 from app.api.v1 import ROUTERS, ops
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.security import ALGORITHM, KeyRing, access_claims
+from app.services.completion_feed import FeedFilter
 from bench.database import bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,5 +141,39 @@ def pool() -> None:
     asyncio.run(run())
 
 
+def _backend_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one local PostgreSQL backend (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def feed_sql() -> None:
+    """`completion_feed._page_statement` for pages of 1,000 at random positions of the seeded feed, with no
+    filter and with a province, sequentially on one connection: the backend's CPU per page. Run from another
+    checkout (PYTHONPATH=<checkout> python <this file> feed_sql) to measure that checkout's statement."""
+    from app.services import completion_feed
+
+    async def run() -> None:
+        db = Database(Settings(database_url=bench_database_url(), _env_file=None))
+        async with db.autocommit() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            txid, first, last = (await conn.execute(
+                text("SELECT min(txid), min(seq), max(seq) FROM completion"))).one()
+            for _ in range(3):
+                for label, f in (("no filter", FeedFilter()), ("province 01", FeedFilter(province="01"))):
+                    positions = [(txid, random.randrange(first, last - 1000)) for _ in range(320)]
+                    cpu = 0.0
+                    for i, after in enumerate(positions):
+                        began = _backend_cpu_s(pid)
+                        await completion_feed.page_from_database(conn, f, after=after, cursor="-", limit=1000)
+                        if i >= 20:  # the first pages warm the plan cache
+                            cpu += _backend_cpu_s(pid) - began
+                    print(f"{label:<12} {cpu * 1000 / (len(positions) - 20):6.2f} ms PostgreSQL CPU a page")
+        await db.dispose()
+
+    asyncio.run(run())
+
+
 if __name__ == "__main__":
-    {"tokens": tokens, "routes": routes, "pool": pool}[sys.argv[1] if len(sys.argv) > 1 else "tokens"]()
+    commands = {"tokens": tokens, "routes": routes, "pool": pool, "feed_sql": feed_sql}
+    commands[sys.argv[1] if len(sys.argv) > 1 else "tokens"]()

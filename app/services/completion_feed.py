@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import BigInteger, Integer, Select, bindparam, func, literal_column, select, tuple_
-from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy import JSON, BigInteger, Integer, Select, Text, Uuid, bindparam, cast, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import Database
@@ -212,21 +212,29 @@ async def page_from_database(conn: AsyncConnection, f: FeedFilter, *, after: tup
 
 @lru_cache(maxsize=64)
 def _page_statement(bound: frozenset[str]) -> Select:
-    """SELECT rows, [last txid, last seq], convert_to(string_agg(feed_item)) of one page (PostgreSQL): one
-    more row than the page is read, so its count says whether more are ready."""
+    """SELECT rows, [last txid, last seq], the page's items joined as UTF-8 bytes (PostgreSQL). One more row
+    than the page is read, so its count says whether more are ready.
+
+    The items are gathered with ARRAY(SELECT … ORDER BY …): SQL's array constructor by query, whose elements
+    come in the subquery's order (PostgreSQL appends each row as the ordered scan yields it). The aggregate
+    this replaced (row_number, then string_agg ORDER BY row number, with FILTER) copied and sorted the page
+    twice more: 2.5–2.7 ms of PostgreSQL CPU a page against 1.9–2.3 ms (`python -m bench.micro feed_sql`,
+    docs/benchmarks.md 2026-12-03). The last position is that of the last served item's completion, found
+    by its id (uq_completion_id): one index probe, not a second pass over the range. MATERIALIZED keeps
+    PostgreSQL from inlining `page`, which ran the scan once for every use of its items."""
     c = Completion.__table__.c
-    order = _order(bound)
-    rn = func.row_number().over(order_by=order).label("rn")
     page_rows = bindparam("page_rows", type_=Integer)
-    page = (select(c.txid, c.seq, c.feed_item, rn)
-            .where(*_conditions("postgresql", bound))
-            .order_by(*order).limit(page_rows + 1).subquery("page"))
-    served = page.c.rn <= page_rows
-    return select(
-        func.count(),
-        func.max(array([page.c.txid, page.c.seq])).filter(served),
-        func.convert_to(func.string_agg(page.c.feed_item, aggregate_order_by(literal_column("','"), page.c.rn))
-                        .filter(served), "UTF8"))
+    scan = (select(c.feed_item).where(*_conditions("postgresql", bound))
+            .order_by(*_order(bound)).limit(page_rows + 1))
+    page = (select(func.array(scan.scalar_subquery(), type_=ARRAY(Text)).label("feed_items"))
+            .cte("page").prefix_with("MATERIALIZED"))
+    items = page.c.feed_items
+    last = items[func.least(func.cardinality(items), page_rows)]
+    last_position = (select(array([c.txid, c.seq]))
+                     .where(c.id == cast(func.json_extract_path_text(cast(last, JSON), "id"), Uuid))
+                     .scalar_subquery())
+    served = func.array_to_string(items[1:page_rows], ",")
+    return select(func.cardinality(items), last_position, func.convert_to(served, "UTF8")).select_from(page)
 
 
 @asynccontextmanager

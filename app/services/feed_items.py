@@ -5,6 +5,9 @@ names looked up one by one in a 10M-row table, then 1,000 JSON objects built), s
 systems catching up on different stretches of the feed needed more database CPU than a whole machine has. A
 stored item makes a page one index range scan and a string concatenation (4–6 ms; docs/benchmarks.md).
 
+An item names its completion (`id`), and the feed relies on it: a PostgreSQL page finds its last position
+through its last item's id (completion_feed._page_statement).
+
 What an item holds can change only in two ways, and both re-render it: the learner's name is corrected
 (`rerender_for_learner`, in the same transaction as the correction), or a reform of provinces changes which
 current unit a former code belongs to (a migration re-renders every item, as 0006 first rendered them).

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import psutil
 import pytest
-from sqlalchemy import func, insert, literal, select, text, true
+from sqlalchemy import String, cast, func, insert, literal, select, text, true
 
 from app.models.base import UTCDateTime
 from app.models.completion import Completion
@@ -272,16 +272,21 @@ async def _bulk_completions(live, users: int, courses: int) -> int:
         new_id = func.gen_random_uuid() if postgres else func.lower(func.hex(func.randomblob(16)))
         when = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
         at = literal(when, UTCDateTime())
-        # Every row carries one item of the real size and shape: this test is about the stream's memory.
+        # Every row carries one item of the real size and shape, naming its own completion as every write
+        # path does (a PostgreSQL page finds its last position through the last item's id).
+        placeholder = uuid.uuid4()
         item = feed_items.render(
-            id=uuid.uuid4(), user_id=uuid.uuid4(), full_name="Lê Văn Số 1", course_id=uuid.uuid4(),
+            id=placeholder, user_id=uuid.uuid4(), full_name="Lê Văn Số 1", course_id=uuid.uuid4(),
             course_slug=f"bulk-{marker}-1", course_version=1, audience="citizen", province_code="06",
             current_province_code="19", source="platform", client_id=None, external_ref=None, completed_at=when)
+        pairs = select(new_id.label("id"), User.id.label("user_id"), Course.id.label("course_id")).select_from(
+            User).join(Course, true()).where(
+            User.email.like(f"bulk-{marker}-%"), Course.slug.like(f"bulk-{marker}-%")).subquery()
         rows = select(
-            new_id, func.txid_current() if postgres else literal(0), User.id, Course.id, literal(1),
-            literal("citizen"), literal("06"), literal("19"), literal("platform"), at, at, literal(item),
-        ).select_from(User).join(Course, true()).where(
-            User.email.like(f"bulk-{marker}-%"), Course.slug.like(f"bulk-{marker}-%"))
+            pairs.c.id, func.txid_current() if postgres else literal(0), pairs.c.user_id, pairs.c.course_id,
+            literal(1), literal("citizen"), literal("06"), literal("19"), literal("platform"), at, at,
+            func.replace(literal(item), str(placeholder), cast(pairs.c.id, String)),
+        )
         result = await session.execute(insert(Completion).from_select(
             ["id", "txid", "user_id", "course_id", "course_version", "audience", "province_code",
              "current_province_code", "source", "completed_at", "created_at", "feed_item"], rows))

@@ -109,6 +109,14 @@ async def test_pages_joined_by_postgresql_are_byte_for_byte_those_joined_here(co
                         break
                     after = completion_feed.decode_cursor(cursor, completion_feed._position)
                 assert pages >= 1
+                # Past the last row: an empty page that keeps the cursor where it is.
+                after = completion_feed.decode_cursor(cursor, completion_feed._position)
+                empty_there = await completion_feed.page_from_database(conn, f, after=after, cursor=cursor,
+                                                                       limit=limit)
+                empty_here = await completion_feed.page_from_rows(conn, f, after=after, cursor=cursor,
+                                                                  limit=limit)
+                assert empty_there == empty_here
+                assert json.loads(empty_there.body) == {"items": [], "next_cursor": cursor, "has_more": False}
         everything = await completion_feed.page_from_database(conn, FeedFilter(), after=None, cursor=None,
                                                               limit=1000)
     assert json.loads(everything.body)["items"] == expected
