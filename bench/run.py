@@ -116,6 +116,7 @@ class Bench:
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
+        driver_before = time.process_time()
         counters_before = await db_counters(ctx.dsn)
 
         def tick(elapsed: float, recorded: int) -> None:
@@ -136,12 +137,15 @@ class Bench:
             )
         progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
         server_cpu = server.cpu_seconds() - cpu_before
+        driver_cpu = time.process_time() - driver_before
         pg_cpu = backend_cpu_used(pg_before, await backend_cpu(ctx.dsn))
         counted = await db_counters(ctx.dsn)
         delta = {k: counted[k] - counters_before[k] for k in counted}
         opened = delta["sessions"] - 3  # each probe above opens one session itself
         notes = [scenario.note()] if scenario.note() else []
         n = max(1, result.answered)  # server-side counters cover the warm-up too
+        # The driver shares the machine with the worker and PostgreSQL: what it spends, they cannot.
+        notes.append(f"load driver {driver_cpu * 1000 / n:.2f} ms CPU a request")
         if delta["rows_written"] > 0:
             notes.append(f"per request: {delta['rows_written'] / n:.1f} rows written, "
                          f"{delta['commits'] / n:.2f} commits, {delta['wal_bytes'] / n / 1024:.1f} KiB WAL")
