@@ -6,6 +6,8 @@
                                               # with pool_pre_ping and with the closed-connection check
     .venv/bin/python -m bench.micro feed_sql  # PostgreSQL's CPU for one feed page of 1,000 (the shipped
                                               # statement; read from /proc, so the database must be local)
+    .venv/bin/python -m bench.micro feed_layers  # this process's CPU for one feed page, layer by layer: the
+                                              # driver alone, SQLAlchemy, the pool, read_page, the whole app
 """
 
 import asyncio
@@ -174,6 +176,84 @@ def feed_sql() -> None:
     asyncio.run(run())
 
 
+def feed_layers() -> None:
+    """One feed page of 1,000 at a random position, through each layer in turn (shuffled per position, so
+    drift on a shared machine falls on every layer alike): the statement on asyncpg alone, SQLAlchemy Core on
+    a held connection, Core on a pooled autocommit connection, `read_page`, and GET /api/v1/completions
+    through the whole ASGI app (no sockets). The CPU is this process's."""
+    from app.core.pagination import encode_cursor
+    from app.services import completion_feed
+
+    data_dir = ROOT / "var" / "bench" / "server"
+    settings = Settings(database_url=bench_database_url(), data_dir=data_dir, jwt_keys_dir=data_dir / "keys",
+                        run_worker_in_process=False, _env_file=None)
+    ring = KeyRing.load(settings, create_dev_key=True)
+    token = ring.sign(access_claims(settings, subject="client:bench", role="service", ttl_s=3600,
+                                    extra={"scope": "completions:read"}))
+    statement = completion_feed._page_statement(frozenset({"after_txid", "after_seq"}))
+
+    async def run() -> None:
+        asgi = app.main.create_app(settings, keys=ring)
+        db: Database = asgi.state.db
+        async with asgi.router.lifespan_context(asgi), db.autocommit() as held:
+            txid, first, last = (await held.execute(
+                text("SELECT min(txid), min(seq), max(seq) FROM completion"))).one()
+            compiled = statement.compile(dialect=held.dialect)
+            prepared = await (await held.get_raw_connection()).driver_connection.prepare(str(compiled))
+
+            def values(seq: int) -> dict:
+                return {"after_txid": txid, "after_seq": seq, "page_rows": 1000}
+
+            async def driver_alone(seq: int) -> None:
+                bound = compiled.construct_params(values(seq))
+                await prepared.fetchrow(*[bound[name] for name in compiled.positiontup])
+
+            async def core_held(seq: int) -> None:
+                (await held.execute(statement, values(seq))).one()
+
+            async def core_pooled(seq: int) -> None:
+                async with db.autocommit() as conn:
+                    (await conn.execute(statement, values(seq))).one()
+
+            async def read_page(seq: int) -> None:
+                await completion_feed.read_page(db, completion_feed.FeedFilter(), cursor=encode_cursor(txid, seq),
+                                                limit=1000)
+
+            async def whole_app(seq: int) -> None:
+                query = f"limit=1000&cursor={encode_cursor(txid, seq)}".encode()
+                scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                         "scheme": "http", "path": "/api/v1/completions", "raw_path": b"/api/v1/completions",
+                         "query_string": query, "root_path": "", "client": ("127.0.0.1", 1),
+                         "server": ("bench", 80),
+                         "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())]}
+
+                async def receive() -> dict:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message: dict) -> None:
+                    if message["type"] == "http.response.start" and message["status"] != 200:
+                        raise SystemExit(f"the feed answered {message['status']}")
+
+                await asgi(scope, receive, send)
+
+            layers = {"asyncpg alone": driver_alone, "SQLAlchemy Core, held connection": core_held,
+                      "Core, pooled autocommit connection": core_pooled, "read_page": read_page,
+                      "whole app (ASGI, no sockets)": whole_app}
+            spent = dict.fromkeys(layers, 0.0)
+            pages = 300
+            for i in range(pages + 20):  # the first 20 warm every layer
+                seq = random.randrange(first, last - 1000)
+                for name in random.sample(list(layers), len(layers)):
+                    began = time.process_time()
+                    await layers[name](seq)
+                    if i >= 20:
+                        spent[name] += time.process_time() - began
+            for name, seconds in spent.items():
+                print(f"{name:<36} {seconds * 1000 / pages:6.3f} ms CPU a page")
+
+    asyncio.run(run())
+
+
 if __name__ == "__main__":
-    commands = {"tokens": tokens, "routes": routes, "pool": pool, "feed_sql": feed_sql}
+    commands = {"tokens": tokens, "routes": routes, "pool": pool, "feed_sql": feed_sql, "feed_layers": feed_layers}
     commands[sys.argv[1] if len(sys.argv) > 1 else "tokens"]()
