@@ -97,6 +97,25 @@ async def backend_cpu(dsn: str) -> dict[int, float]:
     return seconds
 
 
+def machine_ticks() -> list[int] | None:
+    """The machine's CPU time so far, all cores (/proc/stat's first line: user nice system idle iowait irq
+    softirq steal …), or None where there is no /proc."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except OSError:
+        return None
+
+
+def machine_share(before: list[int] | None, after: list[int] | None) -> str:
+    """How the machine's cores spent a run: stolen by the hypervisor and idle, in % of all CPU time. A run
+    with steal was slowed by other guests, not by the code it measures."""
+    if before is None or after is None:
+        return ""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = max(1, sum(spent))
+    return f"machine {100 * spent[7] / total:.0f}% stolen, {100 * spent[3] / total:.0f}% idle"
+
+
 def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(total - before.get(pid, 0.0) for pid, total in after.items())
 
@@ -116,7 +135,7 @@ class Bench:
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
-        driver_before = time.process_time()
+        driver_before, ticks_before = time.process_time(), machine_ticks()
         counters_before = await db_counters(ctx.dsn)
 
         def tick(elapsed: float, recorded: int) -> None:
@@ -137,7 +156,7 @@ class Bench:
             )
         progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
         server_cpu = server.cpu_seconds() - cpu_before
-        driver_cpu = time.process_time() - driver_before
+        driver_cpu, share = time.process_time() - driver_before, machine_share(ticks_before, machine_ticks())
         pg_cpu = backend_cpu_used(pg_before, await backend_cpu(ctx.dsn))
         counted = await db_counters(ctx.dsn)
         delta = {k: counted[k] - counters_before[k] for k in counted}
@@ -146,6 +165,8 @@ class Bench:
         n = max(1, result.answered)  # server-side counters cover the warm-up too
         # The driver shares the machine with the worker and PostgreSQL: what it spends, they cannot.
         notes.append(f"load driver {driver_cpu * 1000 / n:.2f} ms CPU a request")
+        if share:
+            notes.append(share)
         if delta["rows_written"] > 0:
             notes.append(f"per request: {delta['rows_written'] / n:.1f} rows written, "
                          f"{delta['commits'] / n:.2f} commits, {delta['wal_bytes'] / n / 1024:.1f} KiB WAL")
