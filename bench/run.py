@@ -97,23 +97,30 @@ async def backend_cpu(dsn: str) -> dict[int, float]:
     return seconds
 
 
-def machine_ticks() -> list[int] | None:
+def machine_counters() -> list[int] | None:
     """The machine's CPU time so far, all cores (/proc/stat's first line: user nice system idle iowait irq
-    softirq steal …), or None where there is no /proc."""
+    softirq steal), then how many evicted file pages have been read back in (/proc/vmstat's
+    workingset_refault_file; 0 where the kernel does not count it); None where there is no /proc."""
     try:
-        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        vmstat = dict(line.split() for line in Path("/proc/vmstat").read_text().splitlines())
     except OSError:
         return None
+    return [*ticks, int(vmstat.get("workingset_refault_file", 0))]
 
 
 def machine_share(before: list[int] | None, after: list[int] | None) -> str:
-    """How the machine's cores spent a run: stolen by the hypervisor and idle, in % of all CPU time. A run
-    with steal was slowed by other guests, not by the code it measures."""
+    """How the machine spent a run, in % of all CPU time: stolen by the hypervisor, idle, waiting on the disk;
+    and how much of the files it had cached it read again (pages evicted, then wanted: on this VM the
+    kernel's DAMON pages out cold page cache, the database's included). Steal or re-reads mean the run was
+    slowed by the machine, not by the code it measures."""
     if before is None or after is None:
         return ""
     spent = [b - a for a, b in zip(before, after, strict=True)]
-    total = max(1, sum(spent))
-    return f"machine {100 * spent[7] / total:.0f}% stolen, {100 * spent[3] / total:.0f}% idle"
+    total = max(1, sum(spent[:8]))
+    reread_mb = spent[8] * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return (f"machine {100 * spent[7] / total:.0f}% stolen, {100 * spent[3] / total:.0f}% idle, "
+            f"{100 * spent[4] / total:.0f}% waiting on disk, {reread_mb:,.0f} MB of evicted files read again")
 
 
 def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
@@ -135,7 +142,7 @@ class Bench:
         prepared_s = time.perf_counter() - began
         progress.update(task, description=scenario.name)
         cpu_before, pg_before = server.cpu_seconds(), await backend_cpu(ctx.dsn)
-        driver_before, ticks_before = time.process_time(), machine_ticks()
+        driver_before, machine_before = time.process_time(), machine_counters()
         counters_before = await db_counters(ctx.dsn)
 
         def tick(elapsed: float, recorded: int) -> None:
@@ -156,7 +163,7 @@ class Bench:
             )
         progress.update(task, completed=args.warmup + args.duration, rate=f"{result.throughput:,.0f} req/s")
         server_cpu = server.cpu_seconds() - cpu_before
-        driver_cpu, share = time.process_time() - driver_before, machine_share(ticks_before, machine_ticks())
+        driver_cpu, share = time.process_time() - driver_before, machine_share(machine_before, machine_counters())
         pg_cpu = backend_cpu_used(pg_before, await backend_cpu(ctx.dsn))
         counted = await db_counters(ctx.dsn)
         delta = {k: counted[k] - counters_before[k] for k in counted}

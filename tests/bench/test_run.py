@@ -1,19 +1,24 @@
-from bench.run import machine_share, machine_ticks
+import os
+
+from bench.run import machine_counters, machine_share
 
 
-def test_machine_share_gives_stolen_and_idle_time_as_shares_of_all_cpu_time():
-    before = [100, 0, 50, 1000, 0, 0, 0, 10]
-    after = [130, 0, 60, 1070, 0, 0, 0, 20]  # 30 user, 10 system, 70 idle, 10 stolen: 120 ticks in all
-    assert machine_share(before, after) == "machine 8% stolen, 58% idle"
+def test_machine_share_gives_stolen_idle_and_disk_time_and_the_files_read_again():
+    before = [100, 0, 50, 1000, 0, 0, 0, 10, 500]
+    # 30 user, 10 system, 70 idle, 6 waiting on disk, 4 stolen: 120 ticks in all; 2,000 pages read again
+    after = [130, 0, 60, 1070, 6, 0, 0, 14, 2500]
+    mb = 2000 * os.sysconf("SC_PAGE_SIZE") / 1e6
+    assert machine_share(before, after) == (
+        f"machine 3% stolen, 58% idle, 5% waiting on disk, {mb:,.0f} MB of evicted files read again")
 
 
 def test_machine_share_says_nothing_without_proc():
-    assert machine_share(None, [0] * 8) == ""
+    assert machine_share(None, [0] * 9) == ""
 
 
-def test_machine_ticks_reads_eight_counters_that_only_grow():
-    first = machine_ticks()
+def test_machine_counters_are_nine_that_only_grow():
+    first = machine_counters()
     if first is None:  # no /proc on this system
         return
-    assert len(first) == 8
-    assert all(b >= a for a, b in zip(first, machine_ticks(), strict=True))
+    assert len(first) == 9
+    assert all(b >= a for a, b in zip(first, machine_counters(), strict=True))
