@@ -123,6 +123,25 @@ def machine_share(before: list[int] | None, after: list[int] | None) -> str:
             f"{100 * spent[4] / total:.0f}% waiting on disk, {reread_mb:,.0f} MB of evicted files read again")
 
 
+async def prewarm(dsn: str, relations: tuple[str, ...]) -> str:
+    """Read `relations` into the page cache (pg_prewarm's 'read' mode, creating the extension in the bench
+    database if it can) and say how much it read and how long it took, or why it could not."""
+    if not relations:
+        return ""
+    conn = await asyncpg.connect(dsn)
+    try:
+        began = time.perf_counter()
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        blocks = sum([await conn.fetchval("SELECT pg_prewarm($1::regclass, 'read')", r) for r in relations])
+        block_size = int(await conn.fetchval("SELECT current_setting('block_size')"))
+        return (f"prewarmed {', '.join(relations)}: {blocks * block_size / 1e6:,.0f} MB "
+                f"in {time.perf_counter() - began:.0f} s")
+    except asyncpg.PostgresError as exc:
+        return f"not prewarmed ({exc.__class__.__name__}: {exc})"
+    finally:
+        await conn.close()
+
+
 def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(total - before.get(pid, 0.0) for pid, total in after.items())
 
@@ -136,6 +155,7 @@ class Bench:
     ) -> Row:
         args = self.args
         task = progress.add_task(f"{scenario.name}: preparing", total=args.warmup + args.duration, rate="")
+        warmed = await prewarm(ctx.dsn, scenario.warm)
         began = time.perf_counter()
         clients = scenario.concurrency or args.concurrency
         await scenario.prepare(ctx, clients, args.warmup + args.duration)
@@ -169,6 +189,8 @@ class Bench:
         delta = {k: counted[k] - counters_before[k] for k in counted}
         opened = delta["sessions"] - 3  # each probe above opens one session itself
         notes = [scenario.note()] if scenario.note() else []
+        if warmed:
+            notes.append(warmed)
         n = max(1, result.answered)  # server-side counters cover the warm-up too
         # The driver shares the machine with the worker and PostgreSQL: what it spends, they cannot.
         notes.append(f"load driver {driver_cpu * 1000 / n:.2f} ms CPU a request")

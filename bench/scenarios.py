@@ -21,6 +21,9 @@ class Scenario:
     target = Target()
     needs_seed = False  # only meaningful at 10M completions
     concurrency: int | None = None  # clients for this scenario (default: the run's)
+    # Relations read into the page cache just before the scenario (bench.run.prewarm): a production database
+    # keeps its working set in RAM, this VM pages out files untouched for about a minute (docs, Machine).
+    warm: tuple[str, ...] = ()
 
     async def prepare(self, ctx: BenchContext, concurrency: int, duration_s: float) -> None:
         """Build what the requests need; `concurrency` clients will send for about `duration_s`."""
@@ -102,6 +105,7 @@ class CompletionFeed(Scenario):
     name, key = "completion feed page (10M)", "feed"
     target = Target(max_p99_ms=200)
     needs_seed = True
+    warm = ("completion", "ix_completion_feed", "uq_completion_id")
     query = ""
 
     async def prepare(self, ctx: BenchContext, concurrency: int, duration_s: float) -> None:
@@ -132,6 +136,7 @@ class CompletionFeedProvince(CompletionFeed):
     client asks for a different province."""
 
     name, key = "completion feed, one province (10M)", "feed-province"
+    warm = ("ix_completion_province_feed", "uq_completion_id")
 
     async def prepare(self, ctx: BenchContext, concurrency: int, duration_s: float) -> None:
         await super().prepare(ctx, concurrency, duration_s)

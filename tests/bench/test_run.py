@@ -1,6 +1,10 @@
 import os
+import uuid
 
-from bench.run import machine_counters, machine_share
+import asyncpg
+import pytest
+
+from bench.run import machine_counters, machine_share, prewarm
 
 
 def test_machine_share_gives_stolen_idle_and_disk_time_and_the_files_read_again():
@@ -22,3 +26,21 @@ def test_machine_counters_are_nine_that_only_grow():
         return
     assert len(first) == 9
     assert all(b >= a for a, b in zip(first, machine_counters(), strict=True))
+
+
+@pytest.mark.skipif(not os.environ.get("HOCSO_TEST_DATABASE_URL"), reason="pg_prewarm is PostgreSQL's")
+async def test_prewarm_reads_the_relations_and_says_how_much_or_why_not():
+    dsn = os.environ["HOCSO_TEST_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    table = f"bench_prewarm_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"CREATE TABLE {table} AS SELECT g AS n, repeat('x', 500) AS pad "
+                           "FROM generate_series(1, 20000) g")
+        said = await prewarm(dsn, (table,))
+        assert said.startswith(f"prewarmed {table}: ") and said.endswith(" s")
+        assert int(said.split(": ")[1].split(" MB")[0].replace(",", "")) >= 10  # ~11 MB of table read
+        assert (await prewarm(dsn, ("no_such_relation",))).startswith("not prewarmed (UndefinedTableError")
+        assert await prewarm(dsn, ()) == ""
+    finally:
+        await conn.execute(f"DROP TABLE IF EXISTS {table}")
+        await conn.close()
