@@ -11,13 +11,13 @@
 """
 
 import asyncio
-import os
 import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 from jose import jwt
 from sqlalchemy import literal, select, text
 
@@ -25,8 +25,9 @@ import app.main
 from app.api.v1 import ROUTERS, ops
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.pagination import encode_cursor
 from app.core.security import ALGORITHM, KeyRing, access_claims
-from app.services.completion_feed import FeedFilter
+from app.services import completion_feed
 from bench.database import bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,16 +145,15 @@ def pool() -> None:
 
 
 def _backend_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one local PostgreSQL backend (fields 14 and 15 of /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of one local PostgreSQL backend (as bench.run.backend_cpu reads them)."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def feed_sql() -> None:
     """`completion_feed._page_statement` for pages of 1,000 at random positions of the seeded feed, with no
     filter and with a province, sequentially on one connection: the backend's CPU per page. Run from another
     checkout (PYTHONPATH=<checkout> python <this file> feed_sql) to measure that checkout's statement."""
-    from app.services import completion_feed
 
     async def run() -> None:
         db = Database(Settings(database_url=bench_database_url(), _env_file=None))
@@ -162,12 +162,14 @@ def feed_sql() -> None:
             txid, first, last = (await conn.execute(
                 text("SELECT min(txid), min(seq), max(seq) FROM completion"))).one()
             for _ in range(3):
-                for label, f in (("no filter", FeedFilter()), ("province 01", FeedFilter(province="01"))):
+                for label, f in (("no filter", completion_feed.FeedFilter()),
+                                 ("province 01", completion_feed.FeedFilter(province="01"))):
                     positions = [(txid, random.randrange(first, last - 1000)) for _ in range(320)]
                     cpu = 0.0
                     for i, after in enumerate(positions):
                         began = _backend_cpu_s(pid)
-                        await completion_feed.page_from_database(conn, f, after=after, cursor="-", limit=1000)
+                        # cursor only fills next_cursor when a page is empty; none is here
+                        await completion_feed.page_from_database(conn, f, after=after, cursor=None, limit=1000)
                         if i >= 20:  # the first pages warm the plan cache
                             cpu += _backend_cpu_s(pid) - began
                     print(f"{label:<12} {cpu * 1000 / (len(positions) - 20):6.2f} ms PostgreSQL CPU a page")
@@ -181,9 +183,6 @@ def feed_layers() -> None:
     drift on a shared machine falls on every layer alike): the statement on asyncpg alone, SQLAlchemy Core on
     a held connection, Core on a pooled autocommit connection, `read_page`, and GET /api/v1/completions
     through the whole ASGI app (no sockets). The CPU is this process's."""
-    from app.core.pagination import encode_cursor
-    from app.services import completion_feed
-
     data_dir = ROOT / "var" / "bench" / "server"
     settings = Settings(database_url=bench_database_url(), data_dir=data_dir, jwt_keys_dir=data_dir / "keys",
                         run_worker_in_process=False, _env_file=None)
