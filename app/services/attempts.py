@@ -162,7 +162,7 @@ async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *
         QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.submitted_at.is_(None))
     )).scalar_one_or_none()
     if current is not None and _expired(current, now):
-        await _close(session, user, quiz, current, current.answers, now)
+        await _close(session, user, quiz, current, current.answers, now, await _content(session, current.layout))
     elif current is not None:
         raise Conflict("attempt_open", extra={"attempt_id": str(current.id)})
     used = (await session.execute(select(func.count()).select_from(QuizAttempt).where(
@@ -207,10 +207,11 @@ async def get_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID, 
                       now: datetime | None = None) -> AttemptPublic:
     """The learner's own attempt; correct answers and feedback appear only once it is submitted."""
     attempt = await _own_attempt(session, user, attempt_id)
+    content = await _content(session, attempt.layout)
     if attempt.submitted_at is None and _expired(attempt, now or utcnow()):
         await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, attempt.answers,
-                     now or utcnow())
-    return _view(attempt, *await _content(session, attempt.layout))
+                     now or utcnow(), content)
+    return _view(attempt, *content)
 
 
 def _merge(attempt: QuizAttempt, given: list[AnswerIn]) -> list[dict]:
@@ -266,16 +267,18 @@ async def submit_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUI
     saved by the deadline (plus grace) counts. Submitting again returns the graded attempt unchanged."""
     now = now or utcnow()
     attempt = await _own_attempt(session, user, attempt_id)
+    content = await _content(session, attempt.layout)  # graded and shown from one reading
     if attempt.submitted_at is None:
         answers = _merge(attempt, given) if given and not _expired(attempt, now) else attempt.answers
-        await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, answers, now)
-    return _view(attempt, *await _content(session, attempt.layout))
+        await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, answers, now, content)
+    return _view(attempt, *content)
 
 
 async def _close(session: AsyncSession, user: User, quiz: Quiz | None, attempt: QuizAttempt,
-                 answers: list[dict], now: datetime) -> None:
-    """Grade and close an open attempt unless a concurrent call already did (then reload its result)."""
-    questions, choices = await _content(session, attempt.layout)
+                 answers: list[dict], now: datetime, content: Content) -> None:
+    """Grade and close an open attempt unless a concurrent call already did (then reload its result).
+    `content` is the attempt's questions and choices, read once by the caller, which shows them too."""
+    _, choices = content
     earned = [grade_question(item["kind"], choices.get(item["question_id"], []),
                              next((a for a in answers if a["question_id"] == item["question_id"]), None))
               for item in attempt.layout]

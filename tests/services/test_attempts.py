@@ -15,6 +15,7 @@ from app.services import attempts
 from app.services.attempts import get_attempt, grade_question, normalise_answer, save_answers, start_attempt
 from app.services.attempts import submit_attempt as submit
 from tests.factories import make_course, make_user, quiz
+from tests.statements import statements_run
 
 T0 = utcnow().replace(microsecond=0)
 QUESTIONS = [
@@ -161,6 +162,18 @@ async def test_submission_grades_on_the_server_and_reveals_answers(session):
     progress = (await session.execute(
         select(LessonProgress).where(LessonProgress.user_id == user.id))).scalar_one()
     assert progress.best_score == 87.5 and progress.completed_at is not None
+
+
+async def test_a_submission_reads_its_questions_once(session):
+    """Grading and the graded view come from one reading of the questions and choices (it was read twice)."""
+    user, rows = await quiz_setup(session)
+    attempt = await start_attempt(session, user, rows.quizzes["final"].id, now=T0)
+    with statements_run(session) as seen:
+        graded = await submit(session, user, attempt.id, right_answers(rows), now=T0)
+    reads = [" ".join(s.split()).split(" WHERE ")[0] for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert graded.passed and len(graded.questions) == len(QUESTIONS)
+    assert sum(r.endswith("FROM question") for r in reads) == 1
+    assert sum(r.endswith("FROM choice") for r in reads) == 1
 
 
 async def test_the_best_score_counts(session):

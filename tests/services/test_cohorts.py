@@ -1,10 +1,9 @@
 """Intake rules below the API: the report's figures against the completions themselves, its query count, the
 overdue list, rounding, and which intake a learner's assignment shows."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.models.base import utcnow
 from app.models.completion import Completion
@@ -14,22 +13,7 @@ from app.services.cohorts import assignments_for, courses_assigned_not_enrolled,
 from app.services.completions import record_completion
 from tests.cohort_factories import complete, course, enrol, make_cohort, official
 from tests.factories import make_user
-
-
-@contextmanager
-def counting_queries(session):
-    statements = []
-
-    def count(*_args) -> None:
-        statements.append(1)
-
-    connection = session.sync_session.get_bind()
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-
+from tests.statements import statements_run
 
 # --- figures ------------------------------------------------------------------------------------------------
 
@@ -110,7 +94,7 @@ async def test_the_report_takes_the_same_number_of_queries_for_any_intake_size(s
                                    deadline=utcnow() - timedelta(days=1))
         for user in members[::2]:
             await complete(session, user, rows)
-        with counting_queries(session) as statements:
+        with statements_run(session) as statements:
             await cohort_report(session, cohort)
         return len(statements)
 

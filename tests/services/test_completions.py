@@ -3,11 +3,10 @@ platform's paths to it, with the per-process cache of each version's rules."""
 
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models.base import time_ordered_id, utcnow
@@ -27,6 +26,7 @@ from app.services.completions import (
 )
 from app.services.packages.versions import archive_course, publish_version
 from tests.factories import document, make_course, make_user
+from tests.statements import statements_run
 
 
 async def _bucket_total(session, **where) -> int:
@@ -185,22 +185,6 @@ async def publish_new_version(session, rows, **course):
     v2 = await make_course(session, course=rows.course, version=2, status="draft", **course)
     await publish_version(session, rows.course, v2.version)
     return v2
-
-
-@contextmanager
-def statements_run(session):
-    """The SQL statements the session's connection executes inside the block."""
-    seen: list[str] = []
-    engine = session.get_bind().engine if hasattr(session.get_bind(), "engine") else session.get_bind()
-
-    def note(conn, cursor, statement, *args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 async def test_a_newly_published_version_is_evaluated_by_its_own_rules(session):
