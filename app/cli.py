@@ -1,10 +1,10 @@
 """The `hocso` command: serve, worker, database, users and clients, courses, counters, demo data."""
 
 import asyncio
+import os
 import sys
 
 import typer
-import uvicorn
 
 from app.commands import register
 from app.core.config import check_production, get_settings
@@ -18,11 +18,9 @@ register(app)
 @app.command()
 def serve(workers: int = typer.Option(None, help="Worker processes (default HOCSO_WORKERS)")) -> None:
     """Serve the API with uvicorn on HOCSO_HOST:HOCSO_PORT."""
-    settings = get_settings()
-    check_production(settings)
-    uvicorn.run("app.main:build", factory=True, host=settings.host, port=settings.port,
-                workers=workers or settings.workers, log_config=None, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+    check_production(get_settings())  # refused here, with the command line's error output
+    # The server runs as `python -m app.serve` in this same process (exec), without this command line's modules.
+    os.execv(sys.executable, [sys.executable, "-m", "app.serve", *(["--workers", str(workers)] if workers else [])])
 
 
 @app.command()

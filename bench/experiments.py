@@ -10,11 +10,17 @@ thresholds taken from BENCH_GC_THRESHOLDS (for CPython's default: "700,10,10"):
 
     BENCH_GC_THRESHOLDS=700,10,10 BENCH_GC_LOG=var/bench/gc.jsonl .venv/bin/python -m bench \
         --only heartbeat completion stats --skip-import --no-seed --server-app bench.experiments:gc_watched
+
+`trimmed_heap`: the real app with glibc's free heap pages handed back to the system every BENCH_TRIM_S
+seconds (default 1) by `malloc_trim(0)` from a thread, to see how much of the worker's peak RSS is freed
+memory the allocator keeps (compare with `--server-app app.main:build`, the same uvicorn command without it).
 """
 
+import ctypes
 import gc
 import json
 import os
+import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -102,4 +108,17 @@ def gc_watched() -> ASGIApp:
                 log.write(json.dumps([info["generation"], round(took_ms, 2), info["collected"], time.time()]) + "\n")
 
     gc.callbacks.append(watch)
+    return build()
+
+
+def trimmed_heap() -> ASGIApp:
+    libc = ctypes.CDLL("libc.so.6")
+    interval_s = float(os.environ.get("BENCH_TRIM_S", "1"))
+
+    def trim_forever() -> None:
+        while True:
+            time.sleep(interval_s)
+            libc.malloc_trim(0)  # ctypes lets go of the GIL for the call
+
+    threading.Thread(target=trim_forever, name="malloc-trim", daemon=True).start()
     return build()
