@@ -136,6 +136,26 @@ class Heartbeat(Scenario):
         return f"{learners:,} learners; {self.credited:,.0f} s of video credited"
 
 
+async def right_choices(ctx: BenchContext) -> dict[uuid.UUID, uuid.UUID]:
+    """Each bench question's fully right choice."""
+    conn = await ctx.connect()
+    try:
+        return {r["question_id"]: r["id"] for r in await conn.fetch(
+            "SELECT question_id, id FROM choice WHERE weight >= 100")}
+    finally:
+        await conn.close()
+
+
+def submission(attempt: dict, right: dict[uuid.UUID, uuid.UUID], rng: random.Random) -> bytes:
+    """A submit body for a started attempt: each answer right nine times in ten, otherwise any choice."""
+    answers = []
+    for question in attempt["questions"]:
+        correct = right.get(uuid.UUID(question["id"]))
+        pick = str(correct) if correct and rng.random() < 0.9 else rng.choice(question["choices"])["id"]
+        answers.append({"question_id": question["id"], "choice_ids": [pick]})
+    return json.dumps({"answers": answers}).encode()
+
+
 class QuizSubmit(Scenario):
     """Submitting an attempt with its answers (about 90% right): graded on the server, best score kept and,
     on a pass, the quiz lesson completed. Attempts are started through the API beforehand (not measured)."""
@@ -148,12 +168,7 @@ class QuizSubmit(Scenario):
         numbers = ctx.take_learners(concurrency * self.pool_per_client)
         pairs = [(learner_id(n), courses[i % len(courses)]) for i, n in enumerate(numbers)]
         await enrol_by_sql(ctx, pairs)
-        conn = await ctx.connect()
-        try:
-            right = {r["question_id"]: r["id"] for r in await conn.fetch(
-                "SELECT question_id, id FROM choice WHERE weight >= 100")}
-        finally:
-            await conn.close()
+        right = await right_choices(ctx)
         self.pool: list[list[Request]] = [[] for _ in range(concurrency)]
         rng = random.Random(7)
 
@@ -162,15 +177,8 @@ class QuizSubmit(Scenario):
             headers = bearer(ctx.user_token(user))
             begin = Request("POST", f"/api/v1/quizzes/{course.quiz_id}/attempts", b"{}", headers)
             attempt = json.loads(expect(await conn.send(begin), begin, 201).body)
-            answers = []
-            for question in attempt["questions"]:
-                choices = [c["id"] for c in question["choices"]]
-                correct = right.get(uuid.UUID(question["id"]))
-                pick = str(correct) if correct and rng.random() < 0.9 else rng.choice(choices)
-                answers.append({"question_id": question["id"], "choice_ids": [pick]})
             self.pool[index % concurrency].append(Request(
-                "POST", f"/api/v1/attempts/{attempt['id']}/submit", json.dumps({"answers": answers}).encode(),
-                headers))
+                "POST", f"/api/v1/attempts/{attempt['id']}/submit", submission(attempt, right, rng), headers))
 
         await ctx.each(list(enumerate(pairs)), start)
         self.passed = 0

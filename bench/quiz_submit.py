@@ -11,10 +11,8 @@ compared), so run old and new code alternately on the same machine (docs/benchma
 
 import argparse
 import asyncio
-import json
 import random
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -25,7 +23,7 @@ from app.core.security import KeyRing
 from app.main import create_app
 from bench.context import BenchContext, learner_id, load_courses
 from bench.database import asyncpg_dsn, bench_database_url
-from bench.learning_scenarios import enrol_by_sql, open_courses
+from bench.learning_scenarios import enrol_by_sql, open_courses, right_choices, submission
 from bench.seed_sql import Shape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +42,9 @@ async def measure(submissions: int) -> None:
     conn = await ctx.connect()
     try:
         ctx.courses = await load_courses(conn)
-        right = {r["question_id"]: r["id"] for r in await conn.fetch(
-            "SELECT question_id, id FROM choice WHERE weight >= 100")}
     finally:
         await conn.close()
+    right = await right_choices(ctx)
     courses = [c for c in open_courses(ctx) if c.quiz_id]
     pairs = [(learner_id(n), courses[i % len(courses)]) for i, n in enumerate(ctx.take_learners(submissions))]
     await enrol_by_sql(ctx, pairs)
@@ -68,12 +65,7 @@ async def measure(submissions: int) -> None:
             started = await client.post(f"/api/v1/quizzes/{course.quiz_id}/attempts", content=b"{}",
                                         headers=headers)
             attempt = started.raise_for_status().json()
-            answers = []
-            for question in attempt["questions"]:
-                correct = right.get(uuid.UUID(question["id"]))
-                pick = str(correct) if correct and rng.random() < 0.9 else rng.choice(question["choices"])["id"]
-                answers.append({"question_id": question["id"], "choice_ids": [pick]})
-            body = json.dumps({"answers": answers}).encode()
+            body = submission(attempt, right, rng)
             before, began = statements[0], time.process_time()
             graded = await client.post(f"/api/v1/attempts/{attempt['id']}/submit", content=body, headers=headers)
             spent, ran = time.process_time() - began, statements[0] - before

@@ -4,6 +4,7 @@ import uuid
 import asyncpg
 import pytest
 
+from bench.database import asyncpg_dsn
 from bench.run import machine_counters, machine_share, prewarm
 
 
@@ -30,7 +31,7 @@ def test_machine_counters_are_nine_that_only_grow():
 
 @pytest.mark.skipif(not os.environ.get("HOCSO_TEST_DATABASE_URL"), reason="pg_prewarm is PostgreSQL's")
 async def test_prewarm_reads_the_relations_and_says_how_much_or_why_not():
-    dsn = os.environ["HOCSO_TEST_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    dsn = asyncpg_dsn(os.environ["HOCSO_TEST_DATABASE_URL"])
     table = f"bench_prewarm_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(dsn)
     try:
