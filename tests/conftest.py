@@ -30,6 +30,7 @@ from app.main import create_app
 from app.models.base import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.browser"]
 KEEP_TABLES = {"admin_unit", "alembic_version"}  # reference data seeded by migrations
 
 
