@@ -92,6 +92,7 @@ def settings(database_url: str, keys_dir: Path, tmp_path: Path) -> Settings:
     return Settings(
         env="test", data_dir=tmp_path, database_url=database_url, jwt_keys_dir=keys_dir,
         run_worker_in_process=False, secret_key="test-secret-" + "x" * 32, public_base_url="http://test",
+        video_renditions=False,  # transcoding is CPU-heavy: only tests/services/video and tests/api/test_video
         _env_file=None,
     )
 

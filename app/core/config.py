@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     package_max_uncompressed_bytes: int = 30 * 1024**3
     package_max_ratio: int = 100
 
+    # Video renditions (HLS ladder, offline MP4): ffmpeg from the worker, limited in number and CPU threads
+    video_renditions: bool = True
+    ffmpeg_path: str = "ffmpeg"
+    ffprobe_path: str = "ffprobe"
+    video_max_transcodes: int = Field(default=1, ge=1)  # at once, across every worker process
+    video_transcode_threads: int = Field(default=2, ge=1)
+    video_preset: str = "veryfast"  # x264 speed/size trade-off
+    video_transcode_timeout_ratio: float = Field(default=10.0, gt=0)  # wall seconds per second of video
+
     # Background jobs
     run_worker_in_process: bool = True
     job_poll_interval_s: float = 1.0

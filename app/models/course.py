@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, created_at_field, id_field, time_field
+from app.models.video import CaptionLink, VideoProgress
 
 
 class VersionStatus(StrEnum):
@@ -210,6 +211,13 @@ class LessonContent(BaseModel):
     url_expires_at: datetime | None = None
     content_type: str | None = None
     size: int | None = None
+    # Video: the HLS master playlist and the small 360p MP4 once renditions exist (until then `url` only),
+    # valid until `media_expires_at` (at least the video's length); WebVTT captions per language.
+    hls_url: str | None = None
+    download_url: str | None = None
+    download_size: int | None = None
+    media_expires_at: datetime | None = None
+    captions: list[CaptionLink] = []
     quiz: QuizSummary | None = None
 
 
@@ -237,6 +245,7 @@ class ImportJobPublic(BaseModel):
     course_id: uuid.UUID | None
     version_id: uuid.UUID | None
     errors: list[ImportProblem]
+    videos: list[VideoProgress] = []  # renditions of each video, made after the import succeeds
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

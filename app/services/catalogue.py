@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import Settings
 from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
 from app.core.pagination import decode_cursor, encode_cursor
@@ -36,6 +37,7 @@ from app.models.course import (
 from app.models.identity import User
 from app.models.learning import Enrollment
 from app.models.quiz import Question, Quiz
+from app.services.video.links import video_links
 
 messages({
     "course_not_found": ("Không tìm thấy khóa học.", "Course not found."),
@@ -187,7 +189,7 @@ async def course_detail(session: AsyncSession, ref: str) -> CourseDetail:
 
 
 async def open_lesson(session: AsyncSession, storage: Storage, user: User, lesson_id: uuid.UUID, *,
-                      url_ttl_s: int) -> LessonContent:
+                      url_ttl_s: int, settings: Settings) -> LessonContent:
     """Only a learner actively enrolled in the lesson's course opens it (others 403), and only in the version
     the enrolment is on; media come as signed URLs valid for at most an hour."""
     lesson = await session.get(Lesson, lesson_id)
@@ -217,4 +219,9 @@ async def open_lesson(session: AsyncSession, storage: Storage, user: User, lesso
                                                   content_type=asset.content_type, filename=filename)
         content.url_expires_at = utcnow() + timedelta(seconds=ttl)
         content.content_type, content.size = asset.content_type, asset.size
+        if lesson.kind == LessonKind.video:
+            links = await video_links(session, storage, settings, user.id, lesson, asset)
+            content.hls_url, content.download_url, content.download_size = (
+                links.hls_url, links.download_url, links.download_size)
+            content.media_expires_at, content.captions = links.expires_at, links.captions
     return content

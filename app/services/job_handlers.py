@@ -2,3 +2,4 @@
 
 from app.services import certificates  # noqa: F401  (issue_certificate)
 from app.services.packages import importer  # noqa: F401  (import_package)
+from app.services.video import transcode  # noqa: F401  (transcode_video)

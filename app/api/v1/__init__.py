@@ -24,8 +24,9 @@ from app.api.v1 import (
     quizzes,
     stats,
     users,
+    video,
 )
 
-ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
+ROUTERS = [learning.router, courses.router, quizzes.router, media.router, video.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
            cohorts.router, programmes.router, admin_packages.router, ops.router]

@@ -102,6 +102,9 @@ async def get_course(course: str, session: SessionDep, response: Response,
 async def open_lesson(lesson_id: uuid.UUID, session: SessionDep, storage: StorageDep, settings: SettingsDep,
                       user: CurrentUser, response: Response) -> LessonContent:
     """For learners enrolled in the course: the text, the quiz summary, or a signed media URL (TTL ≤ 1 h)
-    that supports `Range` requests for seeking."""
+    that supports `Range` requests for seeking. Videos also get `hls_url` (adaptive, for weak networks) and
+    `download_url` (a small 360p MP4 for offline viewing, with `Range`) once their renditions are ready,
+    and `captions`."""
     response.headers["Cache-Control"] = "private, no-store"
-    return await catalogue.open_lesson(session, storage, user, lesson_id, url_ttl_s=settings.media_url_ttl_s)
+    return await catalogue.open_lesson(session, storage, user, lesson_id, url_ttl_s=settings.media_url_ttl_s,
+                                       settings=settings)

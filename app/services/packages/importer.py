@@ -30,6 +30,7 @@ from app.services.packages.archive import unpack
 from app.services.packages.problems import PackageInvalid, problem, to_record
 from app.services.packages.validation import PackagePlan, validate_package
 from app.services.packages.versions import publish_version, write_version
+from app.services.video.transcode import request_renditions
 
 log = logging.getLogger("hocso.packages")
 messages({
@@ -155,6 +156,8 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
         await progress.report(ImportStep.publishing, _STEP_START[ImportStep.publishing])
         async with db.session() as session:
             course, version = await write_version(session, plan, course_id, number, stored)
+            if db.settings.video_renditions:  # transcoded later by a job; publishing never waits for it
+                await request_renditions(session, version.id)
             if publish:
                 await publish_version(session, course, version)
             job = await session.get(ImportJob, import_id)

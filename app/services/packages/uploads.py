@@ -23,6 +23,7 @@ from app.models.course import ImportJob, ImportJobPublic, UploadTicket
 from app.models.identity import User
 from app.services.packages.importer import JOB_KIND
 from app.services.packages.problems import render_record
+from app.services.video.transcode import video_progress
 
 messages({
     "upload_not_multipart": ("Cần gửi multipart/form-data có trường “file”.",
@@ -173,8 +174,12 @@ def import_view(job: ImportJob) -> ImportJobPublic:
 
 
 async def get_import(session: AsyncSession, import_id: uuid.UUID) -> ImportJobPublic:
-    """An import's status, step, percent and every problem found, in the reader's language."""
+    """An import's status, step, percent and every problem found, in the reader's language; once it
+    succeeded, where the renditions of each of its videos stand."""
     job = await session.get(ImportJob, import_id)
     if job is None:
         raise NotFound("import_not_found")
-    return import_view(job)
+    view = import_view(job)
+    if job.version_id is not None:
+        view.videos = await video_progress(session, job.version_id)
+    return view
