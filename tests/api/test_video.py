@@ -25,6 +25,8 @@ from tests.video_factories import video_package, videos  # noqa: F401  (fixture)
 
 s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures
 NOMINAL = {rung.name: (rung.video_kbps + rung.audio_kbps) * 1000 for rung in LADDER}
+CAPTIONS = {"vi": "WEBVTT\n\n00:00.000 --> 00:03.000\nXin chào các bạn!\n".encode(),
+            "en": b"WEBVTT\n\n00:00.000 --> 00:03.000\nHello everyone!\n"}
 
 
 @pytest.fixture
@@ -63,12 +65,18 @@ async def import_status(client, session, keyring, settings, job) -> dict:
 async def test_a_1080p_video_gets_240p_360p_720p_and_a_small_download_for_the_enrolled_learner_only(
         client, db, session, keyring, settings, videos, tmp_path):  # noqa: F811
     storage = build_storage(settings)
-    job = await import_package(db, storage, video_package(tmp_path / "p.zip", videos["1080p"]), publish=True)
+    package = video_package(tmp_path / "p.zip", videos["1080p"], captions=CAPTIONS)
+    job = await import_package(db, storage, package, publish=True)
     assert job.status == "succeeded", job.errors
     learner = await enrolled_learner(session, job)
     headers = auth(token_for(keyring, settings, learner))
     before = await video_lesson(client, headers)
     assert before["url"] and before["hls_url"] is None and before["download_url"] is None  # the original meanwhile
+    assert [c["language"] for c in before["captions"]] == ["en", "vi"]  # plain WebVTT files at once
+    for caption in before["captions"]:
+        got = await client.get(local(caption["url"]))
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/vtt")
+        assert got.content == CAPTIONS[caption["language"]]
     [queued] = (await import_status(client, session, keyring, settings, job))["videos"]
     assert queued["path"] == "media/gioi-thieu.mp4" and queued["status"] == "queued"
 
@@ -83,6 +91,14 @@ async def test_a_1080p_video_gets_240p_360p_720p_and_a_small_download_for_the_en
     assert master_answer.headers["content-type"].startswith("application/vnd.apple.mpegurl")
     master = m3u8.loads(master_answer.text)
     assert master.is_variant
+    subtitles = {m.language: m for m in master.media if m.type == "SUBTITLES"}
+    assert sorted(subtitles) == ["en", "vi"] and subtitles["vi"].name == "Tiếng Việt"
+    assert all(p.stream_info.subtitles == "subs" for p in master.playlists)
+    for language, track in subtitles.items():  # each a one-segment subtitle playlist over the WebVTT file
+        playlist = m3u8.loads((await client.get(local(track.uri))).text)
+        [segment] = playlist.segments
+        assert segment.duration == pytest.approx(lesson["duration_s"], abs=0.1)
+        assert (await client.get(local(segment.uri))).content == CAPTIONS[language]
     variants = [p.stream_info for p in master.playlists]
     assert [v.resolution for v in variants] == [(426, 240), (640, 360), (1280, 720)]
     averages = [v.average_bandwidth for v in variants]
@@ -142,7 +158,8 @@ async def test_a_480p_source_gets_no_720p_and_plays_from_s3(app, client, db, ses
     storage = S3Storage(s3_settings)
     await storage.ensure_bucket()
     app.state.storage = storage
-    job = await import_package(db, storage, video_package(tmp_path / "p.zip", videos["480p"]), publish=True)
+    package = video_package(tmp_path / "p.zip", videos["480p"], captions={"vi": CAPTIONS["vi"]})
+    job = await import_package(db, storage, package, publish=True)
     assert job.status == "succeeded", job.errors
     encoding = (await session.execute(select(VideoEncoding))).scalar_one()
     await transcode(db, storage, encoding.id)  # as the job does, with this test's S3 storage
@@ -160,5 +177,10 @@ async def test_a_480p_source_gets_no_720p_and_plays_from_s3(app, client, db, ses
                 unsigned = segment.uri.split("?", 1)[0]
                 assert (await http.get(unsigned)).status_code == 403
         ranged = await http.get(lesson["download_url"], headers={"Range": "bytes=0-99"})
+        [track] = [m for m in master.media if m.type == "SUBTITLES"]
+        [segment] = m3u8.loads((await client.get(local(track.uri))).text).segments
+        assert segment.uri.startswith(s3_settings.s3_endpoint_url)
+        assert (await http.get(segment.uri)).content == CAPTIONS["vi"]
+        assert (await http.get(lesson["captions"][0]["url"])).content == CAPTIONS["vi"]
     assert ranged.status_code == 206 and ranged.content[4:8] == b"ftyp"
     assert lesson["download_size"] < videos["480p"].stat().st_size

@@ -35,6 +35,8 @@ messages({
                              "A lesson needs exactly one of: video, document, text, quiz."),
     "manifest_duplicate_key": ("Mã bài học “{key}” đã dùng ở dòng {first_line}.",
                                "Lesson key “{key}” is already used on line {first_line}."),
+    "manifest_captions_not_video": ("Chỉ bài học video mới có phụ đề (“captions”).",
+                                    "Only video lessons have captions (“captions”)."),
     "manifest_bad_path": ("Đường dẫn “{path}” phải là đường dẫn tương đối trong gói, không có “..”.",
                           "Path “{path}” must be relative inside the package, without “..”."),
 })
@@ -49,7 +51,7 @@ _KINDS = ("video", "document", "text", "quiz")
 _COURSE_FIELDS = {"format": True, "slug": True, "title": True, "description": False, "language": False,
                   "audiences": True, "estimated_minutes": False, "certificate": False, "completion": False,
                   "modules": True}
-_LESSON_FIELDS = {"key": True, "title": True, "required": False, **{k: False for k in _KINDS}}
+_LESSON_FIELDS = {"key": True, "title": True, "required": False, "captions": False, **{k: False for k in _KINDS}}
 _QUIZ_FIELDS = {"gift": True, "pass_score": False, "max_attempts": False, "time_limit_s": False,
                 "draw": False, "shuffle": False}
 
@@ -78,6 +80,7 @@ class LessonSpec:
     path: str | None = None  # video or document
     path_line: int = 0
     quiz: QuizSpec | None = None
+    captions: dict[str, tuple[str, int]] = field(default_factory=dict)  # language → (WebVTT path, line)
 
 
 @dataclass
@@ -287,6 +290,11 @@ class ManifestReader:
             lesson.path, lesson.path_line = self.path(target, f"{name}.{kind}"), line_of(target)
         else:
             lesson.quiz = self.quiz(target, f"{name}.quiz")
+        if "captions" in found:
+            if kind == "video":
+                lesson.captions = self.captions(found["captions"], f"{name}.captions")
+            else:
+                self.fail("manifest_captions_not_video", found["captions"], f"{name}.captions")
         if lesson.text is None and lesson.path is None and lesson.quiz is None:
             return None
         return lesson
@@ -299,6 +307,23 @@ class ManifestReader:
         if path is None:
             self.fail("manifest_bad_path", node, name, path=raw)
         return path
+
+    def captions(self, node: Node, name: str) -> dict[str, tuple[str, int]]:
+        """`{vi: media/bai-1.vi.vtt, en: …}`: one WebVTT file per language."""
+        if not isinstance(node, MappingNode):
+            self.fail("manifest_expected", node, name, expected="mapping (language: file)")
+            return {}
+        tracks: dict[str, tuple[str, int]] = {}
+        for key_node, value_node in node.value:
+            language = key_node.value if isinstance(key_node, ScalarNode) else ""
+            label = f"{name}.{language}"
+            if not LANGUAGE.match(language):
+                self.fail("manifest_pattern", key_node, label, rule="vi, en, …")
+            elif language in tracks:
+                self.fail("manifest_duplicate_field", key_node, label)
+            elif (path := self.path(value_node, label)) is not None:
+                tracks[language] = path, line_of(value_node)
+        return tracks
 
     def quiz(self, node: Node, name: str) -> QuizSpec | None:
         found = self.fields(node, _QUIZ_FIELDS, name)

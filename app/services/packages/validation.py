@@ -13,7 +13,7 @@ from app.core.i18n import messages
 from app.models.course import LessonKind
 from app.services.packages.archive import MANIFEST, Unpacked
 from app.services.packages.gift import parse_gift
-from app.services.packages.manifest import CourseSpec, ManifestReader
+from app.services.packages.manifest import CourseSpec, LessonSpec, ManifestReader
 from app.services.packages.media import (
     DOCUMENT_TYPES,
     VIDEO_TYPES,
@@ -23,6 +23,7 @@ from app.services.packages.media import (
     probe_video,
 )
 from app.services.packages.problems import PackageInvalid, problem
+from app.services.video.captions import check_webvtt
 
 messages({
     "file_missing": ("Tệp “{path}” không có trong gói.", "The file “{path}” is not in the package."),
@@ -34,6 +35,7 @@ messages({
     "gift_too_large": ("Tệp GIFT lớn hơn {limit} byte.", "The GIFT file is larger than {limit} bytes."),
 })
 
+CAPTION_TYPE = "text/vtt"
 MANIFEST_MAX_BYTES = 1024 * 1024
 GIFT_MAX_BYTES = 5 * 1024 * 1024
 _ALLOWED = {LessonKind.video: VIDEO_TYPES, LessonKind.document: DOCUMENT_TYPES}
@@ -82,6 +84,25 @@ def _probe(kind: LessonKind, path: str, unpacked: Unpacked) -> Probed:
     return probe_video(target) if kind == LessonKind.video else probe_document(target)
 
 
+def _check_captions(lesson: LessonSpec, plan: PackagePlan, referenced: set[str]) -> list[FieldError]:
+    """Each WebVTT track: a `.vtt` file in the package, valid WebVTT, every cue inside the video."""
+    errors: list[FieldError] = []
+    video = plan.files.get(lesson.path) if lesson.path else None
+    for path, line in lesson.captions.values():
+        referenced.add(path)
+        if not path.lower().endswith(".vtt"):
+            errors.append(problem("media_type_unsupported", MANIFEST, line, ext="." + path.rsplit(".", 1)[-1]
+                                  if "." in path else "?", kind="captions", allowed=".vtt"))
+        elif path not in plan.unpacked.files:
+            errors.append(problem("file_missing", MANIFEST, line, path=path))
+        else:
+            _, found = check_webvtt((plan.unpacked.root / path).read_bytes(), path,
+                                    video.duration_s if video else None)
+            errors.extend(found)
+            plan.files.setdefault(path, Probed(CAPTION_TYPE))
+    return errors
+
+
 def validate_package(unpacked: Unpacked) -> PackagePlan:
     """Every rule of format v1 at once; raises PackageInvalid with all problems (file and line each)."""
     course, errors = _read_manifest(unpacked)
@@ -105,6 +126,7 @@ def validate_package(unpacked: Unpacked) -> PackagePlan:
                 except MediaProblem as bad:
                     errors.append(problem(bad.code, lesson.path, ext=suffix, kind=lesson.kind.value,
                                           allowed=", ".join(sorted(allowed))))
+        errors.extend(_check_captions(lesson, plan, referenced))
         quiz = lesson.quiz
         if quiz is None:
             continue

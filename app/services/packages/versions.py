@@ -29,6 +29,7 @@ from app.models.course import (
 )
 from app.models.learning import Enrollment
 from app.models.quiz import Choice, Question, Quiz
+from app.models.video import LessonCaption
 from app.services.catalogue import find_course
 
 messages({
@@ -75,10 +76,12 @@ async def write_version(session: AsyncSession, plan, course_id: uuid.UUID, numbe
                             text_body=lesson_spec.text, asset_id=asset.id if asset else None,
                             duration_s=asset.duration_s if asset else None)
             rows.append(lesson)
+            rows += [LessonCaption(lesson_id=lesson.id, language=language, asset_id=assets[path].id)
+                     for language, (path, _) in lesson_spec.captions.items()]
             if lesson_spec.quiz is not None:
                 rows += _quiz_rows(lesson, lesson_spec.quiz)
     # The models declare no relationships, so the unit of work cannot order inserts by foreign key.
-    for table in (CourseVersion, (Asset, Module), Lesson, Quiz, Question, Choice):
+    for table in (CourseVersion, (Asset, Module), Lesson, (LessonCaption, Quiz), Question, Choice):
         session.add_all([row for row in rows if isinstance(row, table)])
         await session.flush()
     return course, version
