@@ -12,9 +12,8 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-import app.services.job_handlers  # noqa: F401  (registers job handlers for the in-process worker)
+import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
 from app.api.v1 import ROUTERS
-from app.core import jobs
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -22,7 +21,8 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.security import KeyRing
 from app.core.storage import Storage, build_storage
-from app.services import retention
+from app.services import jobs
+from app.services.learning import retention
 
 TAGS = [
     {"name": "auth", "description": "Sign-in, tokens, registration"},

@@ -12,10 +12,10 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.learning import Enrollment
-from app.services import catalogue
+from app.services.content import catalogue
 from tests import s3_server
 from tests.factories import auth, make_course, make_user, token_for
-from tests.package_builder import SAMPLE_ZIP, import_package
+from tests.factories.packages import SAMPLE_ZIP, import_package
 
 s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures
 

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from app.models.identity import Audience, Role
-from app.services import stats
+from app.services.stats import figures as stats
 from tests.factories import auth, make_course, make_user, service_token, token_for
-from tests.reporting import complete
+from tests.factories.reporting import complete
 
 ROUTES = ["/api/v1/stats/summary", "/api/v1/stats/provinces", "/api/v1/stats/courses",
           "/api/v1/stats/timeseries"]

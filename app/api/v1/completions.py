@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, statu
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
+from app.core.cache import SharedPages
 from app.core.errors import Forbidden
 from app.models.base import utcnow
 from app.models.identity import Audience, Scope
 from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
-from app.services import completion_feed, partner_completions
-from app.services.completion_feed import FeedFilter
-from app.services.stats_cache import SharedPages
+from app.services.completion import partner as partner_completions
+from app.services.stats import feed as completion_feed
+from app.services.stats.feed import FeedFilter
 
 router = APIRouter(prefix="/api/v1/completions", tags=["completions"])
 

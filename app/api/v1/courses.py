@@ -8,11 +8,11 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from app.core.cache import StatsCache
 from app.core.text import search_key
 from app.models.course import CourseDetail, CoursePage, LessonContent
 from app.models.identity import Audience
-from app.services import catalogue
-from app.services.stats_cache import StatsCache
+from app.services.content import catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["courses"])
 CATALOGUE_CACHE = "public, max-age=60"

@@ -17,8 +17,9 @@ from app.models.learning import (
     ProgressBatchResult,
     ProgressPublic,
 )
-from app.services import completions, enrollment, progress
-from app.services.heartbeat_batch import HeartbeatBatcher
+from app.services.completion import completions
+from app.services.learning import enrollment, progress
+from app.services.learning.heartbeat_batch import HeartbeatBatcher
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 

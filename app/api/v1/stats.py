@@ -10,12 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Principal, SessionDep, WorkDep, require_scope
+from app.core.cache import StatsCache
 from app.core.errors import Forbidden
 from app.models.completion import NationalStats
 from app.models.identity import Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
-from app.services import counters, stats
-from app.services.stats_cache import StatsCache
+from app.services.counters import buckets as counters
+from app.services.stats import figures as stats
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
@@ -33,7 +34,7 @@ async def national(session: SessionDep, response: Response, year: Year = None) -
 
 
 # --- Ministry and province figures (stats:read clients, ministry and province admins) ----------------------
-# Every route below answers from the counter buckets through app.services.stats, cached per worker for
+# Every route below answers from the counter buckets through app.services.stats.figures, cached per worker for
 # `stats_cache_ttl_s`; see that module for how `learners` behaves over ranges and filters.
 
 StatsReader = Annotated[Principal, Depends(require_scope(Scope.stats_read, admins=True))]
