@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
+from app.api.per_worker import PerWorker
 from app.api.v1 import ROUTERS
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
+        await app.state.per_worker.close()  # heartbeats in flight are written before the database closes
         stop.set()
         await asyncio.gather(*background)
         if database is None:
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database or Database(settings)
     app.state.keys = keys or KeyRing.load(settings, create_dev_key=settings.env != "production")
     app.state.storage = storage or build_storage(settings)
+    app.state.per_worker = PerWorker.build(settings, app.state.db)
 
     install_error_handlers(app)
     if settings.cors_origins:

@@ -85,7 +85,7 @@ async def test_summary_repeats_the_cached_bytes_until_the_cache_is_cleared(clien
     await complete(session, province="22")
     again = await client.get("/api/v1/stats/summary", headers=headers)
     assert again.content == first.content and again.headers["content-type"] == "application/json"
-    app.state.stats_cache.clear()
+    app.state.per_worker.stats.clear()
     fresh = (await client.get("/api/v1/stats/summary", headers=headers)).json()
     assert fresh["audiences"]["citizen"]["completions"] == 2
 

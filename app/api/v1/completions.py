@@ -3,11 +3,10 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
-from app.core.cache import SharedPages
 from app.core.errors import Forbidden
 from app.models.base import utcnow
 from app.models.identity import Audience, Scope
@@ -41,15 +40,6 @@ async def feed_filter(
 FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
 
 
-def shared_pages(app: FastAPI) -> SharedPages:
-    """One per app (so per worker), created on first use."""
-    pages = getattr(app.state, "feed_pages", None)
-    if pages is None:
-        pages = app.state.feed_pages = SharedPages(completion_feed.SHARED_PAGE_TTL_S,
-                                                   max_entries=completion_feed.SHARED_PAGES)
-    return pages
-
-
 @router.get("", summary="Page through completions (completions:read)", response_model=FeedPage)
 async def list_completions(
     request: Request, db: DatabaseDep, filters: FeedFilterDep,
@@ -62,7 +52,7 @@ async def list_completions(
     served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
     # The page comes rendered in the FeedPage shape (by PostgreSQL where it can): passed on, not validated again.
     page = await completion_feed.read_page(db, filters, cursor=cursor, limit=limit,
-                                           pages=shared_pages(request.app))
+                                           pages=request.app.state.per_worker.feed_pages)
     return Response(page, media_type="application/json")
 
 

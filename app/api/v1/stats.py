@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,14 +38,6 @@ async def national(session: SessionDep, response: Response, year: Year = None) -
 # `stats_cache_ttl_s`; see that module for how `learners` behaves over ranges and filters.
 
 StatsReader = Annotated[Principal, Depends(require_scope(Scope.stats_read, admins=True))]
-
-
-def stats_cache(app: FastAPI) -> StatsCache:
-    """One cache per app (so per worker), created on first use."""
-    cache = getattr(app.state, "stats_cache", None)
-    if cache is None:
-        cache = app.state.stats_cache = StatsCache(app.state.settings.stats_cache_ttl_s)
-    return cache
 
 
 @dataclass(frozen=True)
@@ -94,7 +86,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
     filters (geography, course: 422 or 403 exactly as before; an error is never cached) and holds a scoped
     caller to its province; since the scope is part of the key, no caller can reach an answer computed for
     another scope. A hit from a service client touches no session at all."""
-    cache = stats_cache(request.app)
+    cache = request.app.state.per_worker.stats
 
     async def render() -> bytes:
         session = await work.session()

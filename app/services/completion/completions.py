@@ -131,7 +131,7 @@ async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid
         if isinstance(instance, Enrollment) and (instance.user_id, instance.course_id) == (user_id, course_id) \
                 and instance.completed_at is None:
             set_committed_value(instance, "completed_at", row.completed_at)
-    return CompletionRecord(*row, recorded_now=True)
+    return CompletionRecord(**row._mapping, recorded_now=True)
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
@@ -159,7 +159,7 @@ async def find_completion(session: AsyncSession, user_id: uuid.UUID,
     """The learner's completion of a course, if any (one unique-index lookup)."""
     conn = await _connection(session)
     row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user_id, "r_course_id": course_id})).first()
-    return CompletionRecord(*row) if row else None
+    return CompletionRecord(**row._mapping) if row else None
 
 
 async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Evaluation:
@@ -237,7 +237,7 @@ async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User |
         row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user.id, "r_course_id": version.course_id})).first()
         if row is None:  # only the learner's own completion conflicts on this path
             raise RuntimeError("completion insert conflicted but no conflicting row was found")
-        recorded = CompletionRecord(*row)
+        recorded = CompletionRecord(**row._mapping)
     return recorded
 
 

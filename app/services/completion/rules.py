@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,6 +70,13 @@ class LessonRule:
     duration_s: float | None
     pass_score: float | None
 
+    @classmethod
+    def of(cls, columns: Any) -> "LessonRule":
+        return cls(**{name: columns[f"lesson_{name}"] for name in _LESSON_RULE_FIELDS})
+
+
+_LESSON_RULE_FIELDS = ("id", "key", "title", "kind", "duration_s", "pass_score")
+
 
 @dataclass(frozen=True, slots=True)
 class VersionRules:
@@ -96,17 +103,32 @@ async def version_rules(conn: AsyncConnection, version_id: uuid.UUID) -> Version
     rows = (await conn.execute(sql.RULES, {"r_version_id": version_id})).all()
     if not rows:
         raise NotFound("course_not_published")
-    first = rows[0]
-    rules = VersionRules(id=first[0], course_id=first[1], version=first[2], title=first[3],
-                         video_coverage=first[4], certificate=bool(first[5]),
-                         lessons=tuple(LessonRule(*row[6:]) for row in rows if row[6] is not None))
+    first = rows[0]._mapping
+    rules = VersionRules(id=first["id"], course_id=first["course_id"], version=first["version"],
+                         title=first["title"], video_coverage=first["video_coverage"],
+                         certificate=bool(first["certificate"]),
+                         lessons=tuple(LessonRule.of(row._mapping) for row in rows if row.lesson_id is not None))
     _rules[version_id] = rules
     while len(_rules) > _RULES_CACHE_SIZE:
         _rules.popitem(last=False)
     return rules
 
 
-ProgressState = tuple  # (completed_at, covered_s, duration_s, viewed_at, best_score) of one lesson key
+class ProgressState(NamedTuple):
+    """One lesson key's progress, as the standing read found it."""
+
+    completed_at: datetime | None
+    covered_s: float
+    duration_s: float | None
+    viewed_at: datetime | None
+    best_score: float | None
+
+    @classmethod
+    def of(cls, columns: Any) -> "ProgressState":
+        return cls(*(columns[key] for key in _PROGRESS_KEYS))
+
+
+_PROGRESS_KEYS = tuple(f"progress_{name}" for name in ProgressState._fields)
 
 
 @dataclass
@@ -120,7 +142,7 @@ class Evaluation:
     @property
     def met(self) -> bool:
         """Whether every requirement is met (without building the requirement list)."""
-        return all((state := self.progress.get(lesson.key)) and state[0] for lesson in self.version.lessons)
+        return all((state := self.progress.get(lesson.key)) and state.completed_at for lesson in self.version.lessons)
 
     @cached_property
     def requirements(self) -> list[Requirement]:
@@ -129,7 +151,7 @@ class Evaluation:
         requirements = []
         for lesson in self.version.lessons:
             state = self.progress.get(lesson.key)
-            completed_at, covered_s, duration_s, viewed_at, best_score = state or (None,) * 5
+            completed_at, covered_s, duration_s, viewed_at, best_score = state or (None,) * len(ProgressState._fields)
             requirement = Requirement(lesson_id=lesson.id, lesson_key=lesson.key, title=lesson.title,
                                       kind=lesson.kind, met=bool(completed_at))
             if lesson.kind == LessonKind.video:
@@ -190,9 +212,8 @@ class Standing:
         return Evaluation(await version_rules(conn, version_id), self.progress)
 
 
-_ACCOUNT = len(sql.LEARNER_COLUMNS)
-_C0 = 6  # where the completion columns start after the course and enrolment ones
-_P0 = _C0 + len(sql.COMPLETION)  # and the progress columns
+_COMPLETION_KEYS = tuple((f"completion_{column.key}", column.key) for column in sql.COMPLETION)
+_ACCOUNT_KEYS = tuple(f"learner_{name}" for name in ("audience", "official_verified_at", "province_code", "full_name"))
 _STATEMENTS = {(False, False): sql.STANDING_BY_SLUG, (False, True): sql.STANDING_BY_ID,
                (True, False): sql.LEARNER_STANDING_BY_SLUG, (True, True): sql.LEARNER_STANDING_BY_ID}
 
@@ -209,20 +230,24 @@ async def standing(conn: AsyncConnection, user_id: uuid.UUID, course_ref: str | 
             params["r_slug"] = course_ref
     if isinstance(course_ref, uuid.UUID):
         params["r_course_id"] = course_ref
-    rows = (await conn.execute(_STATEMENTS[with_account, "r_course_id" in params], params)).all()
+    rows = [row._mapping for row in (await conn.execute(_STATEMENTS[with_account, "r_course_id" in params],
+                                                         params)).all()]
     account = None
     if with_account:
-        if not rows or not rows[0][0]:
+        if not rows or not rows[0]["learner_is_active"]:
             raise Unauthorized("invalid_token")
-        account = Account(user_id, *rows[0][1:_ACCOUNT])
-        rows = [row[_ACCOUNT:] for row in rows]
-    if not rows or rows[0][0] is None:
+        account = Account(user_id, *(rows[0][key] for key in _ACCOUNT_KEYS))
+    if not rows or rows[0]["course_id"] is None:
         raise NotFound("course_not_found")
     first = rows[0]
+    completion = None
+    if first["completion_seq"] is not None:
+        completion = CompletionRecord(**{name: first[key] for key, name in _COMPLETION_KEYS})
     return Standing(
-        account=account, course=CourseRef(first[0], first[1]), published_version_id=first[2],
-        enrollment_id=first[3], enrolled_version_id=first[4], left_at=first[5],
-        completion=CompletionRecord(*first[_C0:_P0]) if first[_C0] is not None else None,
-        progress={row[_P0]: tuple(row[_P0 + 1:]) for row in rows if row[_P0] is not None})
+        account=account, course=CourseRef(first["course_id"], first["course_slug"]),
+        published_version_id=first["published_version_id"], enrollment_id=first["enrollment_id"],
+        enrolled_version_id=first["enrolled_version_id"], left_at=first["left_at"], completion=completion,
+        progress={row["progress_lesson_key"]: ProgressState.of(row) for row in rows
+                  if row["progress_lesson_key"] is not None})
 
 

@@ -49,10 +49,16 @@ published = versions.alias("published")
 _user = bindparam("r_user_id", type_=progress.c.user_id.type)
 _by_slug = course.c.slug == bindparam("r_slug", type_=course.c.slug.type)
 _by_id = course.c.id == bindparam("r_course_id", type_=course.c.id.type)
-STANDING_COLUMNS = (course.c.id, course.c.slug, published.c.id, enrollment.c.id, enrollment.c.version_id,
-                    enrollment.c.left_at, *COMPLETION, *PROGRESS)
-LEARNER_COLUMNS = (users.c.is_active, users.c.audience, users.c.official_verified_at, users.c.province_code,
-                   users.c.full_name)
+# Labelled so that rows are read by name: the completion's and the progress row's columns carry prefixes (both
+# have `completed_at`), the learner's `learner_`.
+STANDING_COLUMNS = (course.c.id.label("course_id"), course.c.slug.label("course_slug"),
+                    published.c.id.label("published_version_id"), enrollment.c.id.label("enrollment_id"),
+                    enrollment.c.version_id.label("enrolled_version_id"), enrollment.c.left_at,
+                    *(column.label(f"completion_{column.key}") for column in COMPLETION),
+                    *(column.label(f"progress_{column.key}") for column in PROGRESS))
+LEARNER_COLUMNS = (users.c.is_active.label("learner_is_active"), users.c.audience.label("learner_audience"),
+                   users.c.official_verified_at.label("learner_official_verified_at"),
+                   users.c.province_code.label("learner_province_code"), users.c.full_name.label("learner_full_name"))
 
 
 def _standing(course_is: Any, *, learner: bool) -> Any:
@@ -75,8 +81,9 @@ LEARNER_STANDING_BY_SLUG, LEARNER_STANDING_BY_ID = _standing(_by_slug, learner=T
 # A version's completion rules: the version, then its required lessons in course order with quiz pass scores.
 RULES = (
     select(versions.c.id, versions.c.course_id, versions.c.version, versions.c.title, versions.c.video_coverage,
-           versions.c.certificate, lessons.c.id, lessons.c.key, lessons.c.title, lessons.c.kind,
-           lessons.c.duration_s, quizzes.c.pass_score)
+           versions.c.certificate, lessons.c.id.label("lesson_id"), lessons.c.key.label("lesson_key"),
+           lessons.c.title.label("lesson_title"), lessons.c.kind.label("lesson_kind"),
+           lessons.c.duration_s.label("lesson_duration_s"), quizzes.c.pass_score.label("lesson_pass_score"))
     .select_from(versions
                  .outerjoin(lessons, and_(lessons.c.version_id == versions.c.id, lessons.c.required))
                  .outerjoin(modules, modules.c.id == lessons.c.module_id)

@@ -79,16 +79,27 @@ class HeartbeatBatcher:
         self.db, self.max_batch = db, max_batch
         self._waiting: list[_Heartbeat] = []
         self._writer: asyncio.Task | None = None
+        self._closing = False
 
     async def record(self, user_id: uuid.UUID, lesson_id: uuid.UUID, event: HeartbeatIn) -> dict | None:
         facts = cached_lesson_facts(lesson_id)
-        if facts is None:
-            return None  # a lesson not seen yet by this worker: the full path loads it
+        if facts is None or self._closing:
+            return None  # a lesson not seen yet by this worker, or shutting down: the full path takes it
         heartbeat = _Heartbeat(user_id, facts, event, asyncio.get_running_loop().create_future())
         self._waiting.append(heartbeat)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
         return await heartbeat.answer
+
+    async def drain(self) -> None:
+        """At shutdown: take no new heartbeats, and write (or hand back to the full path) those waiting, so no
+        heartbeat in flight is dropped silently."""
+        self._closing = True
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+        for heartbeat in self._waiting:  # only if the writer died before taking them
+            heartbeat.resolve(None)
+        self._waiting = []
 
     async def _write_waiting(self) -> None:
         while self._waiting:
@@ -118,11 +129,13 @@ class HeartbeatBatcher:
             rows = (await conn.execute(_LOCKED_ROWS, {"slots": list(slots)})).all()
             known = set((await conn.execute(_KNOWN_EVENTS, {"events": list(event_ids)})).all())
             events, updates = [], []
-            for user_id, course_id, key, *state, version_id in rows:
-                heartbeat = slots[(user_id, course_id, key)]
-                if version_id != heartbeat.facts.version_id or (user_id, heartbeat.event.event_id) in known:
+            for found in rows:
+                columns = found._mapping
+                user_id = columns["user_id"]
+                heartbeat = slots[(user_id, columns["course_id"], columns["lesson_key"])]
+                if columns["version_id"] != heartbeat.facts.version_id or (user_id, heartbeat.event.event_id) in known:
                     continue
-                row = ProgressRow(*state)
+                row = ProgressRow.of(columns)
                 try:
                     applied = apply_event(heartbeat.facts, row, heartbeat.event, now, credit_budget(row, now))
                 except HocSoError:

@@ -104,7 +104,7 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
         .join(CourseVersion, CourseVersion.id == Lesson.version_id).where(Lesson.id == lesson_id))).first()
     if row is None:
         raise NotFound("lesson_not_found")
-    facts = LessonFacts(*row)
+    facts = LessonFacts(**row._mapping)
     _facts[lesson_id] = facts
     if len(_facts) > _FACTS_CACHE_SIZE:
         _facts.popitem(last=False)
@@ -122,6 +122,14 @@ class ProgressRow:
     duration_s: float | None
     viewed_at: datetime | None
     completed_at: datetime | None
+
+    @classmethod
+    def of(cls, columns: Any) -> "ProgressRow":
+        """From a result row's `_mapping` holding `sql.ROW` (other columns beside it are ignored)."""
+        return cls(**{name: columns[name] for name in _PROGRESS_ROW_FIELDS})
+
+
+_PROGRESS_ROW_FIELDS = ("id", "last_heartbeat_at", *sql.STATE)
 
 
 def progress_view(facts: LessonFacts, state: Any, *, event_id: str | None = None, credited_s: float = 0,
@@ -266,8 +274,9 @@ class ProgressRecorder:
         if row is None:
             found = (await conn.execute(sql.LOCKED_ROW, mine)).first()
             if found is not None:
-                *state, self._versions[facts.course_id] = found
-                row = ProgressRow(*state)
+                columns = found._mapping
+                self._versions[facts.course_id] = columns["version_id"]
+                row = ProgressRow.of(columns)
             else:
                 await self._require_active_account()
                 enrollment = await require_enrollment(self.session, self.user_id, facts.course_id)
@@ -278,7 +287,7 @@ class ProgressRecorder:
             await conn.execute(sql.statements(conn.dialect.name).new_row, mine | {
                 "p_id": uuid.uuid4(), "p_intervals": [], "p_covered_s": 0, "p_duration_s": facts.duration_s,
                 "p_updated_at": self.now})
-            row = ProgressRow(*(await conn.execute(sql.ROW_BY_KEY.with_for_update(), mine)).one())
+            row = ProgressRow.of((await conn.execute(sql.ROW_BY_KEY.with_for_update(), mine)).one()._mapping)
         self._rows[slot] = row
         return row
 

@@ -140,7 +140,8 @@ async def _quiz_in_course(session: AsyncSession,
         .join(CourseVersion, CourseVersion.id == Lesson.version_id).where(Quiz.id == quiz_id))).first()
     if row is None:
         raise NotFound("quiz_not_found")
-    return row[0], row[1], row[2], row[3]
+    quiz, lesson_key, course_id, version_id = row
+    return quiz, lesson_key, course_id, version_id
 
 
 async def _own_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID) -> QuizAttempt:

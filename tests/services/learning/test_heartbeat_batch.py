@@ -146,3 +146,21 @@ async def test_a_failed_batch_sends_every_heartbeat_the_full_path(db, session, b
     answers = await asyncio.gather(*(batcher.record(u.id, lesson, beat([[0, 30]])) for u in users))
     assert answers == [None, None, None]
     assert "heartbeat batch of 3 abandoned" in caplog.text
+
+
+async def test_a_heartbeat_in_flight_at_shutdown_is_written_not_dropped(db, session, batch_clock):
+    (learner,), lesson = await watching(session)
+    batch_clock["now"] = T0 + timedelta(seconds=20)
+    batcher = HeartbeatBatcher(db)
+    in_flight = asyncio.create_task(batcher.record(learner.id, lesson, beat([[0, 20]], "last")))
+    await asyncio.sleep(0)  # queued in the batcher, not yet answered
+    await batcher.drain()
+    assert in_flight.done() and (await progress_of(session, learner)).covered_s == 20  # written before drain returned
+    assert (await in_flight)["credited_s"] == 20
+
+
+async def test_after_shutdown_begins_heartbeats_take_the_full_path(db, session, batch_clock):
+    (learner,), lesson = await watching(session)
+    batcher = HeartbeatBatcher(db)
+    await batcher.drain()
+    assert await batcher.record(learner.id, lesson, beat([[0, 10]])) is None  # the caller writes it itself
