@@ -9,19 +9,19 @@ import m3u8
 import pytest
 from sqlalchemy import select
 
-from app.core import jobs
 from app.core.s3 import S3Storage
 from app.core.storage import build_storage
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.learning import Enrollment
 from app.models.video import VideoEncoding
+from app.services import jobs
 from app.services.video.ladder import LADDER
 from app.services.video.transcode import transcode
 from tests import s3_server
 from tests.factories import auth, make_user, token_for
-from tests.package_builder import import_package
-from tests.video_factories import video_package, videos  # noqa: F401  (fixture)
+from tests.factories.packages import import_package
+from tests.factories.videos import video_package, videos  # noqa: F401  (fixture)
 
 s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures
 NOMINAL = {rung.name: (rung.video_kbps + rung.audio_kbps) * 1000 for rung in LADDER}

@@ -19,11 +19,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
-from app.core.jobs import STALE_AFTER, enqueue, job_handler
 from app.core.storage import Storage, build_storage
 from app.models.base import utcnow
 from app.models.course import Asset
+from app.models.jobs import JobKind
 from app.models.video import EncodingStatus, VideoEncoding, VideoProgress
+from app.services.jobs import STALE_AFTER, enqueue, job_handler
 from app.services.video import ffmpeg
 from app.services.video.ladder import (
     DOWNLOAD_RUNG,
@@ -36,7 +37,7 @@ from app.services.video.ladder import (
 )
 
 log = logging.getLogger("hocso.video")
-JOB_KIND = "transcode_video"
+JOB_KIND = JobKind.transcode_video
 MAX_ATTEMPTS = 3
 SLOT_WAIT_S = 30  # how long a job waits when every transcode slot is taken
 _SLOT_LOCK = 0x68_6F_63_76  # PostgreSQL advisory lock: "hocv"

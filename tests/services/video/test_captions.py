@@ -3,7 +3,7 @@
 from app.core.i18n import t
 from app.core.storage import build_storage
 from app.services.video.captions import check_webvtt
-from tests.package_builder import import_package, package_zip, sample_manifest
+from tests.factories.packages import import_package, package_zip, sample_manifest
 
 GOOD = """WEBVTT - Giới thiệu
 

@@ -6,15 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core import jobs
 from app.core.storage import build_storage
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus
 from app.models.video import EncodingStatus, VideoEncoding
-from app.services.packages.uploads import get_import
+from app.services import jobs
+from app.services.content.packages.uploads import get_import
 from app.services.video.transcode import JOB_KIND, MAX_ATTEMPTS, SLOT_WAIT_S, transcode
-from tests.package_builder import import_package
-from tests.video_factories import video_package, videos  # noqa: F401  (fixture)
+from tests.factories.packages import import_package
+from tests.factories.videos import video_package, videos  # noqa: F401  (fixture)
 
 
 @pytest.fixture
