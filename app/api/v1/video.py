@@ -3,16 +3,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from app.api.deps import SessionDep, SettingsDep, StorageDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.services.video import links
 
-router = APIRouter(prefix="/api/v1/lessons/{lesson_id}/hls", tags=["courses"])
+router = v1_router("/lessons/{lesson_id}/hls", tags=["courses"])
 Access = Annotated[str, Query(max_length=200, description="The token in the lesson's `hls_url`")]
 _ANSWERS = {200: {"content": {links.PLAYLIST_TYPE: {}}, "description": "The playlist"},
-            403: {"description": "Bad or expired token, or not enrolled (any more)"},
-            404: {"description": "No such lesson, rendition or track, or no renditions yet"}}
+            403: problem("Bad or expired token, or not enrolled (any more)"),
+            404: problem("No such lesson, rendition or track, or no renditions yet")}
 
 
 def _playlist(text: str) -> Response:
