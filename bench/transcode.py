@@ -51,8 +51,9 @@ async def measure(source_path: Path, work: Path, *, threads: int, preset: str) -
     minutes = source.duration_s / 60
     renditions = []
     for rung in rungs:
-        segments = ffmpeg.read_segments(out / rung.name / "index.m3u8")
-        size = sum((out / rung.name / s.name).stat().st_size for s in segments)
+        playlist = ffmpeg.read_playlist(out / rung.name / "index.m3u8")
+        segments = playlist.segments
+        size = sum((out / rung.name / name).stat().st_size for name in [playlist.init, *(s.name for s in segments)])
         renditions.append({"name": rung.name, "size": "x".join(map(str, output_size(rung, source))),
                            "bytes": size, "kbps": round(size * 8 / source.duration_s / 1000),
                            "of_original": round(size / original, 3), "segments": len(segments)})

@@ -40,7 +40,7 @@ class VideoEncoding(SQLModel, table=True):
     width: int | None = None  # of the source as displayed (rotation applied)
     height: int | None = None
     duration_s: float | None = None
-    # [{name, width, height, bandwidth, average_bandwidth, codecs, size, segments: [[seconds, key], …]}]
+    # [{name, width, height, bandwidth, average_bandwidth, codecs, size, init: key, segments: [[seconds, key], …]}]
     renditions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     download_key: str | None = Field(default=None, max_length=500)
     download_size: int | None = Field(default=None, sa_type=BigInteger)

@@ -115,9 +115,11 @@ async def test_a_1080p_video_gets_240p_360p_720p_and_a_small_download_for_the_en
         media = m3u8.loads(answer.text)
         assert media.is_endlist and len(media.segments) == 2
         assert sum(s.duration for s in media.segments) == pytest.approx(lesson["duration_s"], abs=0.2)
+        init = await client.get(local(media.segment_map[0].uri))
+        assert init.status_code == 200 and init.content[4:8] == b"ftyp"  # the fMP4 initialisation segment
         for segment in media.segments:  # every segment, through its signed URL
             got = await client.get(local(segment.uri))
-            assert got.status_code == 200 and got.content[:1] == b"\x47"  # MPEG-TS sync byte
+            assert got.status_code == 200 and got.content[4:8] == b"styp"  # an fMP4 media segment
             tampered = segment.uri.replace("sig=", "sig=0")
             assert (await client.get(local(tampered))).status_code == 403
 
@@ -170,10 +172,11 @@ async def test_a_480p_source_gets_no_720p_and_plays_from_s3(app, client, db, ses
     async with httpx.AsyncClient() as http:
         for playlist in master.playlists:
             media = m3u8.loads((await client.get(local(playlist.uri))).text)
+            assert (await http.get(media.segment_map[0].uri)).content[4:8] == b"ftyp"
             for segment in media.segments:
                 assert segment.uri.startswith(s3_settings.s3_endpoint_url)
                 got = await http.get(segment.uri)
-                assert got.status_code == 200 and got.content[:1] == b"\x47"
+                assert got.status_code == 200 and got.content[4:8] == b"styp"
                 unsigned = segment.uri.split("?", 1)[0]
                 assert (await http.get(unsigned)).status_code == 403
         ranged = await http.get(lesson["download_url"], headers={"Range": "bytes=0-99"})

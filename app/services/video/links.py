@@ -39,7 +39,7 @@ messages({
 })
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
-SEGMENT_TYPE = "video/mp2t"
+SEGMENT_TYPE = "video/mp4"
 CAPTION_TYPE = "text/vtt"
 
 
@@ -170,7 +170,8 @@ async def rendition(session: AsyncSession, storage: Storage, settings: Settings,
     ttl = link_ttl_s(settings, playable.lesson.duration_s)
     segments = [(seconds, await storage.presigned_get(key, ttl_s=ttl, content_type=SEGMENT_TYPE))
                 for seconds, key in found["segments"]]
-    return media_playlist(segments)
+    init = await storage.presigned_get(found["init"], ttl_s=ttl, content_type=SEGMENT_TYPE)
+    return media_playlist(segments, init_url=init)
 
 
 async def subtitles(session: AsyncSession, storage: Storage, settings: Settings, lesson_id: uuid.UUID,
@@ -183,4 +184,4 @@ async def subtitles(session: AsyncSession, storage: Storage, settings: Settings,
     ttl = link_ttl_s(settings, playable.lesson.duration_s)
     url = await storage.presigned_get(caption.storage_key, ttl_s=ttl, content_type=CAPTION_TYPE)
     duration = playable.encoding.duration_s or playable.lesson.duration_s or 1
-    return media_playlist([(duration, url)], independent=False)
+    return media_playlist([(duration, url)])

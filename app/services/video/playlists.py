@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SUBTITLE_GROUP = "subs"
+FMP4_VERSION = 7  # EXT-X-MAP for fragmented-MP4 segments (RFC 8216 §7)
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "fr": "Français", "zh": "中文", "km": "ខ្មែរ",
                   "lo": "ລາວ"}
 
@@ -30,7 +31,7 @@ def _quoted(value: str) -> str:
 
 
 def master_playlist(variants: list[Variant], subtitles: list[SubtitleTrack]) -> str:
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{FMP4_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for track in subtitles:
         name = LANGUAGE_NAMES.get(track.language.split("-")[0], track.language)
         lines.append(f"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID={_quoted(SUBTITLE_GROUP)},NAME={_quoted(name)},"
@@ -45,13 +46,14 @@ def master_playlist(variants: list[Variant], subtitles: list[SubtitleTrack]) -> 
     return "\n".join(lines) + "\n"
 
 
-def media_playlist(segments: list[tuple[float, str]], *, independent: bool = True) -> str:
-    """`segments` as (seconds, url) in play order."""
+def media_playlist(segments: list[tuple[float, str]], *, init_url: str | None = None) -> str:
+    """`segments` as (seconds, url) in play order; `init_url` the fMP4 initialisation segment (video), none
+    for a subtitle playlist."""
     target = max((math.ceil(seconds) for seconds, _ in segments), default=1)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}", "#EXT-X-MEDIA-SEQUENCE:0",
-             "#EXT-X-PLAYLIST-TYPE:VOD"]
-    if independent:
-        lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{FMP4_VERSION if init_url else 3}", f"#EXT-X-TARGETDURATION:{target}",
+             "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    if init_url:
+        lines += ["#EXT-X-INDEPENDENT-SEGMENTS", f"#EXT-X-MAP:URI={_quoted(init_url)}"]
     for seconds, url in segments:
         lines += [f"#EXTINF:{seconds:.6f},", url]
     lines.append("#EXT-X-ENDLIST")

@@ -152,19 +152,22 @@ async def _store(storage: Storage, prefix: str, source: Source, rungs: list[Rung
     """Upload every segment and the MP4; returns the encoding's rendition facts, measured from the files."""
     renditions = []
     for rung in rungs:
-        segments = await anyio.to_thread.run_sync(ffmpeg.read_segments, out / rung.name / "index.m3u8")
-        listed, size, peak, seconds = [], 0, 0.0, 0.0
-        for segment in segments:
+        playlist = await anyio.to_thread.run_sync(ffmpeg.read_playlist, out / rung.name / "index.m3u8")
+        init = f"{prefix}/{rung.name}/{playlist.init}"
+        stored.append(init)
+        size = (await storage.put_file(init, out / rung.name / playlist.init, "video/mp4")).size
+        listed, peak, seconds = [], 0.0, 0.0
+        for segment in playlist.segments:
             key = f"{prefix}/{rung.name}/{segment.name}"
             stored.append(key)
-            obj = await storage.put_file(key, out / rung.name / segment.name, "video/mp2t")
+            obj = await storage.put_file(key, out / rung.name / segment.name, "video/mp4")
             size += obj.size
             seconds += segment.seconds
             peak = max(peak, obj.size * 8 / max(segment.seconds, 0.5))
             listed.append([segment.seconds, key])
         width, height = output_size(rung, source)
         codecs = rung.codecs_video + (",mp4a.40.2" if source.has_audio else "")
-        renditions.append({"name": rung.name, "width": width, "height": height, "codecs": codecs,
+        renditions.append({"name": rung.name, "width": width, "height": height, "codecs": codecs, "init": init,
                            "bandwidth": int(peak) + 1, "average_bandwidth": int(size * 8 / max(seconds, 0.001)),
                            "size": size, "segments": listed})
     key = f"{prefix}/download.mp4"
