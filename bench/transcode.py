@@ -9,6 +9,7 @@ noise (like a camera's grain, which costs bits as real footage does) and a tone,
 admin's upload. Synthetic content: real lectures (a talking head, slides) usually compress better.
 
     .venv/bin/python -m bench.transcode [--seconds 60] [--threads 2] [--preset veryfast] [--source FILE]
+    .venv/bin/python -m bench.transcode --signing   # CPU to sign one hour of segment URLs, S3 and local
 """
 
 import argparse
@@ -21,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.core.config import Settings
+from app.core.s3 import S3Storage
+from app.core.storage import LocalStorage
 from app.services.video import ffmpeg
 from app.services.video.ladder import DOWNLOAD_RUNG, frame_rate, output_size, probe, rungs_for
 
@@ -72,13 +76,33 @@ async def measure(source_path: Path, work: Path, *, threads: int, preset: str) -
     }
 
 
+async def signing_cost(segments: int = 600, rounds: int = 3) -> None:
+    """CPU of signing a rendition playlist of an hour of 6 s segments, as `links.rendition` does: S3 presigning
+    is local computation (boto3 SigV4), so no server is needed; the endpoint is never contacted."""
+    settings = Settings(_env_file=None, storage="s3", s3_endpoint_url="http://127.0.0.1:9", s3_path_style=True,
+                        s3_access_key_id="bench", s3_secret_access_key="bench")
+    stores = {"s3": S3Storage(settings),
+              "local": LocalStorage(Path(tempfile.gettempdir()), secret="b" * 32, base_url="http://127.0.0.1")}
+    for name, store in stores.items():
+        for _ in range(rounds):
+            cpu = time.process_time()
+            for i in range(segments):
+                await store.presigned_get(f"videos/{'a' * 64}/h264-v1/360p/seg_{i:05d}.m4s", ttl_s=9000,
+                                          content_type="video/mp4")
+            print(f"{name}: {segments} segment URLs signed in {(time.process_time() - cpu) * 1000:.0f} ms CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60, help="length of the generated source")
     parser.add_argument("--threads", type=int, default=2, help="HOCSO_VIDEO_TRANSCODE_THREADS")
     parser.add_argument("--preset", default="veryfast", help="HOCSO_VIDEO_PRESET")
     parser.add_argument("--source", type=Path, help="a video file to measure instead of the generated one")
+    parser.add_argument("--signing", action="store_true", help="measure playlist signing instead")
     args = parser.parse_args()
+    if args.signing:
+        asyncio.run(signing_cost())
+        return
     if not shutil.which("ffmpeg"):
         raise SystemExit("ffmpeg is not installed (Debian package ffmpeg)")
     with tempfile.TemporaryDirectory(prefix="hocso-bench-video-") as tmp:

@@ -13,6 +13,7 @@ from app.core.db import Database
 from app.core.ratelimit import SlidingWindowLimiter
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
 from app.services.stats import feed
+from app.services.video import links as video_links
 
 
 @dataclass
@@ -22,6 +23,7 @@ class PerWorker:
     catalogue: StatsCache  # rendered catalogue pages and their ETags
     feed_pages: SharedPages  # completion feed pages shared by identical requests
     verify_limiter: SlidingWindowLimiter  # certificate verifications per client address
+    playlists: StatsCache  # signed HLS rendition playlists, shared by every enrolled learner
 
     @classmethod
     def build(cls, settings: Settings, db: Database) -> "PerWorker":
@@ -29,7 +31,9 @@ class PerWorker:
                    stats=StatsCache(settings.stats_cache_ttl_s),
                    catalogue=StatsCache(settings.catalogue_cache_ttl_s),
                    feed_pages=SharedPages(feed.SHARED_PAGE_TTL_S, max_entries=feed.SHARED_PAGES),
-                   verify_limiter=SlidingWindowLimiter(settings.verify_rate_per_minute, 60.0))
+                   verify_limiter=SlidingWindowLimiter(settings.verify_rate_per_minute, 60.0),
+                   playlists=StatsCache(video_links.PLAYLIST_CACHE_S,
+                                        max_entries=video_links.PLAYLIST_CACHE_ENTRIES))
 
     async def close(self) -> None:
         await self.heartbeats.drain()

@@ -148,6 +148,9 @@ async def test_playlists_are_refused_to_anyone_but_the_enrolled_learner(client, 
     rendition = url.path.replace("master.m3u8", "240p.m3u8")
     assert (await client.get(rendition, params={"access": forged})).status_code == 403
     assert (await client.get(local(lesson["hls_url"]))).status_code == 200
+    first = await client.get(rendition, params={"access": token})
+    assert first.status_code == 200  # now in this worker's playlist cache, which must not bypass the checks
+    assert (await client.get(rendition, params={"access": token})).text == first.text
     enrollment = (await session.execute(select(Enrollment).where(Enrollment.user_id == learner.id))).scalar_one()
     enrollment.left_at = utcnow()  # a learner who left the course keeps the link but not the video
     await session.flush()

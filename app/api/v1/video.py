@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Query, Request, Response
 
 from app.api.deps import SessionDep, SettingsDep, StorageDep
 from app.api.problems import problem
@@ -42,8 +42,9 @@ async def subtitle_playlist(lesson_id: uuid.UUID, language: Annotated[str, Path(
 @router.get("/{rendition}.m3u8", summary="One rendition's media playlist", response_class=Response,
             responses=_ANSWERS)
 async def rendition_playlist(lesson_id: uuid.UUID, rendition: Annotated[str, Path(max_length=10)],
-                             access: Access, session: SessionDep, storage: StorageDep,
+                             access: Access, request: Request, session: SessionDep, storage: StorageDep,
                              settings: SettingsDep) -> Response:
-    """Every segment is a signed URL (S3 presigned GET, or the embedded storage's) valid for at least the
-    video's length plus `HOCSO_MEDIA_URL_TTL_S`."""
-    return _playlist(await links.rendition(session, storage, settings, lesson_id, rendition, access))
+    """Every segment is a signed URL (S3 presigned GET, or the embedded storage's) valid for at least twice
+    the video's length plus `HOCSO_MEDIA_URL_TTL_S`."""
+    cache = request.app.state.per_worker.playlists
+    return _playlist(await links.rendition(session, storage, settings, lesson_id, rendition, access, cache))

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import StatsCache
 from app.core.config import Settings
 from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
@@ -39,6 +40,10 @@ messages({
 })
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+# A rendition's playlist is the same for every enrolled learner (its URLs name no one), and signing an hour of
+# 6 s segments costs ~0.3 s of CPU on S3 (docs/benchmarks.md): each worker keeps it this long.
+PLAYLIST_CACHE_S = 300
+PLAYLIST_CACHE_ENTRIES = 64  # ~300 KB each for an hour of video on S3
 SEGMENT_TYPE = "video/mp4"
 CAPTION_TYPE = "text/vtt"
 
@@ -161,17 +166,24 @@ async def master(session: AsyncSession, settings: Settings, lesson_id: uuid.UUID
 
 
 async def rendition(session: AsyncSession, storage: Storage, settings: Settings, lesson_id: uuid.UUID,
-                    name: str, token: str) -> str:
-    """One rendition's media playlist, each segment a signed storage URL."""
+                    name: str, token: str, cache: StatsCache | None = None) -> str:
+    """One rendition's media playlist, each segment a signed storage URL. The learner is checked on every
+    request; the signed text may come from this worker's cache (signed for PLAYLIST_CACHE_S longer, so every
+    URL still lives at least `link_ttl_s`)."""
     playable = await _playable(session, settings, lesson_id, token)
     found = next((r for r in playable.encoding.renditions if r["name"] == name), None)
     if found is None:
         raise NotFound()
-    ttl = link_ttl_s(settings, playable.lesson.duration_s)
-    segments = [(seconds, await storage.presigned_get(key, ttl_s=ttl, content_type=SEGMENT_TYPE))
-                for seconds, key in found["segments"]]
-    init = await storage.presigned_get(found["init"], ttl_s=ttl, content_type=SEGMENT_TYPE)
-    return media_playlist(segments, init_url=init)
+    ttl = link_ttl_s(settings, playable.lesson.duration_s) + PLAYLIST_CACHE_S
+
+    async def sign() -> str:
+        segments = [(seconds, await storage.presigned_get(key, ttl_s=ttl, content_type=SEGMENT_TYPE))
+                    for seconds, key in found["segments"]]
+        init = await storage.presigned_get(found["init"], ttl_s=ttl, content_type=SEGMENT_TYPE)
+        return media_playlist(segments, init_url=init)
+    if cache is None:
+        return await sign()
+    return await cache.get(("hls", playable.encoding.id, name, ttl), sign)
 
 
 async def subtitles(session: AsyncSession, storage: Storage, settings: Settings, lesson_id: uuid.UUID,
