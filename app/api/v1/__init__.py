@@ -8,10 +8,11 @@ last, as they are cheap however far they walk. Paths never overlap across router
 answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 """
 
-from app.api import verify_page
+from app.api import dashboard_page, verify_page
 from app.api.v1 import (
     admin_packages,
     auth,
+    board,
     certificates,
     cohorts,
     completions,
@@ -28,4 +29,5 @@ from app.api.v1 import (
 
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
-           cohorts.router, programmes.router, admin_packages.router, ops.router]
+           cohorts.router, programmes.router, admin_packages.router, board.router,
+           dashboard_page.router, ops.router]

@@ -1,0 +1,94 @@
+"""The public progress board's figures as JSON and CSV: what `/dashboard` shows, for anyone to reuse.
+
+Each answer is the stats API's answer for the whole local year nationally (same models, same services, same
+per-worker cache), so the page, these files and `/api/v1/stats/*` never disagree. Public and cacheable.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from app.api.deps import SessionDep
+from app.api.v1.stats import stats_cache
+from app.models.completion import NationalStats
+from app.models.identity import Audience
+from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
+from app.services import board, counters, stats
+
+router = APIRouter(prefix="/api/v1/board", tags=["stats"])
+
+PUBLIC_MAX_AGE_S = 60
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vietnam time); default now")]
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv (UTF-8 with BOM)")]
+_BOTH = {200: {"content": {"application/json": {}, "text/csv": {}}}}
+OFFICIAL, CITIZEN = Audience.official, Audience.citizen
+
+
+def _answer(model: BaseModel, fmt: str, name: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE_S}"}
+    if fmt == "json":
+        return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+async def _year_query(session: SessionDep, year: int | None) -> stats.StatsQuery:
+    return await board.year_query(session, year or counters.current_year())
+
+
+@router.get("/national", response_model=NationalStats, responses=_BOTH,
+            summary="National completions against the targets, JSON or CSV (public)")
+async def national(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
+    """The two national counters (officials, citizens) against the year's targets: `/api/v1/stats/national`."""
+    year = year or counters.current_year()
+    figures = await board.national(session, year, stats_cache(request.app))
+    rows = [(figures.year, a, f.completions, f.learners, f.target, f.percent_of_target)
+            for a, f in figures.audiences.items()]
+    return _answer(figures, format, f"national-{year}",
+                   ("year", "audience", "completions", "learners", "target", "percent_of_target"), rows)
+
+
+@router.get("/provinces", response_model=ProvincesStats, responses=_BOTH,
+            summary="Completions per province over a year, JSON or CSV (public)")
+async def provinces(request: Request, session: SessionDep, year: Year = None, format: Format = "json",
+                    units: Literal["current", "former"] = "current") -> Response:
+    """The 34 current provinces (former codes rolled into their successors), or `units=former` for the 63."""
+    q = await _year_query(session, year)
+    figures = await stats.provinces(session, q, units, stats_cache(request.app))
+    rows = [(p.code, p.name, p.successor_code or "", p.audiences[OFFICIAL].completions,
+             p.audiences[CITIZEN].completions, p.completions, "" if p.learners is None else p.learners)
+            for p in figures.items]
+    return _answer(figures, format, f"provinces-{units}-{q.first_day.year}",
+                   ("code", "name", "successor_code", "official_completions", "citizen_completions",
+                    "completions", "learners"), rows)
+
+
+@router.get("/months", response_model=Timeseries, responses=_BOTH,
+            summary="Completions per month of a year, JSON or CSV (public)")
+async def months(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
+    """Every month of the local year, zero when none."""
+    q = await _year_query(session, year)
+    figures = await stats.timeseries(session, q, "month", stats_cache(request.app))
+    rows = [(p.period, p.audiences.get(OFFICIAL, 0), p.audiences.get(CITIZEN, 0), p.completions)
+            for p in figures.points]
+    return _answer(figures, format, f"months-{q.first_day.year}",
+                   ("month", "official_completions", "citizen_completions", "completions"), rows)
+
+
+@router.get("/courses", response_model=CoursesStats, responses=_BOTH,
+            summary="Completions per course over a year, most completed first, JSON or CSV (public)")
+async def courses(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
+    q = await _year_query(session, year)
+    figures = await stats.courses(session, q, stats_cache(request.app))
+    rows = [(c.slug, c.title or "", c.audiences[OFFICIAL].completions, c.audiences[CITIZEN].completions,
+             c.completions) for c in figures.items]
+    return _answer(figures, format, f"courses-{q.first_day.year}",
+                   ("slug", "title", "official_completions", "citizen_completions", "completions"), rows)
