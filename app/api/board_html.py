@@ -68,10 +68,10 @@ def number(n: int | float, lang: Lang) -> str:
     return text
 
 
-def percent(value: float | None, lang: Lang) -> str:
+def percent(value: float | None, lang: Lang, decimals: int = 2) -> str:
     if value is None:
         return "—"
-    text = f"{value:.2f}"
+    text = f"{value:.{decimals}f}"
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
 
 

@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
                  "theo giờ Việt Nam.",
                  "A learner finishing a course counts once per course. Figures are read from the "
                  "counters, in Vietnam time."),
+    "rankings": ("Xếp hạng", "Rankings"),
     "home_title": ("HọcSố", "HọcSố"),
     "home_lead": ("Nền tảng học trực tuyến phổ cập kỹ năng số cho cán bộ và người dân.",
                   "The online platform teaching digital skills to officials and citizens."),
@@ -78,7 +79,8 @@ def page_language(request: Request, lang: str | None) -> Lang:
     return negotiate(request.headers.get("accept-language"))
 
 
-def _page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLResponse:
+def board_page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLResponse:
+    """The shell every board page shares: language, navigation, style and the headers that keep it safe."""
     other = w("other_lang", lang)
     other_code = "en" if lang == "vi" else "vi"
     html = (
@@ -88,6 +90,7 @@ def _page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLResponse:
         f"<title>{escape(title)} · HọcSố</title><style>{h.STYLE}</style></head><body><main>"
         f'<header><p class="brand">{escape(w("brand", lang))}</p>'
         f'<nav><a href="/?lang={lang}">HọcSố</a><a href="/dashboard?lang={lang}">{escape(w("title", lang))}</a>'
+        f'<a href="/dashboard/rankings?lang={lang}">{escape(w("rankings", lang))}</a>'
         f'<a href="{escape(switch_href)}" hreflang="{other_code}" lang="{other_code}">{other}</a></nav></header>'
         f"{body}</main></body></html>")
     return HTMLResponse(html, headers={
@@ -98,7 +101,7 @@ def _page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLResponse:
     })
 
 
-def _href(path: str, **params: object) -> str:
+def href(path: str, **params: object) -> str:
     kept = {k: v for k, v in params.items() if v is not None}
     return f"{path}?{urlencode(kept)}" if kept else path
 
@@ -112,7 +115,7 @@ async def home(request: Request, lang: Annotated[str | None, Query(max_length=5)
             f'<li><a href="/dashboard?lang={language}">{escape(w("home_board", language))}</a></li>'
             f'<li><a href="/verify">{escape(w("home_verify", language))}</a></li>'
             f'<li><a href="/docs">{escape(w("home_docs", language))}</a></li></ul>')
-    return _page(w("home_title", language), body, language, f"/?lang={other}")
+    return board_page(w("home_title", language), body, language, f"/?lang={other}")
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="The national progress board (HTML, public)",
@@ -138,8 +141,8 @@ async def dashboard(
         + _counters(figures, language) + _provinces(figures, language)
         + _months(figures, language) + _courses(figures, language)
         + f'<p class="dated">{escape(w("counting", language))}</p>')
-    return _page(w("title", language), body, language,
-                 _href("/dashboard", year=year, units=None if units == "current" else units, lang=other))
+    return board_page(w("title", language), body, language,
+                 href("/dashboard", year=year, units=None if units == "current" else units, lang=other))
 
 
 def _year_form(year: int, units: str, lang: Lang) -> str:
@@ -179,7 +182,7 @@ def _provinces(b: board.Board, lang: Lang) -> str:
     unassigned = b.provinces.unassigned.completions
     note = (f'<p class="dated">{escape(w("unassigned", lang))}: {h.number(unassigned, lang)}</p>'
             if unassigned else "")
-    toggle = _href("/dashboard", year=b.year, units=None if former else "former", lang=lang)
+    toggle = href("/dashboard", year=b.year, units=None if former else "former", lang=lang)
     units_q = "&units=former" if former else ""
     toggle_text = w("show_current" if former else "show_former", lang)
     return (f'<section id="provinces"><h2>{escape(title)}</h2>'

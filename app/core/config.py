@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     catalogue_cache_ttl_s: float = 5.0
     cohort_csv_max_bytes: int = 2 * 1024 * 1024
     cohort_csv_max_rows: int = 10_000
+    units_csv_max_bytes: int = 2 * 1024 * 1024  # a province's headcount list (units × officials)
+    units_csv_max_rows: int = 20_000
+    ranking_min_headcount: int = 10  # units with fewer officials are listed but not ranked
 
     @field_validator("cors_origins", mode="before")
     @classmethod

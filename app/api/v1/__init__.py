@@ -8,7 +8,7 @@ last, as they are cheap however far they walk. Paths never overlap across router
 answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 """
 
-from app.api import dashboard_page, verify_page
+from app.api import dashboard_page, rankings_page, verify_page
 from app.api.v1 import (
     admin_packages,
     auth,
@@ -24,10 +24,11 @@ from app.api.v1 import (
     provinces,
     quizzes,
     stats,
+    units,
     users,
 )
 
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
            cohorts.router, programmes.router, admin_packages.router, board.router,
-           dashboard_page.router, ops.router]
+           units.router, dashboard_page.router, rankings_page.router, ops.router]

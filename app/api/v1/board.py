@@ -12,12 +12,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, SettingsDep
 from app.api.v1.stats import stats_cache
 from app.models.completion import NationalStats
 from app.models.identity import Audience
 from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
+from app.models.units import Ranking
 from app.services import board, counters, stats
+from app.services.units import rates
 
 router = APIRouter(prefix="/api/v1/board", tags=["stats"])
 
@@ -28,8 +30,9 @@ _BOTH = {200: {"content": {"application/json": {}, "text/csv": {}}}}
 OFFICIAL, CITIZEN = Audience.official, Audience.citizen
 
 
-def _answer(model: BaseModel, fmt: str, name: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    headers = {"Cache-Control": f"public, max-age={PUBLIC_MAX_AGE_S}"}
+def _answer(model: BaseModel, fmt: str, name: str, header: Sequence[str], rows: Iterable[Sequence], *,
+            cache: str = f"public, max-age={PUBLIC_MAX_AGE_S}") -> Response:
+    headers = {"Cache-Control": cache}
     if fmt == "json":
         return Response(model.model_dump_json(), media_type="application/json", headers=headers)
     out = io.StringIO()
@@ -92,3 +95,36 @@ async def courses(request: Request, session: SessionDep, year: Year = None, form
              c.completions) for c in figures.items]
     return _answer(figures, format, f"courses-{q.first_day.year}",
                    ("slug", "title", "official_completions", "citizen_completions", "completions"), rows)
+
+
+def ranking_answer(ranking: Ranking, fmt: str, *, cache: str = f"public, max-age={PUBLIC_MAX_AGE_S}") -> Response:
+    """A ranking as JSON or CSV (one row per unit or province, unranked ones with an empty rank)."""
+    rows = [("" if i.rank is None else i.rank, i.province_code, i.code, i.name, i.kind or "",
+             "" if i.headcount is None else i.headcount, i.completed,
+             "" if i.completion_percent is None else i.completion_percent) for i in ranking.items]
+    return _answer(ranking, fmt, f"ranking-{ranking.scope}-{ranking.by}-{ranking.year}",
+                   ("rank", "province_code", "code", "name", "kind", "headcount", "completed",
+                    "completion_percent"), rows, cache=cache)
+
+
+@router.get("/rankings", response_model=Ranking, responses=_BOTH,
+            summary="Units or provinces ranked by completion rate or count, JSON or CSV (public)")
+async def rankings(
+    session: SessionDep, settings: SettingsDep, year: Year = None, format: Format = "json",
+    province: Annotated[str | None, Query(min_length=2, max_length=2,
+                                          description="A current province: its units; none: nationally")] = None,
+    level: Annotated[Literal["unit", "province"], Query(description="Nationally: rank units or provinces")] = "unit",
+    by: Literal["rate", "count"] = "rate",
+    min_headcount: Annotated[int | None, Query(ge=1, description="Default: setting ranking_min_headcount")] = None,
+) -> Response:
+    """Completion rate = officials of the unit who completed a course that year ÷ its headcount in force. Ranked
+    by rate (ties by count) or by count (ties by rate); tied units share a rank. Only units with at least
+    `min_headcount` officials are ranked and listed here; a province's admins see every unit at
+    /api/v1/units/rates. `level=province` ranks the 34 provinces on their units' totals."""
+    year = year or counters.current_year()
+    minimum = min_headcount or settings.ranking_min_headcount
+    if level == "province" and province is None:
+        return ranking_answer(await rates.province_ranking(session, year, by, minimum), format)
+    if province is not None:
+        await stats.build_query(session, year=year, province=province)  # 422 for a former or unknown code
+    return ranking_answer(await rates.unit_ranking(session, year, province, by, minimum, ranked_only=True), format)

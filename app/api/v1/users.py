@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
 from app.models.identity import Audience, ProfileUpdate, UserAdminView, UserPage, UserPublic
+from app.models.units import UnitAttachment as OfficialVerification
 from app.services import identity
+from app.services.units import tree
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -59,7 +61,9 @@ async def list_users(
     responses={404: {"description": "No such user in your province", **PROBLEM},
                409: {"description": "The user did not register as an official", **PROBLEM}},
 )
-async def verify_official(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep) -> UserAdminView:
+async def verify_official(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep,
+                          body: OfficialVerification | None = None) -> UserAdminView:
     """From now on the official's completions count as officials' completions and official-only courses
-    open to them. Verifying an already verified official changes nothing."""
-    return UserAdminView.of(await identity.verify_official(session, admin, user_id))
+    open to them. Verifying an already verified official changes nothing. The official is attached to a unit
+    of their province (`unit_id`, or the unit whose name is their agency), where completion rates count them."""
+    return UserAdminView.of(await tree.verify_official(session, admin, user_id, body.unit_id if body else None))

@@ -1,0 +1,93 @@
+"""units and headcounts: agencies and communes below the provinces, yearly headcounts of officials in versions,
+and the unit an official is counted under
+
+The progress board's completion rates (officials of a unit who completed ÷ its headcount) need both. Adding
+the nullable `user_account.unit_id` is instant on PostgreSQL; its index is built over every account (on a
+large database, expect a few seconds per million accounts with writes to user_account held meanwhile).
+
+Revision ID: 0011
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import app.models.base
+
+revision: str = '0011'
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('org_unit',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('province_code', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_org_unit')),
+    sa.UniqueConstraint('province_code', 'code', name=op.f('uq_org_unit_province_code_code'))
+    )
+    with op.batch_alter_table('org_unit', schema=None) as batch_op:
+        batch_op.create_index('ix_org_unit_province_code_name_key', ['province_code', 'name_key'], unique=False)
+
+    op.create_table('headcount_version',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('province_code', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('source_date', sa.Date(), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('officials', sa.Integer(), nullable=False),
+    sa.Column('uploaded_by', sa.Uuid(), nullable=True),
+    sa.Column('uploaded_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['uploaded_by'], ['user_account.id'], name=op.f('fk_headcount_version_uploaded_by_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_headcount_version'))
+    )
+    with op.batch_alter_table('headcount_version', schema=None) as batch_op:
+        batch_op.create_index('ix_headcount_version_province_code_year', ['province_code', 'year', 'uploaded_at'], unique=False)
+
+    op.create_table('unit_headcount',
+    sa.Column('version_id', sa.Uuid(), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('officials', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_unit_headcount_unit_id_org_unit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['version_id'], ['headcount_version.id'], name=op.f('fk_unit_headcount_version_id_headcount_version'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('version_id', 'unit_id', name=op.f('pk_unit_headcount'))
+    )
+    with op.batch_alter_table('unit_headcount', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_unit_headcount_unit_id'), ['unit_id'], unique=False)
+
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('unit_id', sa.Uuid(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_user_account_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_user_account_unit_id_org_unit'), 'org_unit', ['unit_id'], ['id'], ondelete='SET NULL')
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_user_account_unit_id_org_unit'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_user_account_unit_id'))
+        batch_op.drop_column('unit_id')
+
+    with op.batch_alter_table('unit_headcount', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unit_headcount_unit_id'))
+
+    op.drop_table('unit_headcount')
+    with op.batch_alter_table('headcount_version', schema=None) as batch_op:
+        batch_op.drop_index('ix_headcount_version_province_code_year')
+
+    op.drop_table('headcount_version')
+    with op.batch_alter_table('org_unit', schema=None) as batch_op:
+        batch_op.drop_index('ix_org_unit_province_code_name_key')
+
+    op.drop_table('org_unit')
