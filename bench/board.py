@@ -94,7 +94,7 @@ async def measure(url: str, cold_runs: int, warm_runs: int) -> None:
         await client.get(page)  # connections opened, statements prepared, pages of the tables in memory
         cold = []
         for _ in range(cold_runs):
-            app.state.stats_cache.clear()
+            app.state.per_worker.stats.clear()
             start = time.perf_counter()
             r = await client.get(page)
             cold.append((time.perf_counter() - start) * 1000)
@@ -105,9 +105,9 @@ async def measure(url: str, cold_runs: int, warm_runs: int) -> None:
             await client.get(page)
             warm.append((time.perf_counter() - start) * 1000)
         parts = {}
-        from app.api.v1.stats import stats_cache
-        from app.services import board, stats
-        cache = stats_cache(app)
+        from app.services.stats import board
+        from app.services.stats import figures as stats
+        cache = app.state.per_worker.stats
         async with app.state.db.session() as session:
             q = await board.year_query(session, YEAR)
             for name, call in [("national", lambda: board.national(session, YEAR, cache)),

@@ -1,9 +1,10 @@
 """units and headcounts: agencies and communes below the provinces, yearly headcounts of officials in versions,
-and the unit an official is counted under
+and the unit each official is counted under
 
-The progress board's completion rates (officials of a unit who completed ÷ its headcount) need both. Adding
-the nullable `user_account.unit_id` is instant on PostgreSQL; its index is built over every account (on a
-large database, expect a few seconds per million accounts with writes to user_account held meanwhile).
+The progress board's completion rates (officials of a unit who completed ÷ its headcount) need all three. The
+official's unit is a table of its own (`unit_official`), not a column of user_account: adding a referencing
+column there would copy the table on SQLite (which refuses while completions point at it) and index every
+account on PostgreSQL.
 
 Revision ID: 0011
 Revises: 0006
@@ -55,6 +56,19 @@ def upgrade() -> None:
     with op.batch_alter_table('headcount_version', schema=None) as batch_op:
         batch_op.create_index('ix_headcount_version_province_code_year', ['province_code', 'year', 'uploaded_at'], unique=False)
 
+    op.create_table('unit_official',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('attached_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attached_by', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['attached_by'], ['user_account.id'], name=op.f('fk_unit_official_attached_by_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_unit_official_unit_id_org_unit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_unit_official_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_unit_official'))
+    )
+    with op.batch_alter_table('unit_official', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_unit_official_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('unit_headcount',
     sa.Column('version_id', sa.Uuid(), nullable=False),
     sa.Column('unit_id', sa.Uuid(), nullable=False),
@@ -66,23 +80,17 @@ def upgrade() -> None:
     with op.batch_alter_table('unit_headcount', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_headcount_unit_id'), ['unit_id'], unique=False)
 
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('unit_id', sa.Uuid(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_user_account_unit_id'), ['unit_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_user_account_unit_id_org_unit'), 'org_unit', ['unit_id'], ['id'], ondelete='SET NULL')
-
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_user_account_unit_id_org_unit'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_user_account_unit_id'))
-        batch_op.drop_column('unit_id')
-
     with op.batch_alter_table('unit_headcount', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_headcount_unit_id'))
 
     op.drop_table('unit_headcount')
+    with op.batch_alter_table('unit_official', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unit_official_unit_id'))
+
+    op.drop_table('unit_official')
     with op.batch_alter_table('headcount_version', schema=None) as batch_op:
         batch_op.drop_index('ix_headcount_version_province_code_year')
 

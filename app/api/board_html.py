@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from app.core.i18n import Lang
+from app.core.localtime import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTHS_EN_LONG = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                   "October", "November", "December")

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse
 
 from app.api import board_html as h
 from app.api.deps import SessionDep
-from app.api.v1.stats import stats_cache
 from app.core.i18n import Lang, negotiate
 from app.models.identity import Audience
-from app.services import board, counters
+from app.services.counters import buckets as counters
+from app.services.stats import board
 
 router = APIRouter(tags=["stats"])
 
@@ -130,7 +130,7 @@ async def dashboard(
     linked to its JSON and CSV. Public, cacheable for a minute, complete without JavaScript."""
     language = page_language(request, lang)
     year = year or counters.current_year()
-    figures = await board.board_figures(session, year, units, stats_cache(request.app))
+    figures = await board.board_figures(session, year, units, request.app.state.per_worker.stats)
     ttl = round(request.app.state.settings.stats_cache_ttl_s)
     other = "en" if language == "vi" else "vi"
     body = (

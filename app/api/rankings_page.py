@@ -14,7 +14,7 @@ from app.api.dashboard_page import board_page, href, page_language
 from app.api.deps import SessionDep, SettingsDep
 from app.core.i18n import Lang
 from app.models.units import Ranking
-from app.services import counters
+from app.services.counters import buckets as counters
 from app.services.geo import load_geography
 from app.services.units import rates
 

@@ -20,7 +20,6 @@ from app.core.i18n import messages
 from app.models.base import JSONType, UTCDateTime, created_at_field, id_field, time_field
 from app.models.learning import AnswerIn, ChoicePublic
 
-
 messages({
     "contest_closes_before_opening": ("Thời điểm kết thúc phải sau thời điểm bắt đầu.",
                                       "The closing time must be after the opening time."),

@@ -58,8 +58,6 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.learner, sa_type=String(20))
     province_code: str | None = Field(default=None, max_length=2, index=True)
     agency: str | None = Field(default=None, max_length=200)
-    # The unit (agency or commune, models/units.py) an official is counted under, set when verified.
-    unit_id: uuid.UUID | None = Field(default=None, foreign_key="org_unit.id", index=True, ondelete="SET NULL")
     official_verified_at: datetime | None = time_field()
     official_verified_by: uuid.UUID | None = None
     password_hash: str | None = Field(default=None, max_length=200)

@@ -61,6 +61,19 @@ class UnitHeadcount(SQLModel, table=True):
     officials: int
 
 
+class UnitOfficial(SQLModel, table=True):
+    """The unit an official is counted under: set when they are verified, changed by their province's admins.
+    (A table of its own rather than a column of user_account: adding a referencing column to that table
+    would copy it on SQLite and index every account on PostgreSQL.)"""
+
+    __tablename__ = "unit_official"
+
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    unit_id: uuid.UUID = Field(foreign_key="org_unit.id", index=True, ondelete="CASCADE")
+    attached_at: datetime = created_at_field()
+    attached_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
 # --- API shapes ---------------------------------------------------------------------------------------------
 
 

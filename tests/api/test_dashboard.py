@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from app.models.identity import Role
 from tests.factories import auth, make_course, make_user, token_for
+from tests.factories.reporting import complete
 from tests.html_tables import read_page, vi_int
-from tests.reporting import complete
 
 YEAR = 2026
 

@@ -9,10 +9,12 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import select
 
+from app.core.localtime import local_date
 from app.models.completion import Completion
-from app.models.identity import Audience, Role, User
+from app.models.identity import Audience, Role
+from app.models.units import UnitOfficial
 from tests.factories import auth, make_course, make_user, token_for
-from tests.reporting import complete
+from tests.factories.reporting import complete
 
 YEAR = 2026
 SOURCE = {"year": YEAR, "source": "Quyết định 15/QĐ-UBND giao biên chế năm 2026", "source_date": "2026-01-15"}
@@ -135,6 +137,11 @@ async def test_uploads_are_versioned_with_source_and_date_and_the_latest_is_in_f
         "SNV": 1250, "STC": 11, "XBT": None, "XNL": None, "XNH": None}
 
 
+async def unit_of(session, user):
+    return (await session.execute(select(UnitOfficial.unit_id).where(UnitOfficial.user_id == user.id))
+            ).scalar_one_or_none()
+
+
 # --- officials attached at verification --------------------------------------------------------------------------
 
 
@@ -147,17 +154,15 @@ async def test_verifying_an_official_attaches_them_to_the_unit_their_agency_name
                                agency="ubnd xa bang thanh")
     r = await client.post(f"/api/v1/admin/users/{official.id}/verify-official", headers=headers)
     assert r.status_code == 200
-    await session.refresh(official)
-    assert str(official.unit_id) == units["XBT"]
+    assert str(await unit_of(session, official)) == units["XBT"]
     unknown = await make_user(session, audience=Audience.official, province_code="19", agency="Ban Quản lý dự án")
     await client.post(f"/api/v1/admin/users/{unknown.id}/verify-official", headers=headers)
     await session.refresh(unknown)
-    assert unknown.unit_id is None and unknown.official_verified_at is not None
+    assert await unit_of(session, unknown) is None and unknown.official_verified_at is not None
     r = await client.post(f"/api/v1/admin/users/{unknown.id}/verify-official", json={"unit_id": units["SNV"]},
                           headers=headers)
     assert r.status_code == 200
-    await session.refresh(unknown)
-    assert str(unknown.unit_id) == units["SNV"]
+    assert str(await unit_of(session, unknown)) == units["SNV"]
 
 
 # --- rates and rankings against a recount -----------------------------------------------------------------------
@@ -173,7 +178,7 @@ async def arrange_province(client, session, headers) -> dict[str, str]:
     for code, n in COMPLETED.items():
         for i in range(n + 2):  # two more officials per unit who finish nothing, or only in another year
             user = await make_user(session, audience=Audience.official, province_code="19", verified=True)
-            user.unit_id = uuid.UUID(units[code])
+            session.add(UnitOfficial(user_id=user.id, unit_id=uuid.UUID(units[code])))
             if i < n:
                 for course in courses[: 1 + i % 2]:  # some finish two courses: they still count once
                     await complete(session, user=user, course=course, audience="official", province="19",
@@ -187,14 +192,12 @@ async def arrange_province(client, session, headers) -> dict[str, str]:
 
 async def recount(session, units: dict[str, str]) -> dict[str, int]:
     """Officials per unit with an official completion in local year 2026, straight from the completions."""
-    rows = (await session.execute(select(User.unit_id, Completion.user_id, Completion.completed_at)
-                                  .join(User, User.id == Completion.user_id)
+    rows = (await session.execute(select(UnitOfficial.unit_id, Completion.user_id, Completion.completed_at)
+                                  .join(UnitOfficial, UnitOfficial.user_id == Completion.user_id)
                                   .where(Completion.audience == "official"))).all()
-    from zoneinfo import ZoneInfo
-    local = ZoneInfo("Asia/Ho_Chi_Minh")
     done: dict[str, set] = {}
     for unit_id, user_id, at in rows:
-        if at.astimezone(local).year == YEAR:
+        if local_date(at).year == YEAR:
             done.setdefault(str(unit_id), set()).add(user_id)
     return {code: len(done.get(unit_id, ())) for code, unit_id in units.items()}
 

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import SessionDep, SettingsDep
-from app.api.v1.stats import stats_cache
 from app.models.completion import NationalStats
 from app.models.identity import Audience
 from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
 from app.models.units import Ranking
-from app.services import board, counters, stats
+from app.services.counters import buckets as counters
+from app.services.stats import board
+from app.services.stats import figures as stats
 from app.services.units import rates
 
 router = APIRouter(prefix="/api/v1/board", tags=["stats"])
@@ -52,7 +53,7 @@ async def _year_query(session: SessionDep, year: int | None) -> stats.StatsQuery
 async def national(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
     """The two national counters (officials, citizens) against the year's targets: `/api/v1/stats/national`."""
     year = year or counters.current_year()
-    figures = await board.national(session, year, stats_cache(request.app))
+    figures = await board.national(session, year, request.app.state.per_worker.stats)
     rows = [(figures.year, a, f.completions, f.learners, f.target, f.percent_of_target)
             for a, f in figures.audiences.items()]
     return _answer(figures, format, f"national-{year}",
@@ -65,7 +66,7 @@ async def provinces(request: Request, session: SessionDep, year: Year = None, fo
                     units: Literal["current", "former"] = "current") -> Response:
     """The 34 current provinces (former codes rolled into their successors), or `units=former` for the 63."""
     q = await _year_query(session, year)
-    figures = await stats.provinces(session, q, units, stats_cache(request.app))
+    figures = await stats.provinces(session, q, units, request.app.state.per_worker.stats)
     rows = [(p.code, p.name, p.successor_code or "", p.audiences[OFFICIAL].completions,
              p.audiences[CITIZEN].completions, p.completions, "" if p.learners is None else p.learners)
             for p in figures.items]
@@ -79,7 +80,7 @@ async def provinces(request: Request, session: SessionDep, year: Year = None, fo
 async def months(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
     """Every month of the local year, zero when none."""
     q = await _year_query(session, year)
-    figures = await stats.timeseries(session, q, "month", stats_cache(request.app))
+    figures = await stats.timeseries(session, q, "month", request.app.state.per_worker.stats)
     rows = [(p.period, p.audiences.get(OFFICIAL, 0), p.audiences.get(CITIZEN, 0), p.completions)
             for p in figures.points]
     return _answer(figures, format, f"months-{q.first_day.year}",
@@ -90,7 +91,7 @@ async def months(request: Request, session: SessionDep, year: Year = None, forma
             summary="Completions per course over a year, most completed first, JSON or CSV (public)")
 async def courses(request: Request, session: SessionDep, year: Year = None, format: Format = "json") -> Response:
     q = await _year_query(session, year)
-    figures = await stats.courses(session, q, stats_cache(request.app))
+    figures = await stats.courses(session, q, request.app.state.per_worker.stats)
     rows = [(c.slug, c.title or "", c.audiences[OFFICIAL].completions, c.audiences[CITIZEN].completions,
              c.completions) for c in figures.items]
     return _answer(figures, format, f"courses-{q.first_day.year}",

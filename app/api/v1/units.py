@@ -89,8 +89,7 @@ async def attach_official(user_id: uuid.UUID, body: UnitAttachment, admin: UserA
                           session: SessionDep) -> OfficialUnit:
     """Officials are attached when verified (to the unit their agency names); this moves one to another unit
     of their province."""
-    user = await tree.attach_official(session, admin, user_id, body.unit_id)
-    return OfficialUnit(user_id=user.id, unit_id=user.unit_id)
+    return OfficialUnit(user_id=user_id, unit_id=await tree.attach_official(session, admin, user_id, body.unit_id))
 
 
 @router.get("/rates", response_model=Ranking, responses={**_SCOPED, 200: {"content": {"text/csv": {}}}},

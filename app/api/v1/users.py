@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
 from app.models.identity import Audience, ProfileUpdate, UserAdminView, UserPage, UserPublic
 from app.models.units import UnitAttachment as OfficialVerification
-from app.services import identity
+from app.services.identity import accounts as identity
 from app.services.units import tree
 
 router = APIRouter(prefix="/api/v1", tags=["users"])

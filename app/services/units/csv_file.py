@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.i18n import messages
-from app.services.packages.uploads import MultipartFile
+from app.core.multipart import MultipartFile
 
 messages({
     "units_csv_too_large": ("Tệp CSV vượt quá giới hạn {limit} byte.", "The CSV file exceeds {limit} bytes."),

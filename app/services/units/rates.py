@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import LearnerYear
-from app.models.identity import Audience, User
-from app.models.units import OrgUnit, Ranking, RateTotals, UnitRate
+from app.models.identity import Audience
+from app.models.units import OrgUnit, Ranking, RateTotals, UnitOfficial, UnitRate
 from app.services.geo import load_geography
 from app.services.units.headcounts import headcounts_in_force, units_of, versions_in_force
 
@@ -71,13 +71,13 @@ class Rates:
 
 async def completed_officials(session: AsyncSession, year: int, provinces: list[str] | None) -> dict[uuid.UUID, int]:
     """Officials per unit who completed at least one course as an official in the local year."""
-    query = (select(User.unit_id, func.count())
-             .select_from(LearnerYear).join(User, User.id == LearnerYear.user_id)
-             .where(LearnerYear.year == year, LearnerYear.audience == Audience.official.value,
-                    User.unit_id.is_not(None)))
+    query = (select(UnitOfficial.unit_id, func.count())
+             .select_from(LearnerYear).join(UnitOfficial, UnitOfficial.user_id == LearnerYear.user_id)
+             .where(LearnerYear.year == year, LearnerYear.audience == Audience.official.value))
     if provinces is not None:
-        query = query.join(OrgUnit, OrgUnit.id == User.unit_id).where(OrgUnit.province_code.in_(provinces))
-    return {unit_id: int(n) for unit_id, n in (await session.execute(query.group_by(User.unit_id))).all()}
+        query = query.join(OrgUnit, OrgUnit.id == UnitOfficial.unit_id).where(OrgUnit.province_code.in_(provinces))
+    rows = await session.execute(query.group_by(UnitOfficial.unit_id))
+    return {unit_id: int(n) for unit_id, n in rows.all()}
 
 
 async def unit_rates(session: AsyncSession, year: int, provinces: list[str] | None) -> Rates:

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.i18n import messages
 from app.core.text import search_key
+from app.models.base import utcnow
 from app.models.identity import Audience, User
-from app.models.units import OrgUnit, UnitCreate, UnitKind
-from app.services import identity
+from app.models.units import OrgUnit, UnitCreate, UnitKind, UnitOfficial
 from app.services.geo import load_geography
+from app.services.identity import accounts as identity
 from app.services.units.scope import admin_province, may_manage
 
 messages({
@@ -79,10 +80,10 @@ async def unit_for_agency(session: AsyncSession, province: str | None, agency: s
 
 
 async def attach_official(session: AsyncSession, admin: User, user_id: uuid.UUID,
-                          unit_id: uuid.UUID | None) -> User:
+                          unit_id: uuid.UUID | None) -> uuid.UUID | None:
     """Attach an official to a unit of their own province (`unit_id`), or, with none given, to the unit their
     agency names if exactly one does. Both must be in the admin's province (a ministry admin: any); a user
-    or unit outside it looks missing (404)."""
+    or unit outside it looks missing (404). Returns the official's unit (None: still without one)."""
     user = await session.get(User, user_id)
     if user is None or not may_manage(admin, await _current(session, user.province_code)):
         raise NotFound("unit_user_not_found")
@@ -96,10 +97,15 @@ async def attach_official(session: AsyncSession, admin: User, user_id: uuid.UUID
         if unit.province_code != province:
             raise ValidationFailed(errors=[FieldError("unit_official_other_province", field="unit_id",
                                                       province=unit.province_code)])
-    if unit is not None and user.unit_id != unit.id:
-        user.unit_id = unit.id
-        await session.flush()
-    return user
+    attached = await session.get(UnitOfficial, user.id)
+    if unit is None:
+        return attached.unit_id if attached else None
+    if attached is None:
+        session.add(UnitOfficial(user_id=user.id, unit_id=unit.id, attached_by=admin.id))
+    elif attached.unit_id != unit.id:
+        attached.unit_id, attached.attached_by, attached.attached_at = unit.id, admin.id, utcnow()
+    await session.flush()
+    return unit.id
 
 
 async def _current(session: AsyncSession, code: str | None) -> str:
@@ -112,4 +118,5 @@ async def verify_official(session: AsyncSession, admin: User, user_id: uuid.UUID
     """Verify an official (identity's rules) and attach them to a unit: the one given, else the one their
     agency names, if exactly one does (else they stay without a unit until an admin attaches them)."""
     user = await identity.verify_official(session, admin, user_id)
-    return await attach_official(session, admin, user.id, unit_id)
+    await attach_official(session, admin, user.id, unit_id)
+    return user
