@@ -37,6 +37,8 @@ TAGS = [
     {"name": "certificates", "description": "Certificates and verification"},
     {"name": "stats", "description": "National and provincial figures"},
     {"name": "cohorts", "description": "Intakes (đợt học)"},
+    {"name": "units", "description": "Agencies and communes, headcounts, completion rates"},
+    {"name": "contests", "description": "Contests (cuộc thi) and leaderboards"},
     {"name": "ops", "description": "Health, readiness, metrics, keys"},
 ]
 

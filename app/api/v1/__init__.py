@@ -16,6 +16,7 @@ from app.api.v1 import (
     certificates,
     cohorts,
     completions,
+    contests,
     courses,
     learning,
     media,
@@ -31,4 +32,4 @@ from app.api.v1 import (
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
            cohorts.router, programmes.router, admin_packages.router, board.router,
-           units.router, dashboard_page.router, rankings_page.router, ops.router]
+           units.router, contests.router, dashboard_page.router, rankings_page.router, ops.router]
