@@ -41,7 +41,8 @@ async def define(client, session, keyring, settings, **overrides) -> tuple[dict,
     rows = await make_course(session, lessons=[quiz("contest-quiz")])
     admin, _ = await headers_for(session, keyring, settings, role=Role.province_admin, province_code="19",
                                  audience=Audience.official, verified=True)
-    body = {"title": "Cuộc thi tìm hiểu chuyển đổi số tỉnh Thái Nguyên", "quiz_id": str(rows.quizzes["contest-quiz"].id),
+    body = {"title": "Cuộc thi tìm hiểu chuyển đổi số tỉnh Thái Nguyên",
+            "quiz_id": str(rows.quizzes["contest-quiz"].id),
             "opens_at": OPENS.isoformat(), "closes_at": CLOSES.isoformat(), "max_attempts": 2, **overrides}
     r = await client.post("/api/v1/contests", json=body, headers=admin)
     assert r.status_code == 201, r.text
@@ -53,11 +54,10 @@ async def take(client, contest_id: str, headers, *, right: int, clock=None, minu
     started = await client.post(f"/api/v1/contests/{contest_id}/attempts", headers=headers)
     assert started.status_code == 201, started.text
     attempt = started.json()
-    answers, n = [], 0
-    for question in attempt["questions"]:
+    answers = []
+    for n, question in enumerate(attempt["questions"]):
         wanted = [c for c in question["choices"] if (c["text"] in RIGHT) == (n < right)]
         answers.append({"question_id": question["id"], "choice_ids": [wanted[0]["id"]]})
-        n += 1
     if clock is not None:
         clock.at(clock.now + timedelta(minutes=minutes))
     submitted = await client.post(f"/api/v1/contests/{contest_id}/attempts/{attempt['id']}/submit",
@@ -92,7 +92,7 @@ async def test_province_admins_define_their_provinces_contests_only(client, sess
     assert bad.status_code == 422 and "kết thúc phải sau" in bad.json()["errors"][0]["message"]
 
 
-# --- the window ------------------------------------------------------------------------------------------------------
+# --- the window --------------------------------------------------------------------------------------------------
 
 
 async def test_nothing_is_accepted_before_the_opening_or_after_the_close(client, session, keyring, settings, clock):
@@ -136,7 +136,7 @@ async def test_eligibility_entry_first_and_the_attempts_allowed(client, session,
     assert (entry["attempts_used"], entry["attempts_left"]) == (1, 0)
 
 
-# --- ranking, privacy, units, freezing ---------------------------------------------------------------------------------
+# --- ranking, privacy, units, freezing -------------------------------------------------------------------------
 
 
 async def test_best_score_then_shortest_time_then_earliest_submission(client, session, keyring, settings, clock):
@@ -180,8 +180,8 @@ async def test_the_frozen_leaderboard_is_what_it_was_at_the_close(client, sessio
     clock.at(OPENS)
     runners = []
     for n in range(3):
-        headers, user = await headers_for(session, keyring, settings, province_code="19", full_name=f"Vũ Thị Lan {n}",
-                                          audience=Audience.official, verified=True)
+        headers, user = await headers_for(session, keyring, settings, province_code="19",
+                                          full_name=f"Vũ Thị Lan {n}", audience=Audience.official, verified=True)
         if n < 2:
             session.add(UnitOfficial(user_id=user.id, unit_id=unit.id))
             await session.flush()
