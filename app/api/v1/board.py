@@ -9,10 +9,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import SessionDep, SettingsDep
+from app.api.v1 import v1_router
 from app.models.completion import NationalStats
 from app.models.identity import Audience
 from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
@@ -22,7 +23,7 @@ from app.services.stats import board
 from app.services.stats import figures as stats
 from app.services.units import rates
 
-router = APIRouter(prefix="/api/v1/board", tags=["stats"])
+router = v1_router("/board", tags=["stats"])
 
 PUBLIC_MAX_AGE_S = 60
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vietnam time); default now")]

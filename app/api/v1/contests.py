@@ -6,9 +6,11 @@ import io
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.contests import (
     ContestAnswers,
     ContestAttemptPublic,
@@ -20,17 +22,16 @@ from app.models.contests import (
 )
 from app.services.contests import contests, leaderboards, taking
 
-router = APIRouter(prefix="/api/v1/contests", tags=["contests"])
+router = v1_router("/contests", tags=["contests"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-_REFUSED = {403: {"description": "Not open to you, or not entered", **PROBLEM},
-            404: {"description": "No such contest or attempt", **PROBLEM},
-            409: {"description": "Outside the window, no attempts left, or already submitted", **PROBLEM}}
+_REFUSED = {403: problem("Not open to you, or not entered"),
+            404: problem("No such contest or attempt"),
+            409: problem("Outside the window, no attempts left, or already submitted")}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ContestPublic, summary="Define a contest",
-             responses={403: {"description": "Another province, or national by a province admin", **PROBLEM},
-                        422: {"description": "Bad window, quiz or province", **PROBLEM}})
+             responses={403: problem("Another province, or national by a province admin"),
+                        422: problem("Bad window, quiz or province")})
 async def create_contest(body: ContestCreate, admin: UserAdmin, session: SessionDep,
                          response: Response) -> ContestPublic:
     """A province admin defines contests of their province; ministry admins national ones (no `province_code`)
@@ -47,7 +48,7 @@ async def list_contests(session: SessionDep, province: Annotated[str | None, Que
 
 
 @router.get("/{contest_id}", response_model=ContestPublic, summary="A contest (public)",
-            responses={404: {"description": "No such contest", **PROBLEM}})
+            responses={404: problem("No such contest")})
 async def read_contest(contest_id: uuid.UUID, session: SessionDep) -> ContestPublic:
     return contests.public(await contests.get_contest(session, contest_id))
 
@@ -103,7 +104,7 @@ Board = Annotated[Literal["people", "units"], Query(description="CSV: which lead
 
 @router.get("/{contest_id}/leaderboard", response_model=Leaderboard, summary="Leaderboards and figures (public)",
             responses={200: {"content": {"application/json": {}, "text/csv": {}}},
-                       404: {"description": "No such contest", **PROBLEM}})
+                       404: problem("No such contest")})
 async def leaderboard(contest_id: uuid.UUID, session: SessionDep, format: Format = "json",
                       board: Board = "people") -> Response:
     """People (best attempt each; names shortened unless opted in) and units (entrants and finishers against
@@ -116,7 +117,7 @@ async def leaderboard(contest_id: uuid.UUID, session: SessionDep, format: Format
 
 @router.get("/{contest_id}/results", response_model=Leaderboard, summary="Results with full names (admins)",
             responses={200: {"content": {"application/json": {}, "text/csv": {}}},
-                       404: {"description": "No such contest in your province", **PROBLEM}})
+                       404: problem("No such contest in your province")})
 async def results(contest_id: uuid.UUID, admin: UserAdmin, session: SessionDep, format: Format = "json",
                   board: Board = "people") -> Response:
     """The same order with every full name, for the contest's own admins (its province's, or the ministry)."""

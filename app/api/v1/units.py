@@ -5,10 +5,12 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import SessionDep, SettingsDep, UserAdmin
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.api.v1.board import ranking_answer
 from app.models.units import (
     HeadcountUploadResult,
@@ -22,10 +24,9 @@ from app.services.units import headcounts, rates, tree
 from app.services.units.csv_file import read_csv_file
 from app.services.units.scope import admin_province
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"])
+router = v1_router("/units", tags=["units"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-_SCOPED = {403: {"description": "Not a province or ministry admin, or another province", **PROBLEM}}
+_SCOPED = {403: problem("Not a province or ministry admin, or another province")}
 Province = Annotated[str | None, Query(min_length=2, max_length=2,
                                        description="Ministry admins: the province; province admins: their own")]
 Year = Annotated[int, Query(ge=2000, le=2100, description="Local year")]
@@ -36,7 +37,7 @@ _CSV_UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-dat
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UnitPublic, summary="Create a unit",
-             responses={**_SCOPED, 409: {"description": "The province has a unit with that code", **PROBLEM}})
+             responses={**_SCOPED, 409: problem("The province has a unit with that code")})
 async def create_unit(body: UnitCreate, admin: UserAdmin, session: SessionDep) -> UnitPublic:
     """An agency or a commune of the admin's province (a ministry admin: `province_code`)."""
     return UnitPublic.model_validate(await tree.create_unit(session, admin, body), from_attributes=True)
@@ -50,9 +51,8 @@ async def list_units(admin: UserAdmin, session: SessionDep, province: Province =
 
 @router.post("/headcounts", status_code=status.HTTP_201_CREATED, response_model=HeadcountUploadResult,
              openapi_extra=_CSV_UPLOAD, summary="Upload a year's headcounts of officials per unit (CSV)",
-             responses={**_SCOPED, 413: {"description": "Larger than units_csv_max_bytes / _rows", **PROBLEM},
-                        422: {"description": "Unreadable file or any bad row (each named); nothing stored",
-                              **PROBLEM}})
+             responses={**_SCOPED, 413: problem("Larger than units_csv_max_bytes / _rows"),
+                        422: problem("Unreadable file or any bad row (each named); nothing stored")})
 async def upload_headcounts(
     request: Request, admin: UserAdmin, session: SessionDep, settings: SettingsDep, year: Year,
     source: Annotated[str, Query(min_length=1, max_length=300, description="Where the figures come from")],
@@ -83,8 +83,8 @@ class OfficialUnit(BaseModel):
 
 
 @router.put("/officials/{user_id}", response_model=OfficialUnit, summary="Attach an official to a unit",
-            responses={**_SCOPED, 404: {"description": "No such official or unit in your province", **PROBLEM},
-                       409: {"description": "Not an official", **PROBLEM}})
+            responses={**_SCOPED, 404: problem("No such official or unit in your province"),
+                       409: problem("Not an official")})
 async def attach_official(user_id: uuid.UUID, body: UnitAttachment, admin: UserAdmin,
                           session: SessionDep) -> OfficialUnit:
     """Officials are attached when verified (to the unit their agency names); this moves one to another unit

@@ -2,8 +2,8 @@
 typed otherwise."""
 
 from app.models.units import OrgUnit, UnitKind, UnitOfficial
-from app.services.intakes.report import cohort_report
-from tests.factories.intakes import complete, course, make_cohort, official
+from app.services.intakes.report import intake_report
+from tests.factories.intakes import complete, course, make_intake, official
 
 
 async def test_the_free_text_agency_becomes_the_unit_where_one_exists(session):
@@ -18,6 +18,6 @@ async def test_the_free_text_agency_becomes_the_unit_where_one_exists(session):
         session.add(UnitOfficial(user_id=member.id, unit_id=unit.id))
     await session.flush()
     await complete(session, typed[0], basics)
-    report = await cohort_report(session, await make_cohort(session, [basics], [*typed, alone]))
+    report = await intake_report(session, await make_intake(session, [basics], [*typed, alone]))
     assert {a.agency: (a.members, a.completed) for a in report.by_agency} == {
         "Sở Nội vụ tỉnh Thái Nguyên": (3, 1), "Ban Dân tộc": (1, 0)}
