@@ -36,4 +36,8 @@ async def test_dashboard_in_a_real_browser_shows_34_provinces_without_errors(pag
         await page.goto(f"{url}/")
         await page.click("text=Bảng tiến độ quốc gia")
         assert page.url.startswith(f"{url}/dashboard")
+        await page.click("nav >> text=Xếp hạng")  # the rankings view, reached from the board's navigation
+        assert page.url.startswith(f"{url}/dashboard/rankings")
+        assert await page.locator("select[name=province] option").count() == 35  # the nation and 34 provinces
+        await page.screenshot(path=screenshot_path("dashboard-rankings"), full_page=True)
     assert page.console_errors == []
