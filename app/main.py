@@ -5,14 +5,11 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
 import app.services.job_handlers  # noqa: F401  (registers job handlers for the in-process worker)
+from app.api.docs_pages import mount_docs
 from app.api.v1 import ROUTERS
 from app.core import jobs
 from app.core.config import Settings, check_production, get_settings
@@ -98,28 +95,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS:
         app.include_router(router)
-    _mount_docs(app)
+    mount_docs(app)
     return app
-
-
-def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI from assets shipped in a Python package, so /docs works with no internet."""
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="HocSo API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-            oauth2_redirect_url="/docs/oauth2-redirect",
-        )
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
 
 
 def build() -> FastAPI:
