@@ -43,7 +43,7 @@ from app.models.reporting import (
 )
 from app.services.catalogue import lookup_course
 from app.services.geo import Geography, load_geography
-from app.services.programmes import get_programme
+from app.services.programmes import get_programme, progress_towards
 from app.services.stats_cache import StatsCache
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -245,7 +245,7 @@ async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
             completions=n,
             learners=_learners_for(q, n, None if learners is None else learners.get(audience, 0)),
             target=target,
-            percent_of_target=round(n * 100 / target, 2) if target else None,
+            **progress_towards(n, target),
         )
     return StatsSummary(period=q.period, province=q.province, course=q.course_slug, audiences=audiences)
 

@@ -1,13 +1,14 @@
 """Intakes ("đợt học"): province and ministry admins assign courses to learners and follow completion."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.deps import SessionDep, SettingsDep, UserAdmin
+from app.core.i18n import current_language
 from app.models.reporting import Cohort, CohortCreate, CohortPage, CohortPublic, CohortReport, MembersUploadResult
-from app.services import cohort_members, cohort_report, cohorts
+from app.services import cohort_members, cohort_report, cohort_report_file, cohorts
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
 
@@ -96,6 +97,21 @@ async def report(
 async def report_csv(cohort: CurrentCohort, session: SessionDep) -> Response:
     """The report for Excel: the intake's details, one row per agency and a total row, then every overdue
     assignment. Layout: docs/intakes.md."""
-    data, filename = await cohort_report.cohort_report_csv(session, cohort)
-    return Response(data, media_type="text/csv; charset=utf-8", headers={
+    return await _report_file(session, cohort, "csv")
+
+
+@router.get("/{cohort_id}/report.xlsx", response_class=Response, summary="Completion report of an intake (XLSX)",
+            responses={200: {"content": {cohort_report_file.MEDIA_TYPES["xlsx"]: {}},
+                             "description": "An Excel workbook"}, **_NOT_YOURS})
+async def report_xlsx(cohort: CurrentCohort, session: SessionDep) -> Response:
+    """The report as an Excel workbook: a summary sheet (the intake, one row per agency, the total), one row
+    per course, and every overdue assignment; Vietnamese headers (English with `Accept-Language: en`), dates in
+    Vietnam time, figures as numbers."""
+    return await _report_file(session, cohort, "xlsx")
+
+
+async def _report_file(session: SessionDep, cohort: CurrentCohort, fmt: Literal["csv", "xlsx"]) -> Response:
+    data, filename = await cohort_report_file.cohort_report_file(session, cohort, fmt,
+                                                                 english=current_language() == "en")
+    return Response(data, media_type=cohort_report_file.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{filename}"'})
