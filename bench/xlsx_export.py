@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.xlsx_export [ROWS]     (default 100000)
 
-Rows have the completion export's 15 columns (app/services/completion_export.py) and arrive in batches of
+Rows have the completion export's 15 columns (app/services/stats/completion_export.py) and arrive in batches of
 1,000, as they do from the server-side cursor. Prints seconds, file size and the growth of the process's RSS.
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import psutil
 
 from app.core.spreadsheets import Sheet, xlsx_stream
-from app.services.completion_export import XLSX_COLUMNS
+from app.services.stats.completion_export import XLSX_COLUMNS
 
 
 async def measure(total: int) -> str:

@@ -7,7 +7,7 @@ from app.commands.courses import seed_sample_course
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.i18n import messages, t
-from app.services import identity
+from app.services.identity import accounts as identity
 
 app = typer.Typer(help="Demo data for the embedded default", no_args_is_help=True)
 messages({

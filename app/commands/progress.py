@@ -9,7 +9,7 @@ from app.commands.common import run_with_db
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.i18n import messages, t
-from app.services import retention
+from app.services.learning import retention
 
 app = typer.Typer(help="Learners' progress records", no_args_is_help=True)
 messages({"cli_progress_pruned": ("Đã xóa {count} sự kiện tiến độ cũ hơn {days} ngày.",

@@ -9,7 +9,7 @@ from app.commands.feedback import run_or_exit, validated
 from app.core.db import Database
 from app.core.i18n import messages, t
 from app.models.identity import AdminAccount, User
-from app.services import identity
+from app.services.identity import accounts as identity
 
 app = typer.Typer(help="User accounts", no_args_is_help=True)
 

@@ -22,12 +22,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import anyio
 import xlsxwriter
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from app.core.localtime import LOCAL_TZ
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_DELIMITERS = (",", ";")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,8 +15,9 @@ from app.core.security import keyed_hash
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.reporting import CohortMember
-from app.services import cohort_report_file
-from tests.cohort_factories import (
+from app.services.intakes import report_file as cohort_report_file
+from tests.factories import auth, make_user, service_token, token_for
+from tests.factories.intakes import (
     COHORTS,
     complete,
     course,
@@ -26,7 +27,6 @@ from tests.cohort_factories import (
     official,
     province_admin,
 )
-from tests.factories import auth, make_user, service_token, token_for
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from app.api.docs_pages import ASSETS
 from app.models.identity import Role, Scope, ServiceClientCreate
-from app.services import identity
+from app.services.identity import accounts as identity
 from tests.browser import live_server, screenshot_path
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_user

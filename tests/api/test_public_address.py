@@ -3,7 +3,8 @@ QR codes), credentials, and the demo's sign-in line."""
 
 from app.core.config import Settings
 from app.core.storage import build_storage
-from app.services import certificates, credentials
+from app.services.certificates import issuing as certificates
+from app.services.certificates import open_badges as credentials
 
 
 async def test_only_the_port_changed_moves_every_handed_out_address(monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ import openpyxl
 
 from app.models.identity import Audience, Role
 from tests.api.test_stats import admin_headers, client_headers
-from tests.reporting import complete
+from tests.factories.reporting import complete
 
 URL = "/api/v1/stats/report.xlsx"
 

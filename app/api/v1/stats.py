@@ -5,20 +5,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Principal, SessionDep, WorkDep, require_scope
+from app.core.cache import StatsCache
 from app.core.errors import Forbidden
 from app.core.i18n import current_language
 from app.core.spreadsheets import XLSX_MEDIA_TYPE
 from app.models.completion import NationalStats
 from app.models.identity import Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
-from app.services import counters, stats
-from app.services.stats_cache import StatsCache
-from app.services.stats_workbook import stats_workbook
+from app.services.counters import buckets as counters
+from app.services.stats import figures as stats
+from app.services.stats.workbook import stats_workbook
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
@@ -36,18 +37,10 @@ async def national(session: SessionDep, response: Response, year: Year = None) -
 
 
 # --- Ministry and province figures (stats:read clients, ministry and province admins) ----------------------
-# Every route below answers from the counter buckets through app.services.stats, cached per worker for
+# Every route below answers from the counter buckets through app.services.stats.figures, cached per worker for
 # `stats_cache_ttl_s`; see that module for how `learners` behaves over ranges and filters.
 
 StatsReader = Annotated[Principal, Depends(require_scope(Scope.stats_read, admins=True))]
-
-
-def stats_cache(app: FastAPI) -> StatsCache:
-    """One cache per app (so per worker), created on first use."""
-    cache = getattr(app.state, "stats_cache", None)
-    if cache is None:
-        cache = app.state.stats_cache = StatsCache(app.state.settings.stats_cache_ttl_s)
-    return cache
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
     filters (geography, course: 422 or 403 exactly as before; an error is never cached) and holds a scoped
     caller to its province; since the scope is part of the key, no caller can reach an answer computed for
     another scope. A hit from a service client touches no session at all."""
-    cache = stats_cache(request.app)
+    cache = request.app.state.per_worker.stats
 
     async def render() -> bytes:
         session = await work.session()
@@ -153,7 +146,7 @@ async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep) -> Resp
     query = await stats.build_query(
         session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
         course=ask.course, scoped_province=ask.scoped_province)
-    data = await stats_workbook(session, query, stats_cache(request.app), english=current_language() == "en")
+    data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en")
     name = f"so-lieu-hoc-so-{query.first_day:%Y%m%d}-{query.last_day:%Y%m%d}.xlsx"
     return Response(data, media_type=XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
