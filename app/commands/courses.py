@@ -72,6 +72,8 @@ def import_package(
             shown = render_record(error)
             where = shown.get("file", "") + (f":{shown['line']}" if shown.get("line") else "")
             typer.echo(f"  {where}: {shown['message']}", err=True)
+            if shown.get("hint"):
+                typer.echo(f"    → {shown['hint']}", err=True)
         raise typer.Exit(1)
     typer.echo(t("cli_imported_published" if job.publish else "cli_imported_draft", course_id=job.course_id,
                  version=number))
