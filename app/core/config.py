@@ -75,6 +75,7 @@ class Settings(BaseSettings):
 
     # Certificates
     issuing_body: str = "Bộ Khoa học và Công nghệ"
+    issuing_place: str = "Hà Nội"  # printed before the date of issue ("Hà Nội, ngày 04 tháng 12 năm 2026")
 
     # Reporting: how stale a cached stats answer may be (0 turns the cache off), and intake upload limits
     stats_cache_ttl_s: float = 30.0
