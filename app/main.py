@@ -91,8 +91,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match", "X-Request-ID",
+                           "Range"],
+            # Content-Range/Accept-Ranges/Content-Length: players reading media in ranges (docs/frontend.md)
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location", "Content-Range", "Accept-Ranges",
+                            "Content-Length", "Content-Disposition"],
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
