@@ -303,7 +303,8 @@ async def test_report_shows_completed_over_assigned_for_two_agencies(client, ses
     assert report["deadline_passed"] is False and report["overdue"] == []
 
 
-async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client, session, as_user):
+async def past_deadline_intake(session):
+    """Two members after the deadline: one done, one late whose agency looks like a formula."""
     rows = await course(session)
     done = await official(session, "UBND xã Phú Lương", full_name="Trần Thị Bình")
     late = await official(session, "=HYPERLINK(\"x\")", full_name="Đỗ Văn Hùng")
@@ -311,6 +312,11 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
                                deadline=utcnow() - timedelta(days=1))
     await complete(session, done, rows, completed_at=utcnow() - timedelta(days=5))
     await enrol(session, late, rows)
+    return rows, late, cohort
+
+
+async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client, session, as_user):
+    rows, late, cohort = await past_deadline_intake(session)
 
     r = await client.get(f"{COHORTS}/{cohort.id}/report.csv", headers=as_user(await province_admin(session)))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -327,13 +333,7 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
 
 
 async def test_report_xlsx_has_a_summary_a_sheet_per_course_and_the_overdue_list(client, session, as_user):
-    rows = await course(session)
-    done = await official(session, "UBND xã Phú Lương", full_name="Trần Thị Bình")
-    late = await official(session, "=HYPERLINK(\"x\")", full_name="Đỗ Văn Hùng")
-    cohort = await make_cohort(session, [rows], [done, late], opens_at=utcnow() - timedelta(days=40),
-                               deadline=utcnow() - timedelta(days=1))
-    await complete(session, done, rows, completed_at=utcnow() - timedelta(days=5))
-    await enrol(session, late, rows)
+    rows, late, cohort = await past_deadline_intake(session)
 
     r = await client.get(f"{COHORTS}/{cohort.id}/report.xlsx", headers=as_user(await province_admin(session)))
     assert r.status_code == 200 and r.headers["content-disposition"].endswith('.xlsx"')
