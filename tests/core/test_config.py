@@ -59,3 +59,10 @@ def test_production_requires_an_explicit_https_public_address(tmp_path, url):
     assert settings.public_base_url == url
     with pytest.raises(UnsafeConfiguration, match="HOCSO_PUBLIC_BASE_URL must be set to the public https://"):
         check_production(settings)
+
+
+def test_intake_csv_limits_read_their_new_names_and_the_round_1_cohort_names(monkeypatch):
+    monkeypatch.setenv("HOCSO_COHORT_CSV_MAX_ROWS", "7")
+    assert Settings(_env_file=None).intake_csv_max_rows == 7
+    monkeypatch.setenv("HOCSO_INTAKE_CSV_MAX_BYTES", "1234")
+    assert Settings(_env_file=None).intake_csv_max_bytes == 1234

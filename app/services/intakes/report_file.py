@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, Sheet, csv_bytes, xlsx_bytes
 from app.core.text import search_key
-from app.models.reporting import Cohort, CohortReport
+from app.models.reporting import Intake, IntakeReport
 from app.services.geo import load_geography
-from app.services.intakes.report import NO_AGENCY, cohort_report
+from app.services.intakes.report import NO_AGENCY, intake_report
 
 AGENCY_COLUMNS = [
     Column("Cơ quan, đơn vị", "Agency", "text", 36), Column("Số học viên", "Members", "integer", 12),
@@ -53,15 +53,15 @@ def _figures(row) -> list[object]:  # noqa: ANN001  (AgencyReport, CourseReport 
             row.completed_of_assigned]
 
 
-def report_sheets(report: CohortReport, province_name: str, *, english: bool = False,
+def report_sheets(report: IntakeReport, province_name: str, *, english: bool = False,
                   by_course: bool = True) -> list[Sheet]:
     def w(key: str, **params: object) -> str:
         return WORDS[key][1 if english else 0].format(**params)
 
-    cohort = report.cohort
-    facts = [(w("report"), cohort.name), (w("province"), province_name),
-             (w("courses"), "; ".join(f"{c.title or c.slug} ({c.slug})" for c in cohort.courses)),
-             (w("opens"), cohort.opens_at), (w("deadline"), cohort.deadline), (w("as_of"), report.as_of)]
+    intake = report.intake
+    facts = [(w("report"), intake.name), (w("province"), province_name),
+             (w("courses"), "; ".join(f"{c.title or c.slug} ({c.slug})" for c in intake.courses)),
+             (w("opens"), intake.opens_at), (w("deadline"), intake.deadline), (w("as_of"), report.as_of)]
     agencies = [[a.agency or w("no_agency"), a.members, a.members_completed, *_figures(a)]
                 for a in report.by_agency]
     agencies.append([w("total"), report.members, report.members_completed, *_figures(report)])
@@ -79,16 +79,16 @@ def report_sheets(report: CohortReport, province_name: str, *, english: bool = F
     return sheets
 
 
-async def cohort_report_file(session: AsyncSession, cohort: Cohort, fmt: Literal["csv", "xlsx"], *,
+async def intake_report_file(session: AsyncSession, intake: Intake, fmt: Literal["csv", "xlsx"], *,
                              english: bool = False) -> tuple[bytes, str]:
     """The report as CSV (docs/intakes.md's sections, no by-course table: its layout is fixed) or XLSX, with
     its file name; the whole overdue list."""
-    report = await cohort_report(session, cohort, overdue_limit=None)
-    province = (await load_geography(session)).current.get(cohort.province_code)
-    province_name = f"{cohort.province_code} – {province.name}" if province else cohort.province_code
+    report = await intake_report(session, intake, overdue_limit=None)
+    province = (await load_geography(session)).current.get(intake.province_code)
+    province_name = f"{intake.province_code} – {province.name}" if province else intake.province_code
     if fmt == "csv":
         data = await csv_bytes(report_sheets(report, province_name, english=english, by_course=False))
     else:
         data = await xlsx_bytes(report_sheets(report, province_name, english=english), english=english)
-    name = re.sub(r"[^a-z0-9]+", "-", search_key(cohort.name)).strip("-")[:60]
-    return data, f"bao-cao-dot-hoc-{name}-{cohort.id.hex[:8]}.{fmt}"
+    name = re.sub(r"[^a-z0-9]+", "-", search_key(intake.name)).strip("-")[:60]
+    return data, f"bao-cao-dot-hoc-{name}-{intake.id.hex[:8]}.{fmt}"
