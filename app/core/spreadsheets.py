@@ -135,6 +135,13 @@ async def csv_stream(sheet: Sheet, *, english: bool = False, delimiter: str = ",
         yield lines.encode(batch)
 
 
+def csv_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, delimiter: str = ",") -> bytes:
+    """A small machine-facing CSV whole (BOM, header, rows): numbers stay numbers, None is empty, text is
+    neutralised like every other cell."""
+    lines = _CsvLines([Column(h, h) for h in headers], delimiter)
+    return "\ufeff".encode() + lines.encode([list(headers)], raw=True) + lines.encode(rows)
+
+
 async def _batches(rows: Iterable[Sequence[object]] | AsyncIterable[Iterable[Sequence[object]]]
                    ) -> AsyncIterator[Iterable[Sequence[object]]]:
     if isinstance(rows, AsyncIterable):

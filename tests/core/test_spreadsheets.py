@@ -100,3 +100,12 @@ async def test_xlsx_rows_past_excels_limit_continue_on_a_new_sheet(monkeypatch):
     assert [[c.value for c in r] for r in book.worksheets[1].iter_rows()] == [
         ["Họ và tên"], ["Học viên 3"], ["Học viên 4"]]
     assert book.worksheets[1].freeze_panes == "A2"
+
+
+def test_a_small_machine_csv_keeps_numbers_empties_none_and_neutralises_text():
+    data = spreadsheets.csv_table(("rank", "name", "unit", "score"),
+                                  [(1, "=HYPERLINK(\"x\")", None, 92.5), (2, "Lê Thị Hoa", "-Xã A", -1)])
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows == [["rank", "name", "unit", "score"], ["1", "'=HYPERLINK(\"x\")", "", "92.5"],
+                    ["2", "Lê Thị Hoa", "'-Xã A", "-1"]]
