@@ -261,5 +261,6 @@ async def export(db: Database, f: FeedFilter) -> AsyncIterator[list[str]]:
         values = _values(f, None)
         stmt = _statement(conn.dialect.name, frozenset(values))
         result = await conn.stream(stmt.execution_options(yield_per=EXPORT_CHUNK), values)  # Core rows
+        yield []  # the query runs and holds its cursor from here (the caller may start its response)
         async for rows in result.partitions():
             yield [row.feed_item for row in rows]
