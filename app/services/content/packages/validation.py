@@ -23,11 +23,8 @@ from app.services.content.packages.media import (
     probe_video,
 )
 from app.services.content.packages.problems import PackageInvalid, problem
-<<<<<<< HEAD
-from app.services.video.captions import check_webvtt
-=======
 from app.services.content.packages.yaml_problems import explain as explain_yaml_error
->>>>>>> main
+from app.services.video.captions import check_webvtt
 
 messages({
     "file_missing": ("Tệp “{path}” không có trong gói.", "The file “{path}” is not in the package."),
