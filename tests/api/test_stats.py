@@ -22,6 +22,14 @@ def client_headers(keyring, settings, scopes=("stats:read",), province=None) -> 
     return auth(service_token(keyring, settings, scopes=list(scopes), province=province))
 
 
+@pytest.fixture(autouse=True)
+def mid_2026(monkeypatch):
+    """Requests without a period read the current local year, and `complete` dates completions 10 March 2026:
+    the clock is set to 2026 here so these answers do not change on 1 January 2027 (tests/test_clock.py runs
+    this module with the system clock moved)."""
+    monkeypatch.setattr(stats, "local_today", lambda: date(2026, 7, 1))
+
+
 # --- who may read -------------------------------------------------------------------------------------------
 
 
