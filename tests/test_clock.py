@@ -21,16 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKETIME = shutil.which("faketime")
 
 # Modules whose app code reads the current local year or day (stats' default period, the national programme's
-# year, the counters' year, an intake report's "as of", a partner's "not in the future"): keep in step with
-# app/ code that reads local_today, current_year or utcnow().astimezone(LOCAL_TZ).
+# year, the counters' year, an intake report's "as of", a partner's "not in the future", a certificate serial's
+# year): keep in step with app/ code that reads local_today, current_year or the local date of utcnow().
 DATE_SENSITIVE = [
     "tests/api/test_stats.py",
-    "tests/services/test_stats.py",
+    "tests/services/stats/test_figures.py",
     "tests/api/test_stats_national.py",
     "tests/commands/test_counters.py",
     "tests/api/test_cohorts.py",
-    "tests/services/test_cohorts.py",
+    "tests/services/intakes/test_intakes.py",
     "tests/api/test_partner_completions.py",
+    "tests/services/certificates/test_issuing.py",
 ]
 
 MOMENTS = {
@@ -52,8 +53,8 @@ def moved(moment: str, *command: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("moment", list(MOMENTS.values()), ids=list(MOMENTS))
 def test_date_sensitive_tests_pass_with_the_clock_moved(moment):
     probe = moved(moment, sys.executable, "-c",
-                  "from app.models.base import utcnow; from app.services.counters import current_year; "
-                  "print(utcnow().date(), current_year())")
+                  "from app.core.localtime import local_today; from app.models.base import utcnow; "
+                  "print(utcnow().date(), local_today().year)")
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.split() == [moment[:10], "2027"]  # the clock really moved
 
