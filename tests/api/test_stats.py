@@ -9,6 +9,9 @@ from app.services.stats import figures as stats
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.factories.reporting import complete
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 ROUTES = ["/api/v1/stats/summary", "/api/v1/stats/provinces", "/api/v1/stats/courses",
           "/api/v1/stats/timeseries"]
 
