@@ -40,7 +40,9 @@ async def show(attempt_id: uuid.UUID, user: CurrentUser, session: SessionDep) ->
                        422: {"description": "An answer does not fit the attempt", **PROBLEM}})
 async def save(attempt_id: uuid.UUID, body: AnswersIn, user: CurrentUser,
                session: SessionDep) -> AttemptPublic:
-    """Answers are merged per question: `choice_ids` for choice questions, `text` for short answers."""
+    """Answers are merged per question, in the shape of its kind: `choice_ids` (single, multiple, true/false),
+    `text` (short answer, numerical with a decimal comma or point, essay), `matches` (matching). See
+    docs/learning.md."""
     return await attempts.save_answers(session, user, attempt_id, body.answers)
 
 

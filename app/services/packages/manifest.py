@@ -13,7 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import LessonKind
-from app.services.packages.gift import GiftQuestion
+from app.services.packages.bank import QuestionSpec
 
 messages({
     "manifest_not_utf8": ("course.yaml phải được lưu bằng UTF-8.", "course.yaml must be saved as UTF-8."),
@@ -64,7 +64,7 @@ class QuizSpec:
     draw: int | None = None
     draw_line: int = 0
     shuffle: bool = True
-    questions: list[GiftQuestion] = field(default_factory=list)
+    questions: list[QuestionSpec] = field(default_factory=list)
 
 
 @dataclass

@@ -12,8 +12,9 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import LessonKind
 from app.services.packages.archive import MANIFEST, Unpacked
+from app.services.packages.bank import drawable_count, graded_count
 from app.services.packages.gift import parse_gift
-from app.services.packages.manifest import CourseSpec, ManifestReader
+from app.services.packages.manifest import CourseSpec, ManifestReader, QuizSpec
 from app.services.packages.media import (
     DOCUMENT_TYPES,
     VIDEO_TYPES,
@@ -82,6 +83,20 @@ def _probe(kind: LessonKind, path: str, unpacked: Unpacked) -> Probed:
     return probe_video(target) if kind == LessonKind.video else probe_document(target)
 
 
+def _pool_problems(quiz: QuizSpec) -> list[FieldError]:
+    """The questions drawn per attempt must exist, and every attempt must hold a graded question (essays and
+    descriptions are not graded)."""
+    pool, graded = drawable_count(quiz.questions), graded_count(quiz.questions)
+    if quiz.draw and quiz.draw > pool:
+        return [problem("quiz_draw_too_large", MANIFEST, quiz.draw_line, draw=quiz.draw, gift=quiz.gift,
+                        pool=pool)]
+    if not graded:
+        return [problem("bank_nothing_graded", quiz.gift)]
+    if quiz.draw and pool - graded >= quiz.draw:
+        return [problem("bank_draw_essays", MANIFEST, quiz.draw_line, draw=quiz.draw, graded=graded)]
+    return []
+
+
 def validate_package(unpacked: Unpacked) -> PackagePlan:
     """Every rule of format v1 at once; raises PackageInvalid with all problems (file and line each)."""
     course, errors = _read_manifest(unpacked)
@@ -117,9 +132,8 @@ def validate_package(unpacked: Unpacked) -> PackagePlan:
             continue
         quiz.questions, gift_errors = parse_gift((unpacked.root / quiz.gift).read_bytes(), quiz.gift)
         errors.extend(gift_errors)
-        if not gift_errors and quiz.draw and quiz.draw > len(quiz.questions):
-            errors.append(problem("quiz_draw_too_large", MANIFEST, quiz.draw_line, draw=quiz.draw,
-                                  gift=quiz.gift, pool=len(quiz.questions)))
+        if not gift_errors:
+            errors.extend(_pool_problems(quiz))
     errors.extend(problem("file_unreferenced", path) for path in sorted(set(unpacked.files) - referenced))
     if errors:
         raise PackageInvalid(errors)
