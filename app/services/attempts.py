@@ -11,6 +11,7 @@ Rules enforced here rather than trusted to the client:
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.i18n import messages
+from app.core.storage import Storage
 from app.models.base import utcnow
 from app.models.course import CourseVersion, Lesson
 from app.models.identity import User
@@ -33,6 +35,7 @@ from app.models.quiz import Choice, Question, QuestionKind, Quiz, QuizAttempt
 from app.services.completions import complete_if_met
 from app.services.dialect import insert_for
 from app.services.enrollment import require_enrollment
+from app.services.quizzes.files import sign_files
 from app.services.quizzes.grading import TEXT_ANSWER_KINDS, grade_question, score_of
 from app.services.quizzes.layout import draw_questions, layout_item, option_map
 from app.services.quizzes.views import question_view
@@ -95,6 +98,20 @@ def _view(attempt: QuizAttempt, questions: dict[str, Question],
         passed=attempt.passed if reveal else None)
 
 
+@dataclass
+class Media:
+    """Where question images are stored, and how long their signed URLs last."""
+
+    storage: Storage
+    url_ttl_s: int
+
+
+async def _shown(session: AsyncSession, user: User, media: Media | None, view: AttemptPublic) -> AttemptPublic:
+    """The view with its question images as signed URLs (emptied without `media` or an active enrolment)."""
+    return await sign_files(session, media.storage if media else None, user.id, view,
+                            ttl_s=media.url_ttl_s if media else 0)
+
+
 async def _quiz_in_course(session: AsyncSession,
                           quiz_id: uuid.UUID) -> tuple[Quiz, str, uuid.UUID, uuid.UUID]:
     """The quiz with its lesson key, course and course version."""
@@ -115,7 +132,7 @@ async def _own_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID)
 
 
 async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *,
-                        now: datetime | None = None) -> AttemptPublic:
+                        now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Start an attempt for an enrolled learner: draw `draw` questions from the pool, shuffle questions and
     choices (when the quiz says so), fix that layout for the attempt, and set the deadline."""
     now = now or utcnow()
@@ -151,18 +168,18 @@ async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *
             session.add(attempt)
     except IntegrityError as exc:  # a simultaneous start won the open-attempt index
         raise Conflict("attempt_open") from exc
-    return _view(attempt, questions, choices)
+    return await _shown(session, user, media, _view(attempt, questions, choices))
 
 
 async def get_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID, *,
-                      now: datetime | None = None) -> AttemptPublic:
+                      now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """The learner's own attempt; correct answers and feedback appear only once it is submitted."""
     attempt = await _own_attempt(session, user, attempt_id)
     content = await _content(session, attempt.layout)
     if attempt.submitted_at is None and _expired(attempt, now or utcnow()):
         await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, attempt.answers,
                      now or utcnow(), content)
-    return _view(attempt, *content)
+    return await _shown(session, user, media, _view(attempt, *content))
 
 
 def _text_answer(answer: AnswerIn, item: dict, qid: str, where: str) -> tuple[dict, list[FieldError]]:
@@ -223,7 +240,7 @@ def _merge(attempt: QuizAttempt, given: list[AnswerIn]) -> list[dict]:
 
 
 async def save_answers(session: AsyncSession, user: User, attempt_id: uuid.UUID, given: list[AnswerIn], *,
-                       now: datetime | None = None) -> AttemptPublic:
+                       now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Autosave: merge answers per question while the attempt is open and on time (deadline + grace)."""
     now = now or utcnow()
     attempt = await _own_attempt(session, user, attempt_id)
@@ -237,12 +254,12 @@ async def save_answers(session: AsyncSession, user: User, attempt_id: uuid.UUID,
         answers=answers, answers_saved_at=now))
     if not saved.rowcount:
         raise Conflict("attempt_submitted")
-    return _view(attempt, *await _content(session, attempt.layout))
+    return await _shown(session, user, media, _view(attempt, *await _content(session, attempt.layout)))
 
 
 async def submit_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID,
                          given: list[AnswerIn] | None = None, *,
-                         now: datetime | None = None) -> AttemptPublic:
+                         now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Grade the attempt on the server, once. On time, `given` answers are saved with it; late, only what was
     saved by the deadline (plus grace) counts. Submitting again returns the graded attempt unchanged."""
     now = now or utcnow()
@@ -251,7 +268,7 @@ async def submit_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUI
     if attempt.submitted_at is None:
         answers = _merge(attempt, given) if given and not _expired(attempt, now) else attempt.answers
         await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, answers, now, content)
-    return _view(attempt, *content)
+    return await _shown(session, user, media, _view(attempt, *content))
 
 
 async def _close(session: AsyncSession, user: User, quiz: Quiz | None, attempt: QuizAttempt,
