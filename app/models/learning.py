@@ -259,6 +259,7 @@ class QuestionReview(BaseModel):
     feedback: str | None
     choice_feedback: dict[str, str]
     correct_matches: dict[str, str] = {}  # matching: left choice id → the right option id
+    answer_feedback: str | None = None  # short answer, numerical: feedback of the answer that graded it
 
 
 class QuestionPublic(BaseModel):

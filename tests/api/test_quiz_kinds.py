@@ -226,3 +226,17 @@ async def test_missing_word_and_html_prompts_are_rendered_safely(client, session
     assert markdown["prompt"] == "<p>Ai <strong>được</strong> hỏi  mã OTP?</p>"
     for marker in ("script", "onerror", "onmouseover", "alert", "x()"):
         assert marker not in json.dumps(attempt)
+
+
+async def test_the_review_gives_the_feedback_of_the_answer_that_graded_a_typed_answer(client, session, keyring,
+                                                                                      settings):
+    text = "::n::Năm? {#=1822:0#Đúng năm =%50%1822:2#Gần đúng ~#Sai xa}\n\n::s::Thành phố? {=Huế#Đúng =%0%*#Thử lại}\n"
+    headers, rows = await bank_setup(session, keyring, settings, text.encode(), shuffle=False)
+    attempt = await start(client, headers, rows)
+    numerical, short = attempt["questions"]
+    answers = [{"question_id": numerical["id"], "text": "1823"}, {"question_id": short["id"], "text": "Vinh"}]
+    body = (await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers,
+                              json={"answers": answers})).json()
+    reviews = [q["review"] for q in body["questions"]]
+    assert [(r["earned"], r["answer_feedback"]) for r in reviews] == [(0.5, "Gần đúng"), (0, "Thử lại")]
+    assert reviews[0]["accepted_answers"] == ["1822", "1822 ± 2"]

@@ -30,20 +30,18 @@ def _short_answer_matches(accepted: str, given: str) -> bool:
     return re.fullmatch(pattern, given) is not None
 
 
-def _first_match(choices: list[Choice], matches) -> float:  # noqa: ANN001
-    """Moodle takes the first accepted answer (in the author's order) that matches, not the best one."""
-    for choice in choices:
-        if matches(choice):
-            return min(1.0, max(0.0, choice.weight / 100))
-    return 0.0
-
-
-def _numerical(choices: list[Choice], text: str) -> float:
-    given = parse_number(text)
-    if given is None:
-        return 0.0
-    return _first_match(choices, lambda c: c.value is None or (
-        abs(given - c.value) <= (c.tolerance or 0) + _EPSILON * max(1.0, abs(c.value))))
+def matched_answer(kind: str, choices: list[Choice], answer: dict | None) -> Choice | None:
+    """The accepted answer that grades a typed answer (short answer, numerical): as Moodle, the first one in
+    the author's order that matches, not the best one."""
+    text = (answer or {}).get("text") or ""
+    if kind == QuestionKind.short_answer:
+        given = normalise_answer(text)
+        return next((c for c in choices if given and _short_answer_matches(c.text, given)), None)
+    number = parse_number(text)
+    if number is None:
+        return None
+    return next((c for c in choices if c.value is None or (
+        abs(number - c.value) <= (c.tolerance or 0) + _EPSILON * max(1.0, abs(c.value)))), None)
 
 
 def _matching(choices: list[Choice], answer: dict, options: dict[str, str]) -> float:
@@ -71,11 +69,9 @@ def grade_question(kind: str, choices: list[Choice], answer: dict | None,
         return None
     if not answer:
         return 0.0
-    if kind == QuestionKind.short_answer:
-        given = normalise_answer(answer.get("text") or "")
-        return _first_match(choices, lambda c: _short_answer_matches(c.text, given)) if given else 0.0
-    if kind == QuestionKind.numerical:
-        return _numerical(choices, answer.get("text") or "")
+    if kind in (QuestionKind.short_answer, QuestionKind.numerical):
+        matched = matched_answer(kind, choices, answer)
+        return min(1.0, max(0.0, matched.weight / 100)) if matched else 0.0
     if kind == QuestionKind.matching:
         return _matching(choices, answer, options or {})
     weights = {str(c.id): c.weight for c in choices}

@@ -11,7 +11,7 @@ import html
 from app.core.html import render_text
 from app.models.learning import ChoicePublic, QuestionPublic, QuestionReview
 from app.models.quiz import BLANK, Choice, Question, QuestionKind, TextFormat
-from app.services.quizzes.grading import grade_question
+from app.services.quizzes.grading import grade_question, matched_answer
 from app.services.quizzes.layout import option_map
 
 BLANK_HTML = '<span class="hocso-blank" data-blank="1">_____</span>'
@@ -50,8 +50,8 @@ def _review(question: Question, own: list[Choice], item: dict, answer: dict | No
         feedback=texts.inline(question.feedback), choice_feedback={})
     if kind in _TYPED:
         review.accepted_answers = [c.text for c in own if c.weight > 0]
-        # feedback of the answer that graded the learner's text is for the front end to match; all are shown
-        review.choice_feedback = feedback
+        matched = matched_answer(kind, own, answer)
+        review.answer_feedback = texts.inline(matched.feedback) if matched else None
     elif kind == QuestionKind.matching:
         offered = {choice_id: option_id for option_id, choice_id in options.items()}
         by_right = {c.match_text: offered.get(str(c.id)) for c in own if str(c.id) in offered}
