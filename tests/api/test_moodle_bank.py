@@ -12,7 +12,7 @@ from app.core.storage import build_storage
 from app.models.course import Asset
 from app.models.quiz import Choice, Question
 from tests.factories import auth, make_user, token_for
-from tests.package_builder import import_package, package_zip, sample_manifest
+from tests.factories.packages import import_package, package_zip, sample_manifest
 
 BANK = Path(__file__).parents[1] / "fixtures" / "moodle" / "bank.xml"
 GIFT_QUIZ = "quiz: {gift: quizzes/cuoi-khoa.gift, pass_score: 80, max_attempts: 3, time_limit_s: 1200, draw: 4"

@@ -9,8 +9,8 @@ import pytest
 
 from app.models.learning import Enrollment
 from app.models.quiz import Choice, Question, QuestionKind
-from app.services.packages.gift import parse_gift
-from app.services.packages.versions import question_rows
+from app.services.content.packages.gift import parse_gift
+from app.services.content.packages.versions import question_rows
 from tests.factories import auth, make_course, make_user, quiz, token_for
 
 EXAMPLES = Path(__file__).parents[1] / "fixtures" / "moodle" / "examples.gift"

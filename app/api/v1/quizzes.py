@@ -6,8 +6,8 @@ from fastapi import APIRouter, status
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from app.models.learning import AnswersIn, AttemptPublic, QuizAttempts, SubmitIn
-from app.services import attempts
-from app.services.attempts import Media
+from app.services.quizzes import attempts
+from app.services.quizzes.attempts import Media
 
 router = APIRouter(prefix="/api/v1", tags=["quizzes"])
 

@@ -1,3 +1,7 @@
-"""Quizzes: attempts (drawn, autosaved, timed), grading of every question type, and what a learner sees of a
-question before and after submitting. Must not touch course content rows (written by content imports) beyond
-reading them, nor another domain's private helpers."""
+"""Quizzes: attempts drawn and shuffled once, autosaved, timed, graded on the server; grading of every
+question kind (Moodle's rules), the attempt layout, and what a learner sees of a question before and after
+submitting (texts rendered safely, images signed for enrolled learners).
+
+Owns: QuizAttempt. Reads questions, choices and assets imported by content. Must not touch: completions
+directly — a passed quiz asks completion (`complete_if_met`) to decide.
+"""
