@@ -222,7 +222,7 @@ class AnswerIn(BaseModel):
 
     question_id: uuid.UUID
     choice_ids: list[uuid.UUID] | None = PydField(default=None, max_length=50)
-    text: str | None = PydField(default=None, max_length=20_000, description="Essays up to 20,000 characters; "
+    text: str | None = PydField(default=None, max_length=10_000, description="Essays up to 10,000 characters; "
                                 "short and numerical answers up to 500")
     matches: list[MatchIn] | None = PydField(default=None, max_length=100)
 

@@ -41,7 +41,7 @@ from app.services.quizzes.layout import draw_questions, layout_item, option_map
 from app.services.quizzes.views import question_view
 
 GRACE = timedelta(seconds=30)
-SHORT_TEXT_MAX = 500  # short and numerical answers; essays take up to AnswerIn's 20,000 characters
+SHORT_TEXT_MAX = 500  # short and numerical answers; essays take up to AnswerIn's 10,000 characters
 
 messages({
     "quiz_not_found": ("Không tìm thấy bài kiểm tra.", "Quiz not found."),
