@@ -2,23 +2,23 @@
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.learning import AnswersIn, AttemptPublic, QuizAttempts, SubmitIn
 from app.services.quizzes import attempts
 from app.services.quizzes.attempts import Media
 
-router = APIRouter(prefix="/api/v1", tags=["quizzes"])
+router = v1_router(tags=["quizzes"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.post("/quizzes/{quiz_id}/attempts", summary="Start an attempt", response_model=AttemptPublic,
              status_code=status.HTTP_201_CREATED,
-             responses={403: {"description": "Not enrolled", **PROBLEM},
-                        409: {"description": "An attempt is open (`attempt_id`) or none are left",
-                              **PROBLEM}})
+             responses={403: problem("Not enrolled"),
+                        409: problem("An attempt is open (`attempt_id`) or none are left")})
 async def start(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep,
                 settings: SettingsDep) -> AttemptPublic:
     """Draws the questions and shuffles the choices, fixed for this attempt. The answer contains no
@@ -32,15 +32,15 @@ async def mine(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Qu
 
 
 @router.get("/attempts/{attempt_id}", summary="An attempt (answers and feedback once submitted)",
-            response_model=AttemptPublic, responses={404: {"description": "Not your attempt", **PROBLEM}})
+            response_model=AttemptPublic, responses={404: problem("Not your attempt")})
 async def show(attempt_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep,
                settings: SettingsDep) -> AttemptPublic:
     return await attempts.get_attempt(session, user, attempt_id, media=Media(storage, settings.media_url_ttl_s))
 
 
 @router.put("/attempts/{attempt_id}/answers", summary="Autosave answers", response_model=AttemptPublic,
-            responses={409: {"description": "Submitted already, or time is up", **PROBLEM},
-                       422: {"description": "An answer does not fit the attempt", **PROBLEM}})
+            responses={409: problem("Submitted already, or time is up"),
+                       422: problem("An answer does not fit the attempt")})
 async def save(attempt_id: uuid.UUID, body: AnswersIn, user: CurrentUser, session: SessionDep,
                storage: StorageDep, settings: SettingsDep) -> AttemptPublic:
     """Answers are merged per question, in the shape of its kind: `choice_ids` (single, multiple, true/false),

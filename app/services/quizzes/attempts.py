@@ -107,7 +107,7 @@ class Media:
 
 
 async def _shown(session: AsyncSession, user: User, media: Media | None, view: AttemptPublic) -> AttemptPublic:
-    """The view with its question images as signed URLs (emptied without `media` or an active enrolment)."""
+    """The view with its question images as signed URLs (emptied without `media` or an active enrollment)."""
     return await sign_files(session, media.storage if media else None, user.id, view,
                             ttl_s=media.url_ttl_s if media else 0)
 
@@ -311,7 +311,7 @@ async def _record_best(session: AsyncSession, user: User, attempt: QuizAttempt, 
     session.add(row)
     await session.flush()
     if newly_passed:
-        await complete_if_met(session, user, attempt.course_id)
+        await complete_if_met(session, user.id, attempt.course_id)
 
 
 async def list_attempts(session: AsyncSession, user: User, quiz_id: uuid.UUID) -> QuizAttempts:
