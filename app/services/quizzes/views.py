@@ -31,10 +31,10 @@ class _Texts:
             return text
         return render_text(text, self.source).replace(BLANK, BLANK_HTML)
 
-    def inline(self, text: str | None, source: TextFormat | None = None) -> str | None:
+    def inline(self, text: str | None) -> str | None:
         if text is None or not self.html:
             return text
-        return render_text(text, source or self.source, inline=True)
+        return render_text(text, self.source, inline=True)
 
     def plain(self, text: str) -> str:
         """A text that is always plain (matching right sides, accepted answers), escaped when HTML is due."""
@@ -57,9 +57,12 @@ def _review(question: Question, own: list[Choice], item: dict, answer: dict | No
         by_right = {c.match_text: offered.get(str(c.id)) for c in own if str(c.id) in offered}
         review.correct_matches = {str(c.id): by_right[c.match_text] for c in own
                                   if c.text and by_right.get(c.match_text)}
-    elif kind not in (QuestionKind.essay, QuestionKind.description):
-        best = 100 if kind != QuestionKind.multiple else 0
-        review.correct_choice_ids = [c.id for c in own if (c.weight >= best if best else c.weight > 0)]
+    elif kind == QuestionKind.multiple:
+        review.correct_choice_ids = [c.id for c in own if c.weight > 0]
+        review.choice_feedback = feedback
+    elif kind in (QuestionKind.single, QuestionKind.true_false):  # the best choice(s): 100%, or the top weight
+        top = max((c.weight for c in own), default=0)
+        review.correct_choice_ids = [c.id for c in own if c.weight == top and top > 0]
         review.choice_feedback = feedback
     return review
 
