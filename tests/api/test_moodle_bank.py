@@ -120,3 +120,10 @@ async def test_an_xml_bomb_fails_the_import_naming_file_and_line(db, session, se
     assert job.status == "failed" and job.course_id is None
     assert [(e["file"], e["line"], e["message"]) for e in job.errors] == [
         ("quizzes/ngan-hang.xml", 3, "moodle_xml_entities")]
+
+
+async def test_the_outline_counts_questions_not_descriptions(client, db, settings, tmp_path):
+    job = await imported(db, settings, tmp_path)
+    course = (await client.get(f"/api/v1/courses/{job.course_id}")).json()
+    [summary] = [lesson["quiz"] for module in course["modules"] for lesson in module["lessons"] if lesson["quiz"]]
+    assert summary["question_count"] == 8  # nine entries in the bank, one of them a description
