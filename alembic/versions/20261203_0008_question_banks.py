@@ -7,7 +7,7 @@ written in (plain, markdown, html; rendered and sanitised before learners see th
 Existing questions become plain-text questions worth one point each, which is how they were graded.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
