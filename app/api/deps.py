@@ -24,6 +24,8 @@ messages({
     "user_token_required": ("Thao tác này cần người dùng đăng nhập, không phải hệ thống kết nối.",
                             "This needs a signed-in user, not a service client."),
     "missing_scope": ("Hệ thống kết nối thiếu quyền {scope}.", "The client lacks the {scope} scope."),
+    "province_admin_without_province": ("Tài khoản quản trị tỉnh này chưa được gán tỉnh/thành phố.",
+                                        "This province admin account has no province."),
 })
 
 # The plain accessors are `async def` on purpose: FastAPI runs a sync dependency in a worker thread, a thread
@@ -131,6 +133,9 @@ async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
     if user is None or not user.is_active:
         raise Unauthorized("invalid_token")
     province = user.province_code if user.role == Role.province_admin else None
+    if user.role == Role.province_admin and not province:
+        # Fail closed: a province admin without a province would otherwise read as unscoped (every province).
+        raise Forbidden("province_admin_without_province")
     return Principal(user=user, province_code=province)
 
 
