@@ -17,6 +17,7 @@ from app.api.v1 import ROUTERS
 from app.core import jobs
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
+from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = storage or build_storage(settings)
 
     install_error_handlers(app)
+    app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_s: int = 15 * 60
     verify_rate_per_minute: int = 30
+    # JSON and form bodies (uploads excepted): a partner batch of 1,000 or an offline batch of 500 fits
+    json_body_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     # Object storage
     storage: Literal["local", "s3"] = "local"

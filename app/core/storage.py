@@ -163,7 +163,8 @@ class LocalStorage:
         if expires < time.time():
             return False
         expected = self.sign(method, key, expires, content_type, filename)
-        return hmac.compare_digest(expected, sig)
+        # compare_digest refuses str with non-ASCII characters (a TypeError, a 500 before): compare bytes.
+        return hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass"))
 
     def _expiry(self, ttl_s: int) -> int:
         return int(time.time()) + max(1, min(ttl_s, MAX_URL_TTL_S))
