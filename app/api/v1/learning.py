@@ -70,7 +70,9 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
 @router.post("/lessons/{lesson_id}/progress", summary="Report progress on a lesson (heartbeat or view)",
              response_model=ProgressPublic,
              responses={403: {"description": "Not enrolled in the lesson's course", **PROBLEM},
-                        404: {"description": "No such lesson", **PROBLEM}})
+                        404: {"description": "No such lesson", **PROBLEM},
+                        409: {"description": "The event id was used on another lesson (named), or the lesson "
+                                             "takes no progress events", **PROBLEM}})
 async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId, db: DatabaseDep,
                           heartbeats: HeartbeatsDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
