@@ -17,6 +17,7 @@ from app.core.i18n import messages
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, User
+from app.services.access import client_status
 
 messages({
     "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
@@ -122,6 +123,8 @@ async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
     claims = _verified_claims(token, keys, settings)
     subject = str(claims.get("sub", ""))
     if claims.get("role") == "service":
+        if not await client_status.is_active(work.session, subject.removeprefix("client:")):
+            raise Unauthorized("invalid_token")  # deactivated: its tokens stop within seconds, not at expiry
         return Principal(client_id=subject.removeprefix("client:"),
                          scopes=set(str(claims.get("scope", "")).split()),
                          province_code=claims.get("province"))

@@ -338,6 +338,21 @@ class ServiceClientCreate(BaseModel):
     province_code: ProvinceCode | None = None
 
 
+class ServiceClientView(BaseModel):
+    """A service client as a ministry admin sees it (never its secret)."""
+
+    client_id: str
+    name: str
+    scopes: list[str]
+    province_code: str | None
+    is_active: bool
+
+
+class ServiceClientSecret(BaseModel):
+    client_id: str
+    client_secret: str = SchemaField(description="Shown only this once; stored hashed")
+
+
 class TokenRequest(BaseModel):
     """The OAuth2 token form: password grant (RFC 6749 §4.3) or client credentials (§4.4)."""
 

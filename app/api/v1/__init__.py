@@ -10,6 +10,7 @@ answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 
 from app.api import verify_page
 from app.api.v1 import (
+    access,
     admin_packages,
     auth,
     certificates,
@@ -28,4 +29,5 @@ from app.api.v1 import (
 
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
-           cohorts.router, programmes.router, admin_packages.router, ops.router]
+           cohorts.router, programmes.router, admin_packages.router, access.router,
+           ops.router]
