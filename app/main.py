@@ -21,6 +21,8 @@ from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.ratelimit import RateLimits
+from app.core.ratelimit import build_storage as build_limit_storage
 from app.core.security import KeyRing
 from app.core.storage import Storage, build_storage
 from app.services import retention
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database or Database(settings)
     app.state.keys = keys or KeyRing.load(settings, create_dev_key=settings.env != "production")
     app.state.storage = storage or build_storage(settings)
+    app.state.rate_limits = RateLimits(build_limit_storage(settings.redis_url))
 
     install_error_handlers(app)
     app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes)

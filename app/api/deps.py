@@ -10,10 +10,12 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.client_address import client_address
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import messages
+from app.core.ratelimit import RateLimits
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, User
@@ -75,6 +77,17 @@ async def get_session(work: WorkDep) -> AsyncSession:
     return await work.session()
 
 
+def caller_address(request: Request) -> str:
+    """The caller's address for per-address limits, through the trusted proxies (app/core/client_address.py)."""
+    settings: Settings = request.app.state.settings
+    return client_address(request.client.host if request.client else None,
+                          request.headers.get("x-forwarded-for"), settings.trusted_proxy_networks)
+
+
+async def get_rate_limits(request: Request) -> RateLimits:
+    return request.app.state.rate_limits
+
+
 async def get_keys(request: Request) -> KeyRing:
     return request.app.state.keys
 
@@ -88,6 +101,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -1,11 +1,13 @@
 """Settings from the environment (`HOCSO_*`) and `.env`; production refuses unsafe defaults."""
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.client_address import IPNetwork, parse_networks
 
 DEV_SECRET = "dev-insecure-change-me"
 
@@ -38,10 +40,17 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = 30
     service_token_ttl_s: int = 60 * 60
 
-    # Abuse limits
+    # Abuse limits. Sign-in: failures are remembered for login_lockout_s; past login_max_failures on one
+    # account (login_ip_max_failures from one address, much higher: a carrier NAT or an office is many
+    # learners) each further failure locks that key a little longer, 1 s doubling up to login_max_lock_s.
     login_max_failures: int = 5
+    login_ip_max_failures: int = 100
     login_lockout_s: int = 15 * 60
+    login_max_lock_s: int = Field(default=60, ge=1)
     verify_rate_per_minute: int = 30
+    register_rate_per_hour: int = Field(default=30, ge=1)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    redis_url: str | None = None  # rate limits shared by every worker and host; memory per process without
     # JSON and form bodies (uploads excepted): a partner batch of 1,000 or an offline batch of 500 fits
     json_body_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
@@ -83,7 +92,7 @@ class Settings(BaseSettings):
     cohort_csv_max_bytes: int = 2 * 1024 * 1024
     cohort_csv_max_rows: int = 10_000
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -93,6 +102,16 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'hocso.db').resolve()}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo fails at start, not silently as "no proxy"
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def keys_dir(self) -> Path:

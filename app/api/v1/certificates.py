@@ -5,9 +5,18 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import CurrentUser, KeysDep, SessionDep, SettingsDep, StorageDep, UserAdmin
+from app.api.deps import (
+    CurrentUser,
+    KeysDep,
+    RateLimitsDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    UserAdmin,
+    caller_address,
+)
 from app.core.errors import RateLimited
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import retry_after
 from app.models.certificate import (
     CertificatePublic,
     CertificateVerification,
@@ -24,23 +33,13 @@ _NOT_FOUND = {404: {"description": "No such certificate, or not yours to see (pr
 _LIMITED = {429: {"description": "Too many verification requests from this address; see Retry-After"}}
 
 
-def _limiter(request: Request) -> SlidingWindowLimiter:
-    state = request.app.state
-    if getattr(state, "verify_limiter", None) is None:
-        state.verify_limiter = SlidingWindowLimiter(state.settings.verify_rate_per_minute, 60.0)
-    return state.verify_limiter
-
-
-def check_verify_rate(request: Request) -> None:
-    """One budget per client IP shared by every verification endpoint, so serials cannot be enumerated.
-
-    The client IP is the socket peer, or X-Forwarded-For when uvicorn trusts the proxy
-    (`forwarded_allow_ips`).
-    """
-    ip = request.client.host if request.client else "unknown"
-    wait = _limiter(request).hit(ip)
+async def check_verify_rate(request: Request, limits: RateLimitsDep) -> None:
+    """One budget per caller address shared by every verification endpoint, so serials cannot be enumerated;
+    in Redis when HOCSO_REDIS_URL is set, so every worker and host shares it."""
+    settings = request.app.state.settings
+    wait = await limits.hit("verify", caller_address(request), limit=settings.verify_rate_per_minute, window_s=60)
     if wait is not None:
-        raise RateLimited(SlidingWindowLimiter.retry_after(wait))
+        raise RateLimited(retry_after(wait))
 
 
 VerifyRate = Depends(check_verify_rate)
