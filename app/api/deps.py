@@ -19,7 +19,7 @@ from app.core.ratelimit import RateLimits
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, User
-from app.services.access import client_status
+from app.services.identity.access import client_status
 
 messages({
     "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
@@ -85,7 +85,7 @@ def caller_address(request: Request) -> str:
 
 
 async def get_rate_limits(request: Request) -> RateLimits:
-    return request.app.state.rate_limits
+    return request.app.state.per_worker.rate_limits
 
 
 async def get_keys(request: Request) -> KeyRing:

@@ -3,8 +3,9 @@
 import pytest
 
 from app.models.identity import Role, Scope, ServiceClientCreate
-from app.services import access, identity
-from app.services.access import ClientStatus, client_status
+from app.services.identity import access
+from app.services.identity import accounts as identity
+from app.services.identity.access import ClientStatus, client_status
 from tests.factories import PASSWORD, auth, make_user, token_for
 
 TOKEN = "/api/v1/auth/token"

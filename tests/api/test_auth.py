@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app.core.security import access_claims
 from app.models.base import utcnow
 from app.models.identity import RefreshToken, Role, Scope, ServiceClientCreate, User
-from app.services import identity
+from app.services.identity import accounts as identity
 from tests.conftest import make_app
 from tests.factories import PASSWORD, auth, make_user, service_token, token_for
 
@@ -277,7 +277,7 @@ def clock(monkeypatch):
         def advance(self, seconds: float) -> None:
             self.now += timedelta(seconds=seconds)
     clock = Clock()
-    monkeypatch.setattr("app.services.auth.utcnow", lambda: clock.now)
+    monkeypatch.setattr("app.services.identity.sign_in.utcnow", lambda: clock.now)
     return clock
 
 

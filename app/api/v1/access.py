@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 
 from app.api.deps import MinistryAdmin, SessionDep, UserAdmin
 from app.models.identity import ServiceClient, ServiceClientSecret, ServiceClientView, UserAdminView
-from app.services import access
+from app.services.identity import access
 
 router = APIRouter(prefix="/api/v1/admin", tags=["users"])
 

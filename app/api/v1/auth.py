@@ -14,7 +14,8 @@ from app.core.errors import HocSoError, RateLimited
 from app.core.i18n import messages
 from app.core.ratelimit import retry_after
 from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRequest, UserPublic
-from app.services import auth, identity
+from app.services.identity import accounts as identity
+from app.services.identity import sign_in as auth
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

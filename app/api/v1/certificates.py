@@ -25,7 +25,8 @@ from app.models.certificate import (
     CredentialVerification,
     RevokeRequest,
 )
-from app.services import certificates, credentials
+from app.services.certificates import issuing as certificates
+from app.services.certificates import open_badges as credentials
 
 router = APIRouter(tags=["certificates"])
 

@@ -1,0 +1,35 @@
+"""What each API worker process keeps for its whole life: the heartbeat batcher, answer caches and rate limiters.
+
+Built once with the app (`create_app`, so once per worker) and closed by the app's lifespan: the heartbeat
+batcher writes or answers every heartbeat in flight before the database is closed. Routers reach them through
+`request.app.state.per_worker`; none is created lazily on first use.
+"""
+
+from dataclasses import dataclass
+
+from app.core.cache import SharedPages, StatsCache
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.ratelimit import RateLimits, build_storage
+from app.services.learning.heartbeat_batch import HeartbeatBatcher
+from app.services.stats import feed
+
+
+@dataclass
+class PerWorker:
+    heartbeats: HeartbeatBatcher
+    stats: StatsCache  # rendered stats answers, per request as sent and caller scope
+    catalogue: StatsCache  # rendered catalogue pages and their ETags
+    feed_pages: SharedPages  # completion feed pages shared by identical requests
+    rate_limits: RateLimits  # per-address limits: in Redis with HOCSO_REDIS_URL (shared), else this worker's
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database) -> "PerWorker":
+        return cls(heartbeats=HeartbeatBatcher(db),
+                   stats=StatsCache(settings.stats_cache_ttl_s),
+                   catalogue=StatsCache(settings.catalogue_cache_ttl_s),
+                   feed_pages=SharedPages(feed.SHARED_PAGE_TTL_S, max_entries=feed.SHARED_PAGES),
+                   rate_limits=RateLimits(build_storage(settings.redis_url)))
+
+    async def close(self) -> None:
+        await self.heartbeats.drain()
