@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    metrics_token: str | None = None  # /metrics needs `Authorization: Bearer <this>` when set (production: must)
 
     # Keys and secrets
     secret_key: str = DEV_SECRET
@@ -142,8 +143,15 @@ class Settings(BaseSettings):
                 problems.append("HOCSO_JWT_KEYS_DIR holds development keys (dev-*.pem); mount production keys")
         if self.storage == "s3" and not (self.s3_access_key_id and self.s3_secret_access_key):
             problems.append("HOCSO_S3_ACCESS_KEY_ID and HOCSO_S3_SECRET_ACCESS_KEY must be set")
-        if "127.0.0.1" in self.public_base_url or "localhost" in self.public_base_url:
+        if "127.0.0.1" in self.public_base_url or "localhost" in self.public_base_url \
+                or not self.public_base_url.startswith("https://"):
             problems.append("HOCSO_PUBLIC_BASE_URL must be the public https:// address of the service")
+        if self.db_echo:
+            problems.append("HOCSO_DB_ECHO must be false: echoed SQL would log names, phones and hashes")
+        if "*" in self.cors_origins:
+            problems.append("HOCSO_CORS_ORIGINS must list the front ends' origins, not *")
+        if not self.metrics_token or len(self.metrics_token) < 32:
+            problems.append("HOCSO_METRICS_TOKEN must be set (≥ 32 random characters): /metrics is not public")
         return problems
 
 

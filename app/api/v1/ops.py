@@ -1,9 +1,12 @@
-from fastapi import APIRouter, Response
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from app.api.deps import DatabaseDep, KeysDep
-from app.core.errors import ServiceUnavailable
+from app.api.deps import DatabaseDep, KeysDep, SettingsDep
+from app.core.errors import ServiceUnavailable, Unauthorized
 
 router = APIRouter(tags=["ops"])
 
@@ -25,8 +28,18 @@ async def readyz(db: DatabaseDep) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get("/metrics", summary="Prometheus metrics (with HOCSO_METRICS_TOKEN as a bearer token when set)",
+            response_class=Response,
+            responses={401: {"description": "Missing or wrong metrics token",
+                             "content": {"application/problem+json": {}}}})
+async def metrics(settings: SettingsDep,
+                  authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
+    """Request counts and latencies per route. Not public: route names, rates and errors tell an attacker
+    what is busy and what fails, so production requires the token (docs/operations.md)."""
+    if settings.metrics_token:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+            raise Unauthorized()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
