@@ -5,8 +5,9 @@ from fastapi import APIRouter, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from app.api.deps import DatabaseDep, KeysDep, SettingsDep
+from app.api.deps import DatabaseDep, KeysDep, SettingsDep, StorageDep
 from app.core.errors import ServiceUnavailable, Unauthorized
+from app.core.faults import RETRY_AFTER_S
 
 router = APIRouter(tags=["ops"])
 
@@ -16,15 +17,22 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Ready to serve: the database answers",
-            responses={503: {"description": "Database unreachable (problem+json)"}})
-async def readyz(db: DatabaseDep) -> dict[str, str]:
+@router.get("/readyz", summary="Ready to serve: the database and the object store answer",
+            responses={503: {"description": "Database or storage unreachable (problem+json naming which)",
+                             "content": {"application/problem+json": {}}}})
+async def readyz(db: DatabaseDep, storage: StorageDep) -> dict[str, str]:
     try:
         async with db.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "not ready"
-        raise ServiceUnavailable(reason="database") from exc
+        raise ServiceUnavailable(reason="database", headers={"Retry-After": str(RETRY_AFTER_S)},
+                                 extra={"reason": "database"}) from exc
+    try:
+        await storage.ready()
+    except Exception as exc:  # noqa: BLE001 - nor does any failure to reach the store
+        raise ServiceUnavailable(reason="storage", headers={"Retry-After": str(RETRY_AFTER_S)},
+                                 extra={"reason": "storage"}) from exc
     return {"status": "ready"}
 
 
