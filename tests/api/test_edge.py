@@ -56,7 +56,7 @@ async def test_crafted_catalogue_cursors_are_422_without_sign_in(client, session
 async def test_crafted_cursors_on_enrollments_intakes_admin_lists_and_the_feed(client, session, keyring, settings,
                                                                               learner_headers, ministry_headers):
     naive = cursor("2026-01-01T00:00:00", "0190b0b4-0000-7000-8000-000000000000")
-    for url, headers in (("/api/v1/me/enrollments", learner_headers), ("/api/v1/cohorts", ministry_headers),
+    for url, headers in (("/api/v1/me/enrollments", learner_headers), ("/api/v1/intakes", ministry_headers),
                          ("/api/v1/admin/users", ministry_headers)):
         assert_problem(await client.get(url, params={"cursor": naive}, headers=headers), field="cursor")
     feed = auth(service_token(keyring, settings, scopes=["completions:read"]))
@@ -92,7 +92,7 @@ async def test_nul_in_json_bodies_is_422_naming_the_field(client, session, keyri
     assert_problem(r, field="full_name")
     course = (await make_course(session, lessons=[])).course
     opens = utcnow()
-    r = await client.post("/api/v1/cohorts", headers=ministry_headers, json={
+    r = await client.post("/api/v1/intakes", headers=ministry_headers, json={
         "name": "Đợt\u0000", "courses": [course.slug], "province_code": "01", "opens_at": opens.isoformat(),
         "deadline": (opens + timedelta(days=30)).isoformat()})
     assert_problem(r, field="name")
@@ -144,7 +144,7 @@ async def test_year_0001_at_plus_14_is_422_not_500(client, session, keyring, set
         "phone": "0912345678", "full_name": "Trần Bình", "audience": "citizen", "province_code": "01",
         "course": course.slug, "external_ref": "r1", "completed_at": "0001-01-01T00:00:00+14:00"})
     assert_problem(r, field="completed_at")
-    r = await client.post("/api/v1/cohorts", headers=ministry_headers, json={
+    r = await client.post("/api/v1/intakes", headers=ministry_headers, json={
         "name": "Đợt", "courses": [course.slug], "province_code": "01",
         "opens_at": "0001-01-01T00:00:00+14:00", "deadline": "2026-01-01T00:00:00+07:00"})
     assert_problem(r, field="opens_at")

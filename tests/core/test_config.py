@@ -57,3 +57,10 @@ def test_trusted_proxies_are_addresses_or_networks():
                                                                                               "fd00::/8"]
     with pytest.raises(ValueError):
         Settings(trusted_proxies="10.0.0.300", _env_file=None)
+
+
+def test_intake_csv_limits_read_their_new_names_and_the_round_1_cohort_names(monkeypatch):
+    monkeypatch.setenv("HOCSO_COHORT_CSV_MAX_ROWS", "7")
+    assert Settings(_env_file=None).intake_csv_max_rows == 7
+    monkeypatch.setenv("HOCSO_INTAKE_CSV_MAX_BYTES", "1234")
+    assert Settings(_env_file=None).intake_csv_max_bytes == 1234

@@ -2,21 +2,20 @@
 
 import uuid
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.api.deps import MinistryAdmin, SessionDep, UserAdmin
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.identity import ServiceClient, ServiceClientSecret, ServiceClientView, UserAdminView
 from app.services.identity import access
 
-router = APIRouter(prefix="/api/v1/admin", tags=["users"])
+router = v1_router("/admin", tags=["users"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-USER_ERRORS = {401: {"description": "Missing or invalid token", **PROBLEM},
-               403: {"description": "Not a user admin", **PROBLEM},
-               404: {"description": "No such user in your scope", **PROBLEM}}
-CLIENT_ERRORS = {401: {"description": "Missing or invalid token", **PROBLEM},
-                 403: {"description": "Not a ministry admin", **PROBLEM},
-                 404: {"description": "No such client", **PROBLEM}}
+USER_ERRORS = {401: problem("Missing or invalid token"), 403: problem("Not a user admin"),
+               404: problem("No such user in your scope")}
+CLIENT_ERRORS = {401: problem("Missing or invalid token"), 403: problem("Not a ministry admin"),
+                 404: problem("No such client")}
 ClientId = Path(min_length=1, max_length=64)
 
 
@@ -26,7 +25,7 @@ def _view(client: ServiceClient) -> ServiceClientView:
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserAdminView, summary="Deactivate an account",
-             responses={**USER_ERRORS, 409: {"description": "Your own account", **PROBLEM}})
+             responses={**USER_ERRORS, 409: problem("Your own account")})
 async def deactivate_user(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep) -> UserAdminView:
     """The account's access tokens stop working at once and its refresh tokens are revoked. Ministry admins:
     any account but their own; province admins: learners of their province."""
@@ -34,7 +33,7 @@ async def deactivate_user(user_id: uuid.UUID, admin: UserAdmin, session: Session
 
 
 @router.post("/users/{user_id}/activate", response_model=UserAdminView, summary="Reactivate an account",
-             responses={**USER_ERRORS, 409: {"description": "Your own account", **PROBLEM}})
+             responses={**USER_ERRORS, 409: problem("Your own account")})
 async def activate_user(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep) -> UserAdminView:
     return UserAdminView.of(await access.set_user_active(session, admin, user_id, active=True))
 

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import Depends, Form, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import DatabaseDep, KeysDep, RateLimitsDep, SessionDep, SettingsDep, caller_address
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.core.errors import HocSoError, RateLimited
 from app.core.i18n import messages
 from app.core.ratelimit import retry_after
@@ -17,9 +19,8 @@ from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRe
 from app.services.identity import accounts as identity
 from app.services.identity import sign_in as auth
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = v1_router("/auth", tags=["auth"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 messages({"register_rate_limited": ("Quá nhiều lượt đăng ký từ địa chỉ này. Vui lòng thử lại sau {retry_after} giây.",
                                     "Too many registrations from this address. Try again in {retry_after} seconds.")})
@@ -29,6 +30,7 @@ async def _session_keeping_refusals(db: DatabaseDep) -> AsyncIterator[AsyncSessi
     """Like SessionDep, but a refusal marked `keeps_changes` (a counted failure, a revoked token family)
     is committed before it is answered; any other error rolls back as usual."""
     refusal: HocSoError | None = None
+    # Transaction exception «sign-in refusals commit» (docs/architecture.md).
     async with db.session() as session:
         try:
             yield session
@@ -64,9 +66,9 @@ def _no_store(response: Response) -> None:
 @router.post(
     "/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
     summary="Register a citizen or an official",
-    responses={409: {"description": "Phone or e-mail already used", **PROBLEM},
-               422: {"description": "Invalid fields, each named with its message", **PROBLEM},
-               429: {"description": "Too many registrations from this address; see Retry-After", **PROBLEM}},
+    responses={409: problem("Phone or e-mail already used"),
+               422: problem("Invalid fields, each named with its message"),
+               429: problem("Too many registrations from this address; see Retry-After")},
 )
 async def register(data: Registration, request: Request, session: SessionDep, settings: SettingsDep,
                    limits: RateLimitsDep) -> UserPublic:
@@ -85,9 +87,9 @@ async def register(data: Registration, request: Request, session: SessionDep, se
 @router.post(
     "/token", response_model=TokenPair, response_model_exclude_none=True,
     summary="Sign in (OAuth2 password grant) or get a service token (client credentials)",
-    responses={400: {"description": "Scope not granted to the client", **PROBLEM},
-               401: {"description": "Wrong credentials", **PROBLEM},
-               429: {"description": "Locked after repeated failures; see Retry-After", **PROBLEM}},
+    responses={400: problem("Scope not granted to the client"),
+               401: problem("Wrong credentials"),
+               429: problem("Locked after repeated failures; see Retry-After")},
 )
 async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, response: Response,
                       session: TokenSession, settings: SettingsDep, keys: KeysDep) -> TokenPair:
@@ -106,7 +108,7 @@ async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, r
 @router.post(
     "/refresh", response_model=TokenPair, response_model_exclude_none=True,
     summary="Exchange a refresh token for a new token pair",
-    responses={401: {"description": "Unknown, expired, revoked or already used refresh token", **PROBLEM}},
+    responses={401: problem("Unknown, expired, revoked or already used refresh token")},
 )
 async def refresh(body: RefreshRequest, response: Response, session: TokenSession, settings: SettingsDep,
                   keys: KeysDep) -> TokenPair:

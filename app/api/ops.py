@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.api.deps import DatabaseDep, KeysDep, SettingsDep, StorageDep
+from app.api.problems import problem
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.faults import RETRY_AFTER_S
 
@@ -18,8 +19,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Ready to serve: the database and the object store answer",
-            responses={503: {"description": "Database or storage unreachable (problem+json naming which)",
-                             "content": {"application/problem+json": {}}}})
+            responses={503: problem("Database or storage unreachable: `reason` names which; Retry-After")})
 async def readyz(db: DatabaseDep, storage: StorageDep) -> dict[str, str]:
     try:
         async with db.engine.connect() as conn:
@@ -38,8 +38,7 @@ async def readyz(db: DatabaseDep, storage: StorageDep) -> dict[str, str]:
 
 @router.get("/metrics", summary="Prometheus metrics (with HOCSO_METRICS_TOKEN as a bearer token when set)",
             response_class=Response,
-            responses={401: {"description": "Missing or wrong metrics token",
-                             "content": {"application/problem+json": {}}}})
+            responses={401: problem("Missing or wrong metrics token")})
 async def metrics(settings: SettingsDep,
                   authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
     """Request counts and latencies per route. Not public: route names, rates and errors tell an attacker
