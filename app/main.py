@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.per_worker = PerWorker.build(settings, app.state.db)
 
     install_error_handlers(app)
-    app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes)
+    app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes,
+                       header_max_bytes=settings.header_max_bytes, body_timeout_s=settings.body_timeout_s)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None  # rate limits shared by every worker and host; memory per process without
     # JSON and form bodies (uploads excepted): a partner batch of 1,000 or an offline batch of 500 fits
     json_body_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    header_max_bytes: int = Field(default=32 * 1024, ge=1024)  # all request headers together
+    body_timeout_s: float = Field(default=30.0, gt=0)  # a JSON or form body must arrive within this
 
     # Object storage
     storage: Literal["local", "s3"] = "local"

@@ -7,15 +7,21 @@
 - JSON and form bodies are bounded (`HOCSO_JSON_BODY_MAX_BYTES`): a declared `Content-Length` above the bound
   is refused before a byte is read, a body that grows past it is refused as soon as it does (413), so a 50 MB
   JSON body is never buffered or parsed. Uploads (multipart, direct PUTs) keep their own, larger, limits.
+- Headers are bounded (`HOCSO_HEADER_MAX_BYTES`, 431) and a JSON or form body must arrive within
+  `HOCSO_BODY_TIMEOUT_S` (408): a byte every 2 s, or a `Content-Length` longer than the body, no longer holds a
+  request open for ever. The server has already read the headers by then: the reverse proxy in front bounds
+  them (and slow header lines) before they cost memory here (docs/operations.md).
 
 Pure ASGI, so the body is read once and handed on unchanged.
 """
 
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
@@ -25,6 +31,10 @@ from app.core.text import has_control_characters
 messages({
     "control_characters": ("Không được chứa ký tự điều khiển (như NUL).",
                            "Must not contain control characters (such as NUL)."),
+    "headers_too_large": ("Phần đầu yêu cầu quá lớn: tối đa {limit} byte.",
+                          "The request headers are too large: at most {limit} bytes."),
+    "body_too_slow": ("Nội dung yêu cầu đến quá chậm (quá {seconds} giây).",
+                      "The request body took too long to arrive (over {seconds} seconds)."),
     "body_too_large": ("Nội dung yêu cầu quá lớn: tối đa {limit} byte.",
                        "The request body is too large: at most {limit} bytes."),
 })
@@ -33,6 +43,7 @@ messages({
 _SUSPECT_ESCAPE = re.compile(
     rb"(?<!\\)(?:\\\\)*\\u(?:00[01][0-8bBcCeEfF]|001[0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _FORM = b"application/x-www-form-urlencoded"
+log = logging.getLogger("hocso.edge")
 MAX_FIELDS_NAMED = 20
 
 
@@ -84,13 +95,19 @@ def bad_query_fields(query_string: bytes) -> list[str]:
 
 
 class EdgeGuard:
-    def __init__(self, app: ASGIApp, *, json_body_max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, json_body_max_bytes: int, header_max_bytes: int = 32 * 1024,
+                 body_timeout_s: float = 30.0) -> None:
         self.app = app
         self.json_body_max_bytes = json_body_max_bytes
+        self.header_max_bytes = header_max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if sum(len(name) + len(value) + 4 for name, value in scope["headers"]) > self.header_max_bytes:
+            await self._answer(scope, send, 431, "headers_too_large", limit=self.header_max_bytes)
             return
         if _bad_text(scope["path"], allow_whitespace=False):
             await self._refuse(scope, send, ["path"])
@@ -108,16 +125,22 @@ class EdgeGuard:
             await self._too_large(scope, send)
             return
         body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the client left: nothing to answer
-            body += message.get("body", b"")
-            if len(body) > self.json_body_max_bytes:
-                await self._too_large(scope, send)
-                return
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(self.body_timeout_s) as slow:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    log.info("client disconnected before sending its body", extra={"path": scope["path"]})
+                    return  # the client left: nothing to answer
+                body += message.get("body", b"")
+                if len(body) > self.json_body_max_bytes:
+                    await self._too_large(scope, send)
+                    return
+                if not message.get("more_body", False):
+                    break
+        if slow.cancelled_caught:
+            await self._answer(scope, send, 408, "body_too_slow", seconds=self.body_timeout_s,
+                               headers={"Connection": "close"})
+            return
         if bad := self._bad_body_fields(kind, bytes(body)):
             await self._refuse(scope, send, bad)
             return
@@ -142,8 +165,13 @@ class EdgeGuard:
         await response(scope, _nothing, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        response = problem_response(scope["path"], _request_id(scope), 413, "payload_too_large",
-                                    t("body_too_large", limit=self.json_body_max_bytes))
+        await self._answer(scope, send, 413, "body_too_large", limit=self.json_body_max_bytes)
+
+    @staticmethod
+    async def _answer(scope: Scope, send: Send, status: int, code: str, *, headers: dict[str, str] | None = None,
+                      **params: object) -> None:
+        response = problem_response(scope["path"], _request_id(scope), status, code, t(code, **params),
+                                    headers=headers)
         await response(scope, _nothing, send)
 
 

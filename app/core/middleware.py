@@ -6,6 +6,7 @@ import time
 import uuid
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
@@ -54,6 +55,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client went away mid-upload: nobody to answer, and nothing went wrong on our side.
+            log.info("client disconnected", extra={"method": scope["method"], "path": scope.get("path")})
+            status = 499  # nginx's name for it, so the access log and metrics tell it apart
         except Exception as exc:
             # Answered here, inside Starlette's outermost error middleware, which would re-raise after its own
             # answer and make the server drop the keep-alive connection; this one also carries X-Request-ID.
