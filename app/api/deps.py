@@ -130,14 +130,15 @@ def _verified_claims(token: str | None, keys: KeyRing, settings: Settings) -> di
             "WWW-Authenticate": 'Bearer realm="hocso", error="invalid_token"'}) from exc
 
 
-async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
+async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep, db: DatabaseDep,
                         token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """A service client from its token alone; a user from the token and their account, read in the request's
-    session (so a deactivated account is refused at once)."""
+    """A service client from its token and its status (re-read every few seconds: a deactivated client stops
+    within them); a user from the token and their account, read in the request's session (so a deactivated
+    account is refused at once)."""
     claims = _verified_claims(token, keys, settings)
     subject = str(claims.get("sub", ""))
     if claims.get("role") == "service":
-        if not await client_status.is_active(work.session, subject.removeprefix("client:")):
+        if not await client_status.is_active(db, subject.removeprefix("client:")):
             raise Unauthorized("invalid_token")  # deactivated: its tokens stop within seconds, not at expiry
         return Principal(client_id=subject.removeprefix("client:"),
                          scopes=set(str(claims.get("scope", "")).split()),

@@ -77,20 +77,18 @@ async def test_a_deactivated_clients_tokens_stop_working_before_they_expire(clie
     assert (await client.post(TOKEN, data=credentials)).status_code in (400, 401)
 
 
-async def test_another_worker_stops_a_deactivated_client_within_its_ttl(session):
+async def test_another_worker_stops_a_deactivated_client_within_its_ttl(db, session):
     """A worker that checked the client a moment ago keeps its answer for at most the TTL, then reads again."""
     credentials = await client_credentials(session)
     now = [0.0]
     status = ClientStatus(ttl_s=5, clock=lambda: now[0])
 
-    async def session_for():
-        return session
-    assert await status.is_active(session_for, credentials["client_id"]) is True
+    assert await status.is_active(db, credentials["client_id"]) is True
     await access.set_client_active(session, credentials["client_id"], active=False)
     now[0] = 4.9
-    assert await status.is_active(session_for, credentials["client_id"]) is True
+    assert await status.is_active(db, credentials["client_id"]) is True
     now[0] = 5.1
-    assert await status.is_active(session_for, credentials["client_id"]) is False
+    assert await status.is_active(db, credentials["client_id"]) is False
 
 
 async def test_rotating_a_secret_refuses_the_old_one_and_shows_the_new_one_once(client, session, as_user):

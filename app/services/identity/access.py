@@ -16,6 +16,7 @@ import anyio.to_thread
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import Database
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
 from app.core.security import hash_secret
@@ -39,16 +40,16 @@ class ClientStatus:
         self.ttl_s, self.clock = ttl_s, clock
         self._seen: dict[str, tuple[bool, float]] = {}
 
-    async def is_active(self, session_for: Callable, client_id: str) -> bool:
-        """`session_for` is awaited only when the answer has to be read again (a cached stats answer for an
-        active client stays a request without a database session)."""
+    async def is_active(self, db: Database, client_id: str) -> bool:
+        """Read on its own short connection, returned at once: a request that needs no session (the feed, a
+        cached stats answer) must not hold a second pooled connection for the whole request because of it."""
         now = self.clock()
         seen = self._seen.get(client_id)
         if seen is not None and now - seen[1] < self.ttl_s:
             return seen[0]
-        session: AsyncSession = await session_for()
-        active = (await session.execute(select(ServiceClient.is_active).where(
-            ServiceClient.client_id == client_id))).scalar_one_or_none()
+        async with db.autocommit() as conn:
+            active = (await conn.execute(select(ServiceClient.is_active).where(
+                ServiceClient.client_id == client_id))).scalar_one_or_none()
         # No row: a client the platform never created (tokens are only ever ours); kept as before.
         verdict = active is not False
         if len(self._seen) >= _CLIENTS_KEPT:
