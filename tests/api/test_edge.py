@@ -189,3 +189,13 @@ async def test_a_500_carries_the_request_id_and_keeps_the_connection_open(app):
             assert head.startswith("http/1.1 200")  # the second request went over the same connection
         finally:
             writer.close()
+
+
+async def test_the_documented_password_limit_is_the_enforced_one(client, app):
+    """Issue 18, item 13: the schema said 512 characters while 128 were enforced."""
+    schema = app.openapi()["components"]["schemas"]["Registration"]["properties"]["password"]
+    assert schema["maxLength"] == 128
+    r = await client.post("/api/v1/auth/register", json={
+        "phone": "0912345611", "password": "Mật-khẩu-" + "x" * 130, "full_name": "An", "audience": "citizen",
+        "province_code": "01"})
+    assert_problem(r, field="password")
