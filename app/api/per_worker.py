@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from app.core.cache import SharedPages, StatsCache
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import RateLimits, build_storage
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
 from app.services.stats import feed
 from app.services.video import links as video_links
@@ -22,7 +22,7 @@ class PerWorker:
     stats: StatsCache  # rendered stats answers, per request as sent and caller scope
     catalogue: StatsCache  # rendered catalogue pages and their ETags
     feed_pages: SharedPages  # completion feed pages shared by identical requests
-    verify_limiter: SlidingWindowLimiter  # certificate verifications per client address
+    rate_limits: RateLimits  # per-address limits: in Redis with HOCSO_REDIS_URL (shared), else this worker's
     playlists: StatsCache  # signed HLS rendition playlists, shared by every enrolled learner
 
     @classmethod
@@ -31,7 +31,7 @@ class PerWorker:
                    stats=StatsCache(settings.stats_cache_ttl_s),
                    catalogue=StatsCache(settings.catalogue_cache_ttl_s),
                    feed_pages=SharedPages(feed.SHARED_PAGE_TTL_S, max_entries=feed.SHARED_PAGES),
-                   verify_limiter=SlidingWindowLimiter(settings.verify_rate_per_minute, 60.0),
+                   rate_limits=RateLimits(build_storage(settings.redis_url)),
                    playlists=StatsCache(video_links.PLAYLIST_CACHE_S,
                                         max_entries=video_links.PLAYLIST_CACHE_ENTRIES))
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, text
 from app.core.storage import StoredObject
 from app.core.text import search_key
 from app.models.base import utcnow
@@ -161,13 +161,6 @@ async def archive_course(session: AsyncSession, ref: str) -> Course:
     return course
 
 
-def _slug_after(values: list) -> str:
-    (slug,) = values
-    if not isinstance(slug, str):
-        raise ValueError("slug cursor")
-    return slug
-
-
 async def admin_courses(session: AsyncSession, courses: list[Course]) -> list[AdminCourse]:
     """Each course with every version (drafts and archived ones too), newest version first."""
     versions = (await session.execute(select(CourseVersion)
@@ -196,7 +189,7 @@ async def list_admin_courses(session: AsyncSession, *, q: str | None = None, lim
         query = query.where(or_(Course.slug.contains(term, autoescape=True), Course.id.in_(titles)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     if cursor:
-        query = query.where(Course.slug > decode_cursor(cursor, _slug_after))
+        query = query.where(Course.slug > decode_cursor(cursor, text)[0])
     courses = (await session.execute(query.order_by(Course.slug).limit(limit + 1))).scalars().all()
     page = list(courses[:limit])
     return AdminCoursePage(items=await admin_courses(session, page), total=total or 0,
