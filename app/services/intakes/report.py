@@ -1,20 +1,14 @@
 """An intake's completion report: assignments (members × courses) enrolled and completed, by agency and by
-course, and after the deadline the assignments still not completed; as JSON or as a CSV for Excel.
+course, and after the deadline the assignments still not completed (the files for Excel: cohort_report_file).
 
 Every figure comes from GROUP BY queries over the intake's members × courses joined to enrollments and
 completions, so the number of queries does not grow with the intake.
 """
 
-import csv
-import io
-import re
-from datetime import datetime
 
-import anyio.to_thread
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.localtime import LOCAL_TZ
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
@@ -30,7 +24,7 @@ from app.models.reporting import (
     IntakeReport,
     OverdueAssignment,
 )
-from app.services.geo import load_geography
+from app.models.units import OrgUnit, UnitOfficial
 from app.services.intakes.intakes import intake_public
 
 NO_AGENCY = "(Chưa ghi cơ quan, đơn vị)"
@@ -57,11 +51,18 @@ def _assignment_flags(intake: Intake) -> dict[str, ColumnElement[int]]:
     }
 
 
+# A member's agency is the unit they are counted under (services/units) where they have one, else the agency
+# they typed, so the report groups members the way completion rates do.
+AGENCY = func.coalesce(OrgUnit.name, User.agency)
+
+
 def _over_assignments(query: Select, intake: Intake) -> Select:
     """`query` over every assignment of the intake, with the member's enrollment and completion if any."""
     return (query.select_from(IntakeMember)
             .join(IntakeCourse, IntakeCourse.intake_id == IntakeMember.intake_id)
             .join(User, User.id == IntakeMember.user_id)
+            .outerjoin(UnitOfficial, UnitOfficial.user_id == IntakeMember.user_id)
+            .outerjoin(OrgUnit, OrgUnit.id == UnitOfficial.unit_id)
             .outerjoin(Enrollment, and_(Enrollment.user_id == IntakeMember.user_id,
                                         Enrollment.course_id == IntakeCourse.course_id))
             .outerjoin(Completion, and_(Completion.user_id == IntakeMember.user_id,
@@ -81,9 +82,9 @@ async def intake_report(session: AsyncSession, intake: Intake, *,
 
     # Per member first (did they finish every course?), then per agency.
     per_member = _over_assignments(select(
-        User.agency.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
+        AGENCY.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
         sums[1].label("completed"), sums[2].label("on_time")), intake,
-    ).group_by(IntakeMember.user_id, User.agency).subquery()
+    ).group_by(IntakeMember.user_id, AGENCY).subquery()
     m = per_member.c
     agencies = (await session.execute(select(
         m.agency, func.count(), func.sum(case((m.completed == m.assigned, 1), else_=0)),
@@ -114,7 +115,7 @@ async def intake_report(session: AsyncSession, intake: Intake, *,
 
 async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[OverdueAssignment]:
     rows = (await session.execute(_over_assignments(select(
-        IntakeMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), intake)
+        IntakeMember.user_id, User.full_name, AGENCY, Course.id, Course.slug, flags["enrolled"]), intake)
         .join(Course, Course.id == IntakeCourse.course_id).where(Completion.seq.is_(None)))).all()
     overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
                                  course=slug, enrolled=bool(enrolled))
@@ -122,61 +123,3 @@ async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[O
     # Sorted here rather than by the database, so Vietnamese names order the same on SQLite and PostgreSQL.
     return sorted(overdue, key=lambda o: (o.agency is None, search_key(o.agency or ""), search_key(o.full_name),
                                           str(o.user_id), o.course))
-
-
-# --- CSV for Excel ------------------------------------------------------------------------------------------
-
-
-async def intake_report_csv(session: AsyncSession, intake: Intake) -> tuple[bytes, str]:
-    """The report as CSV (UTF-8 with a BOM, so Excel shows Vietnamese), with its file name: the intake's
-    details, one row per agency and a total row, then the whole overdue list (docs/intakes.md)."""
-    report = await intake_report(session, intake, overdue_limit=None)
-    province = (await load_geography(session)).current.get(intake.province_code)
-    province_name = f"{intake.province_code} – {province.name}" if province else intake.province_code
-    data = await anyio.to_thread.run_sync(_render_csv, report, province_name)
-    name = re.sub(r"[^a-z0-9]+", "-", search_key(intake.name)).strip("-")[:60]
-    return data, f"bao-cao-dot-hoc-{name}-{intake.id.hex[:8]}.csv"
-
-
-AGENCY_HEADER = ["Cơ quan, đơn vị", "Số học viên", "Học viên hoàn thành tất cả khóa học", "Lượt được giao",
-                 "Lượt đã ghi danh", "Lượt đã hoàn thành", "Lượt hoàn thành đúng hạn", "Tỷ lệ hoàn thành (%)",
-                 "Hoàn thành / được giao"]
-OVERDUE_HEADER = ["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Đã ghi danh", "Mã học viên"]
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def _cell(value: str) -> str:
-    """Text as Excel shows it, never as a formula: names are typed by learners themselves."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _render_csv(report: IntakeReport, province_name: str) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    intake = report.intake
-    writer.writerows([
-        ["Báo cáo đợt học", _cell(intake.name)],
-        ["Tỉnh, thành phố", province_name],
-        ["Khóa học", _cell("; ".join(f"{c.title or c.slug} ({c.slug})" for c in intake.courses))],
-        ["Mở đợt", _local(intake.opens_at)],
-        ["Hạn hoàn thành", _local(intake.deadline)],
-        ["Số liệu tính đến", _local(report.as_of)],
-        [],
-        AGENCY_HEADER,
-    ])
-    for row in [*report.by_agency, report]:
-        label = _cell(row.agency or NO_AGENCY) if isinstance(row, AgencyReport) else "Tổng cộng"
-        writer.writerow([label, row.members, row.members_completed, row.assigned, row.enrolled, row.completed,
-                         row.completed_on_time, f"{row.completion_percent:.1f}", row.completed_of_assigned])
-    writer.writerow([])
-    if not report.deadline_passed:
-        writer.writerow(["Danh sách quá hạn: chưa đến hạn hoàn thành"])
-    else:
-        writer.writerow([f"Danh sách quá hạn: {report.overdue_count} lượt chưa hoàn thành sau hạn"])
-        writer.writerow(OVERDUE_HEADER)
-        writer.writerows([_cell(o.full_name), _cell(o.agency or NO_AGENCY), o.course,
-                          "Có" if o.enrolled else "Chưa", str(o.user_id)] for o in report.overdue)
-    return out.getvalue().encode("utf-8-sig")
