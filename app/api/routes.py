@@ -15,6 +15,7 @@ from fastapi import APIRouter
 
 from app.api import dashboard_page, media, ops, rankings_page, verify_page
 from app.api.v1 import (
+    access,
     admin_packages,
     auth,
     board,
@@ -35,6 +36,6 @@ from app.api.v1 import (
 ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, auth.router, users.router, stats.router,
     completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
-    programmes.router, admin_packages.router, board.router, units.router, contests.router,
+    programmes.router, admin_packages.router, board.router, units.router, contests.router, access.router,
     dashboard_page.router, rankings_page.router, ops.router,
 ]
