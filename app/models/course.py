@@ -28,6 +28,7 @@ class LessonKind(StrEnum):
     document = "document"
     text = "text"
     quiz = "quiz"
+    scorm = "scorm"  # a SCO or asset of a SCORM package (app/models/scorm.py)
 
 
 class Course(SQLModel, table=True):
@@ -121,6 +122,8 @@ class ImportJob(SQLModel, table=True):
     step: ImportStep | None = Field(default=None, sa_type=String(12))
     percent: int = 0
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    # What an import ignored or assumed (SCORM sequencing, a guessed version…), each with file and line.
+    notices: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     source_key: str = Field(max_length=500)  # the uploaded zip in storage
     filename: str | None = Field(default=None, max_length=300)
     publish: bool = False
