@@ -4,7 +4,8 @@ SCORM packages import as courses whose lessons launch SCOs (docs/scorm.md). `sco
 manifest said about each SCO; `scorm_attempt` the learner's CMI state per lesson key (so it carries over to
 new versions, like lesson progress), `scorm_session` each launch (its commit sequence makes commits
 idempotent), and the interactions and objectives a SCO reports. `import_job.notices` lists what an import
-ignored or assumed (SCORM sequencing rules, a guessed version), each with its file and line.
+ignored or assumed (SCORM sequencing rules, a guessed version), each with its file and line; `options` holds
+what a SCORM package does not say (slug, audiences, language, certificate, estimated minutes).
 
 Revision ID: 0007
 Revises: 0006
@@ -130,11 +131,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('import_job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notices', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('options', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, server_default='{}'))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.drop_column('options')
         batch_op.drop_column('notices')
 
     with op.batch_alter_table('scorm_session', schema=None) as batch_op:

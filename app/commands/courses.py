@@ -4,13 +4,14 @@ import uuid
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from app.commands.common import ROOT, run_with_db
 from app.core.db import Database
 from app.core.storage import build_storage
-from app.models.course import CourseVersion, ImportJob, ImportStep
+from app.models.course import CourseVersion, ImportJob, ImportOptions, ImportStep
 from app.services.packages.importer import ensure_course, import_file
 from app.services.packages.problems import render_record
 
@@ -25,9 +26,21 @@ STEP_NAMES = {ImportStep.unpacking: "Giải nén", ImportStep.validating: "Kiể
 def import_package(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The package (.zip)"),
     publish: bool = typer.Option(False, "--publish", help="Publish the new version when the import succeeds"),
+    slug: str | None = typer.Option(None, help="SCORM: course slug (default: the title, Vietnamese folded)"),
+    audience: list[str] | None = typer.Option(None, help="SCORM: citizen and/or official (default both)"),
+    language: str = typer.Option("vi", help="SCORM: course language"),
+    certificate: bool = typer.Option(False, "--certificate", help="SCORM: issue certificates"),
+    minutes: int = typer.Option(0, help="SCORM: estimated minutes"),
 ) -> None:
     """Import PATH.zip as a new version of its course (a new course for a new slug)."""
     console = Console(stderr=True)
+    try:
+        options = ImportOptions.model_validate({"slug": slug, "language": language, "certificate": certificate,
+                                                "estimated_minutes": minutes,
+                                                **({"audiences": audience} if audience else {})})
+    except ValidationError as bad:
+        typer.echo(f"Invalid option: {bad.errors()[0]['loc'][0]}: {bad.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
 
     async def run(db: Database) -> tuple[ImportJob, int | None]:
         with Progress(TextColumn("{task.description:<14}"), BarColumn(), TaskProgressColumn(),
@@ -37,7 +50,7 @@ def import_package(
             def on_progress(step: ImportStep, percent: int) -> None:
                 bar.update(task, description=STEP_NAMES.get(step, str(step)), completed=percent)
 
-            job = await import_file(db, build_storage(db.settings), path, publish=publish,
+            job = await import_file(db, build_storage(db.settings), path, publish=publish, options=options,
                                     on_progress=on_progress)
         async with db.session() as session:
             version = await session.get(CourseVersion, job.version_id) if job.version_id else None
@@ -51,6 +64,9 @@ def import_package(
             where = shown.get("file", "") + (f":{shown['line']}" if shown.get("line") else "")
             typer.echo(f"  {where}: {shown['message']}", err=True)
         raise typer.Exit(1)
+    for notice in job.notices or []:
+        shown = render_record(notice)
+        typer.echo(f"  {shown.get('file', '')}:{shown.get('line', '')}: {shown['message']}", err=True)
     state = "published" if job.publish else f"a draft (POST /api/v1/admin/courses/{job.course_id}/publish)"
     typer.echo(f"Imported course {job.course_id}, version {number}: {state}")
 
