@@ -195,3 +195,28 @@ class ScoStatus(BaseModel):
     total_time_s: float
     attempts: int
     completed_at: datetime | None
+
+
+class ScormReportRow(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    province_code: str | None
+    lesson_key: str
+    lesson_title: str
+    attempts: int
+    attempt: int
+    completion_status: str
+    success_status: str
+    lesson_status: str | None
+    score_raw: float | None
+    score_scaled: float | None
+    total_time_s: float
+    completed_at: datetime | None
+
+
+class ScormReport(BaseModel):
+    course_id: uuid.UUID
+    slug: str
+    title: str
+    lessons: list[dict[str, str]]  # key, title of each SCORM lesson of the published (or newest) version
+    rows: list[ScormReportRow]

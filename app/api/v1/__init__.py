@@ -22,10 +22,13 @@ from app.api.v1 import (
     programmes,
     provinces,
     quizzes,
+    scorm,
+    scorm_player,
     stats,
     users,
 )
 
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
-           cohorts.router, programmes.router, admin_packages.router, ops.router]
+           cohorts.router, programmes.router, admin_packages.router, scorm.router, scorm_player.router,
+           ops.router]
