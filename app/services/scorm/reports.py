@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.models.course import CourseVersion, Lesson, LessonKind, VersionStatus
+from app.models.course import CourseVersion, Lesson, LessonKind, Module, VersionStatus
 from app.models.identity import User
 from app.models.learning import CompletionStatus
 from app.models.scorm import ScormAttempt, ScormReport, ScormReportRow, ScoStatus
@@ -70,8 +70,9 @@ async def course_report(session: AsyncSession, ref: str) -> ScormReport:
     ).scalar_one_or_none()
     if version is None:
         raise NotFound("course_not_found")
-    lessons = (await session.execute(select(Lesson.key, Lesson.title).where(
-        Lesson.version_id == version.id, Lesson.kind == LessonKind.scorm).order_by(Lesson.position))).all()
+    lessons = (await session.execute(select(Lesson.key, Lesson.title).join(Module, Module.id == Lesson.module_id)
+                                     .where(Lesson.version_id == version.id, Lesson.kind == LessonKind.scorm)
+                                     .order_by(Module.position, Lesson.position))).all()
     titles = {key: title for key, title in lessons}
     latest_numbers = (select(ScormAttempt.user_id, ScormAttempt.lesson_key,
                              func.max(ScormAttempt.number).label("number"))
