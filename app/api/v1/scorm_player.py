@@ -44,7 +44,7 @@ CONTENT_CSP = ("default-src 'self' data: blob:; script-src 'self' 'unsafe-inline
                "form-action 'self'; frame-ancestors 'self'")
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><meta name="referrer" content="no-referrer">
+<title>{title}</title><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
 <style>html,body{{margin:0;height:100%;font-family:system-ui,sans-serif}}
 body{{display:flex;flex-direction:column}}
 header{{padding:.5rem 1rem;background:#0b5394;color:#fff;display:flex;gap:1rem;align-items:baseline}}
@@ -71,14 +71,14 @@ async def asset(name: str) -> FileResponse:
 async def play(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep, request: Request,
                token: str | None = None) -> HTMLResponse:
     """The player: the SCO in an iframe, with `window.API` / `window.API_1484_11` in this page."""
-    url, sco = await runtime.content_url(session, settings, session_id, token)
+    url, sco, lesson_title = await runtime.content_url(session, settings, session_id, token)
     base = settings.public_base_url.rstrip("/")
     config = {"token": token, "content_url": url, "state_url": f"/api/v1/scorm/sessions/{session_id}/state",
               "commit_url": f"{base}/api/v1/scorm/sessions/{session_id}/commits",
               "labels": {k: t(f"scorm_player_{k}") for k in ("ready", "saved", "completed", "failed")}}
     # "</" cannot end the JSON block early once escaped; the JSON is never executed (CSP allows no inline script).
     raw = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-    title = html.escape(t("scorm_player_title"))
+    title = html.escape(lesson_title or t("scorm_player_title"))
     page = PAGE.format(lang=current_language(), title=title, config=raw, loading=html.escape(t(
         "scorm_player_loading")), runtime="scorm12.js" if sco.family == "1.2" else "scorm2004.js")
     return HTMLResponse(page, headers={"Content-Security-Policy": PLAYER_CSP, "Cache-Control": "no-store",

@@ -173,6 +173,8 @@ def validate_values(family: str, values: dict[str, object], field_prefix: str = 
     accepted: dict[str, str] = {}
     errors: list[FieldError] = []
     for name, raw in values.items():
+        if isinstance(raw, list | dict) and not raw:
+            continue  # an empty collection (`cmi.interactions: []`) as the browser runtime flattens it
         pattern, index = pattern_of(name)
         where = f"{field_prefix}.{name}"[:300]
         if pattern in read_only or pattern.endswith(("._count", "._children", "._version")):

@@ -149,9 +149,9 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
 
 
 async def content_url(session: AsyncSession, settings: Settings, session_id: uuid.UUID,
-                      token: str | None) -> tuple[str, ScormSco]:
+                      token: str | None) -> tuple[str, ScormSco, str]:
     """The SCO's launch URL on this origin (package folder under a content token, then launch path and
-    query), for the player page."""
+    query), the SCO, and the lesson's title, for the player page."""
     content.verify_session(settings.secret_key, token, session_id)
     run = await session.get(ScormSession, session_id)
     if run is None:
@@ -159,4 +159,5 @@ async def content_url(session: AsyncSession, settings: Settings, session_id: uui
     sco = (await session.execute(select(ScormSco).where(ScormSco.lesson_id == run.lesson_id))).scalar_one()
     folder_token, _ = content.content_token(settings.secret_key, sco.content_prefix,
                                             ttl_s=settings.scorm_session_ttl_s)
-    return f"/scorm/content/{folder_token}/{quote(sco.launch_path)}{sco.launch_query}", sco
+    title = await session.scalar(select(Lesson.title).where(Lesson.id == run.lesson_id))
+    return f"/scorm/content/{folder_token}/{quote(sco.launch_path)}{sco.launch_query}", sco, title or ""
