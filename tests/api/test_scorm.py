@@ -11,11 +11,11 @@ from app.core.storage import build_storage
 from app.models.course import Lesson
 from app.models.identity import Role
 from app.models.scorm import ScormInteraction
-from app.services.packages.importer import import_file
+from app.services.content.packages.importer import import_file
 from tests import s3_server
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
-from tests.scorm_packages import manifest_12, manifest_2004, scorm_zip
+from tests.factories.scorm_packages import manifest_12, manifest_2004, scorm_zip
 
 
 async def import_course(db, settings, session, tmp_path, manifest, name):

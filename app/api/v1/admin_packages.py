@@ -15,7 +15,7 @@ from app.models.course import (
     PublishRequest,
     UploadTicket,
 )
-from app.services.packages import uploads, versions
+from app.services.content.packages import uploads, versions
 
 router = APIRouter(prefix="/api/v1/admin", tags=["course packages"])
 _ACCEPTED = {202: {"description": "Import queued; poll `GET /api/v1/admin/imports/{id}`"},

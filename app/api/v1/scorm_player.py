@@ -15,7 +15,6 @@ from app.api.deps import SessionDep, SettingsDep, StorageDep
 from app.api.v1.media import parse_byte_range
 from app.core.errors import NotFound
 from app.core.i18n import current_language, messages, t
-from app.services.packages.scorm_course import content_type
 from app.services.scorm import content, runtime
 
 messages({
@@ -101,7 +100,7 @@ async def _serve(token: str, path: str, storage, settings, range_header: str | N
     span = parse_byte_range(range_header, size)
     start, end = span or (0, size - 1)
     length = max(0, end - start + 1)
-    headers |= {"Content-Length": str(length), "Content-Type": content_type(path)}
+    headers |= {"Content-Length": str(length), "Content-Type": content.content_type(path)}
     status = 200
     if span is not None:
         status = 206

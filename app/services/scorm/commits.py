@@ -17,6 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.dialect import insert_for
 from app.core.errors import NotFound, ValidationFailed
 from app.models.base import utcnow
 from app.models.learning import LessonProgress
@@ -29,8 +30,7 @@ from app.models.scorm import (
     ScormSco,
     ScormSession,
 )
-from app.services.completions import complete_if_met
-from app.services.dialect import insert_for
+from app.services.completion.completions import complete_if_met
 from app.services.scorm import content
 from app.services.scorm.data_model import SUSPEND_DATA_12_SPEC, pattern_of, validate_values
 from app.services.scorm.status import ScoParameters, recompute, rule_met, seconds, session_seconds

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import mimetypes
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,16 @@ messages({
 })
 
 WINDOW_S = 900
+# Types the standard table lacks or gets wrong on some systems; content pages need them right to run.
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json", ".svg": "image/svg+xml",
+          ".woff": "font/woff", ".woff2": "font/woff2", ".webp": "image/webp", ".mp4": "video/mp4",
+          ".vtt": "text/vtt", ".xml": "application/xml", ".xsd": "application/xml", ".wasm": "application/wasm"}
+
+
+def content_type(path: str) -> str:
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    guessed = _TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") or guessed == "application/json" else guessed
 
 
 def _b64(data: bytes) -> str:

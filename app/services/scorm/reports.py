@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.models.course import CourseVersion, Lesson, LessonKind, Module, VersionStatus
+from app.models.course import Course, CourseVersion, Lesson, LessonKind, Module, VersionStatus
 from app.models.identity import User
 from app.models.learning import CompletionStatus
 from app.models.scorm import ScormAttempt, ScormReport, ScormReportRow, ScoStatus
-from app.services.catalogue import find_course
 from app.services.scorm.runtime import latest_attempt
 
 CSV_HEADER = ["Mã người học", "Họ và tên", "Tỉnh/thành", "Mã bài học", "Bài học", "Số lần học", "Lần học",
@@ -64,7 +63,12 @@ async def with_sco_statuses(session: AsyncSession, user_id: uuid.UUID, status: C
 async def course_report(session: AsyncSession, ref: str) -> ScormReport:
     """Every learner's latest attempt at each SCORM lesson of the course (lesson titles from the published
     version, or the newest one), with their number of attempts."""
-    course = await find_course(session, ref)
+    try:
+        course = await session.get(Course, uuid.UUID(ref))
+    except ValueError:
+        course = (await session.execute(select(Course).where(Course.slug == ref))).scalar_one_or_none()
+    if course is None:
+        raise NotFound("course_not_found")
     version = (await session.execute(select(CourseVersion).where(CourseVersion.course_id == course.id).order_by(
         (CourseVersion.status == VersionStatus.published).desc(), CourseVersion.version.desc()).limit(1))
     ).scalar_one_or_none()

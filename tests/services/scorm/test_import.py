@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from app.core.storage import build_storage
 from app.models.course import Asset, Course, CourseVersion, ImportOptions, Lesson, Module
 from app.models.scorm import ScormSco
-from app.services.packages.importer import import_file
-from tests.package_builder import package_zip, sample_manifest, write_zip
-from tests.scorm_packages import content_files, manifest_12, manifest_2004, scorm_files, scorm_zip
+from app.services.content.packages.importer import import_file
+from tests.factories.packages import package_zip, sample_manifest, write_zip
+from tests.factories.scorm_packages import content_files, manifest_12, manifest_2004, scorm_files, scorm_zip
 
 
 async def run(db, settings, path, **options):

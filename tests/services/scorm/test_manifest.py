@@ -3,7 +3,7 @@
 import pytest
 
 from app.services.scorm.manifest import ManifestInvalid, read_manifest
-from tests.scorm_packages import content_files, manifest_12, manifest_2004
+from tests.factories.scorm_packages import content_files, manifest_12, manifest_2004
 
 FILES = set(content_files())
 
