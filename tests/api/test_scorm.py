@@ -250,3 +250,11 @@ async def test_package_files_stream_from_s3_with_ranges(db, s3_settings, session
         image = await client.get(f"{base}/shared/golf.png", headers={"Range": "bytes=1-3"})
         assert (image.status_code, image.content) == (206, b"PNG")
         assert (await client.get(f"{base}/shared/missing.png")).status_code == 404
+
+
+async def test_heartbeats_cannot_complete_a_scorm_lesson(client, golf12, learner):
+    course_id, lessons = golf12
+    await enrolled(client, learner, course_id)
+    r = await client.post(f"/api/v1/lessons/{lessons['playing_item']}/progress", headers=learner[1],
+                          json={"event_id": "hb-1", "viewed": True})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/scorm-progress-by-runtime"

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.dialect import insert_for
 from app.core.errors import NotFound, ValidationFailed
+from app.core.events import LESSON_MET, announce
 from app.models.base import utcnow
+from app.models.completion import Completion
 from app.models.learning import LessonProgress
 from app.models.scorm import (
     CommitIn,
@@ -30,7 +32,6 @@ from app.models.scorm import (
     ScormSco,
     ScormSession,
 )
-from app.services.completion.completions import complete_if_met
 from app.services.scorm import content
 from app.services.scorm.data_model import SUSPEND_DATA_12_SPEC, pattern_of, validate_values
 from app.services.scorm.status import ScoParameters, recompute, rule_met, seconds, session_seconds
@@ -102,7 +103,9 @@ async def _meet_lesson(session: AsyncSession, user_id: uuid.UUID, course_id: uui
     row.updated_at = now
     session.add(row)
     await session.flush()
-    return await complete_if_met(session, user_id, course_id) is not None
+    await announce(session, LESSON_MET, user_id=user_id, course_id=course_id)
+    return await session.scalar(select(Completion.id).where(Completion.user_id == user_id,
+                                                            Completion.course_id == course_id)) is not None
 
 
 async def complete_asset(session: AsyncSession, settings: Settings, user_id: uuid.UUID, course_id: uuid.UUID,

@@ -13,10 +13,10 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
 from app.models.course import ImportOptions, LessonKind
-from app.services.packages.archive import Unpacked
-from app.services.packages.manifest import CourseSpec, LessonSpec, ModuleSpec
-from app.services.packages.media import Probed
-from app.services.packages.problems import PackageInvalid, problem
+from app.services.content.packages.archive import Unpacked
+from app.services.content.packages.manifest import CourseSpec, LessonSpec, ModuleSpec
+from app.services.content.packages.media import Probed
+from app.services.content.packages.problems import PackageInvalid, problem
 from app.services.scorm.content import content_type
 from app.services.scorm.manifest import MANIFEST, ManifestInvalid, ScormManifest, read_manifest
 
