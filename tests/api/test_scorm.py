@@ -258,3 +258,16 @@ async def test_heartbeats_cannot_complete_a_scorm_lesson(client, golf12, learner
     r = await client.post(f"/api/v1/lessons/{lessons['playing_item']}/progress", headers=learner[1],
                           json={"event_id": "hb-1", "viewed": True})
     assert r.status_code == 409 and r.json()["type"] == "/problems/scorm-progress-by-runtime"
+
+
+async def test_an_asset_is_met_when_launched(client, db, settings, session, tmp_path, learner):
+    sco = 'adlcp:scormtype="sco"\n              href="index.html" xml:base="Handicapping/"'
+    manifest = manifest_12().replace(sco, sco.replace('"sco"', '"asset"'))
+    course_id, lessons = await import_course(db, settings, session, tmp_path, manifest, "asset")
+    await enrolled(client, learner, course_id)
+    await launch(client, learner, lessons["handicap_item"])
+    mine = (await client.get(f"/api/v1/lessons/{lessons['handicap_item']}/scorm", headers=learner[1])).json()
+    assert mine["completion_status"] == "completed" and mine["completed_at"]
+    status = (await client.get(f"/api/v1/courses/{course_id}/completion-status", headers=learner[1])).json()
+    assert {r["lesson_key"]: r["met"] for r in status["requirements"]} == {
+        "playing_item": False, "etiquette_item": False, "handicap_item": True}

@@ -108,14 +108,14 @@ async def _meet_lesson(session: AsyncSession, user_id: uuid.UUID, course_id: uui
                                                             Completion.course_id == course_id)) is not None
 
 
-async def complete_asset(session: AsyncSession, settings: Settings, user_id: uuid.UUID, course_id: uuid.UUID,
-                         key: str, attempt: ScormAttempt, run: ScormSession) -> None:
+async def complete_asset(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID,
+                         attempt: ScormAttempt) -> None:
     """An asset never talks to the runtime: launching it completes it (as SCORM 2004 has the LMS do)."""
     now = utcnow()
     attempt.completion_status, attempt.completed_at = "completed", attempt.completed_at or now
     attempt.lesson_status = attempt.lesson_status or "completed"
     session.add(attempt)
-    await _meet_lesson(session, user_id, course_id, key, None, now)
+    await _meet_lesson(session, user_id, course_id, attempt.lesson_key, None, now)
 
 
 async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUID, token: str | None,

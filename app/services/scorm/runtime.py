@@ -21,6 +21,7 @@ from app.models.identity import User
 from app.models.learning import Enrollment
 from app.models.scorm import LaunchPublic, RuntimeState, ScormAttempt, ScormSco, ScormSession
 from app.services.scorm import content
+from app.services.scorm.commits import complete_asset
 from app.services.scorm.status import duration_2004, timespan_12
 
 messages({
@@ -78,16 +79,14 @@ async def launch(session: AsyncSession, settings: Settings, user: User, lesson_i
     session.add(run)
     await session.flush()
     if sco.scorm_type == "asset":
-        from app.services.scorm.commits import complete_asset  # the commit module imports this one
-
-        await complete_asset(session, settings, user.id, version.course_id, lesson.key, attempt, run)
+        await complete_asset(session, user.id, version.course_id, attempt)
     token, expires = content.session_token(settings.secret_key, run.id, ttl_s=settings.scorm_session_ttl_s)
     base = settings.public_base_url.rstrip("/")
     return LaunchPublic(launch_url=f"{base}/scorm/play/{run.id}?token={token}", session_id=run.id,
                         attempt=attempt.number, expires_at=datetime.fromtimestamp(expires, tz=UTC))
 
 
-def _entry(attempt: ScormAttempt, first_session: bool, family: str) -> str:
+def _entry(attempt: ScormAttempt, first_session: bool) -> str:
     """1.2 and 2004 alike: a suspended attempt resumes; a fresh attempt starts ab-initio; otherwise ""."""
     if attempt.exit == "suspend":
         return "resume"
@@ -109,7 +108,7 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
     earlier = await session.scalar(select(func.count()).select_from(ScormSession).where(
         ScormSession.attempt_id == attempt.id, ScormSession.id != run.id, ScormSession.commits > 0))
     family = sco.family
-    entry = _entry(attempt, not earlier, family)
+    entry = _entry(attempt, not earlier)
     saved = {k: v for k, v in attempt.cmi.items() if not k.endswith(("session_time", ".exit")) and k != "cmi.exit"}
     location = saved.get("cmi.core.lesson_location" if family == "1.2" else "cmi.location", "")
     suspend = saved.get("cmi.suspend_data", "")
