@@ -11,10 +11,12 @@ from app.core.storage import build_storage
 from app.models.course import Lesson
 from app.models.identity import Role
 from app.models.scorm import ScormInteraction
+from app.services import jobs
 from app.services.content.packages.importer import import_file
 from tests import s3_server
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
+from tests.factories.packages import write_zip
 from tests.factories.scorm_packages import manifest_12, manifest_2004, scorm_zip
 
 
@@ -271,3 +273,41 @@ async def test_an_asset_is_met_when_launched(client, db, settings, session, tmp_
     status = (await client.get(f"/api/v1/courses/{course_id}/completion-status", headers=learner[1])).json()
     assert {r["lesson_key"]: r["met"] for r in status["requirements"]} == {
         "playing_item": False, "etiquette_item": False, "handicap_item": True}
+
+
+async def test_admin_upload_takes_scorm_import_options_and_shows_notices(client, db, session, keyring, settings,
+                                                                         tmp_path):
+    admin = await make_user(session, role=Role.content_admin)
+    headers = {**auth(token_for(keyring, settings, admin)), "Accept-Language": "en"}
+    path = scorm_zip(tmp_path / "golf.zip", manifest_2004("3rd"))
+    with path.open("rb") as f:
+        r = await client.post("/api/v1/admin/course-packages", headers=headers,
+                              params=[("publish", "true"), ("slug", "golf-2004"), ("audiences", "official"),
+                                      ("certificate", "true"), ("estimated_minutes", "20")],
+                              files={"file": (path.name, f, "application/zip")})
+    assert r.status_code == 202, r.text
+    await jobs.run_pending(db)
+    job = (await client.get(r.headers["location"], headers=headers)).json()
+    assert job["status"] == "succeeded", job["errors"]
+    assert any("imsss:deliveryControls" in n["message"] and n["line"] for n in job["notices"])
+    course = (await client.get("/api/v1/courses/golf-2004")).json()
+    assert (course["audiences"], course["certificate"], course["estimated_minutes"]) == (["official"], True, 20)
+    assert course["lessons_by_kind"]["scorm"] == 3
+    bad = await client.post("/api/v1/admin/course-packages?slug=Not%20a%20slug", headers=headers,
+                            files={"file": (path.name, b"x", "application/zip")})
+    assert bad.status_code == 422
+
+
+async def test_a_zip_of_neither_format_names_both_in_english_and_vietnamese(client, db, session, keyring, settings,
+                                                                           tmp_path):
+    admin = await make_user(session, role=Role.content_admin)
+    headers = auth(token_for(keyring, settings, admin))
+    path = write_zip(tmp_path / "web.zip", {"index.html": b"<p>hi</p>"})
+    with path.open("rb") as f:
+        r = await client.post("/api/v1/admin/course-packages", headers=headers,
+                              files={"file": (path.name, f, "application/zip")})
+    await jobs.run_pending(db)
+    for lang, words in (("vi", "gói SCORM"), ("en", "a SCORM package")):
+        job = (await client.get(r.headers["location"], headers={**headers, "Accept-Language": lang})).json()
+        (error,) = job["errors"]
+        assert "course.yaml" in error["message"] and "imsmanifest.xml" in error["message"] and words in error["message"]

@@ -1,7 +1,7 @@
 """Importing course packages and publishing courses (content and ministry admins)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
@@ -27,17 +27,19 @@ _MULTIPART = {"requestBody": {"required": True, "content": {"multipart/form-data
 
 
 def import_options(
-        slug: Annotated[str | None, Query(max_length=100, description="SCORM: the course slug (default: the "
-                                          "title, Vietnamese folded)")] = None,
-        audiences: Annotated[list[str] | None, Query(description="SCORM: who may enrol (default both)")] = None,
-        language: Annotated[str, Query(max_length=10, description="SCORM: the course language")] = "vi",
+        slug: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                          description="SCORM: the course slug (default: the title, Vietnamese "
+                                          "folded)")] = None,
+        audiences: Annotated[list[Literal["citizen", "official"]] | None,
+                             Query(description="SCORM: who may enrol (default both)")] = None,
+        language: Annotated[str, Query(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$",
+                                       description="SCORM: the course language")] = "vi",
         certificate: Annotated[bool, Query(description="SCORM: issue certificates")] = False,
         estimated_minutes: Annotated[int, Query(ge=0, le=100_000, description="SCORM: shown in the "
                                                 "catalogue")] = 0) -> ImportOptions:
     """What a SCORM package does not carry; a HocSo package's course.yaml says it itself."""
-    values = {"slug": slug, "language": language, "certificate": certificate,
-              "estimated_minutes": estimated_minutes, **({"audiences": audiences} if audiences else {})}
-    return ImportOptions.model_validate(values)
+    return ImportOptions(slug=slug, language=language, certificate=certificate, estimated_minutes=estimated_minutes,
+                         **({"audiences": audiences} if audiences else {}))
 
 
 Options = Annotated[ImportOptions, Depends(import_options)]
