@@ -154,7 +154,7 @@ class RuntimeState(BaseModel):
     location: str
     suspend_data: str
     cmi: dict[str, str]  # flattened values to load into the runtime (includes the above under their names)
-    commit_url: str
+    commit_url: str  # a path on this origin
     last_seq: int
 
 

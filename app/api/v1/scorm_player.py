@@ -67,13 +67,13 @@ async def asset(name: str) -> FileResponse:
 
 
 @router.get("/play/{session_id}", response_class=HTMLResponse)
-async def play(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep, request: Request,
+async def play(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                token: str | None = None) -> HTMLResponse:
     """The player: the SCO in an iframe, with `window.API` / `window.API_1484_11` in this page."""
     url, sco, lesson_title = await runtime.content_url(session, settings, session_id, token)
-    base = settings.public_base_url.rstrip("/")
+    # Paths on this origin: the page, the SCO and the runtime endpoints share it whatever host name reached it.
     config = {"token": token, "content_url": url, "state_url": f"/api/v1/scorm/sessions/{session_id}/state",
-              "commit_url": f"{base}/api/v1/scorm/sessions/{session_id}/commits",
+              "commit_url": f"/api/v1/scorm/sessions/{session_id}/commits",
               "labels": {k: t(f"scorm_player_{k}") for k in ("ready", "saved", "completed", "failed")}}
     # "</" cannot end the JSON block early once escaped; the JSON is never executed (CSP allows no inline script).
     raw = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

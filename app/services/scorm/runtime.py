@@ -135,7 +135,6 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
             cmi["cmi.scaled_passing_score"] = f"{sco.scaled_passing_score:g}"
         if sco.time_limit_action:
             cmi["cmi.time_limit_action"] = sco.time_limit_action
-    base = settings.public_base_url.rstrip("/")
     return RuntimeState(
         session_id=run.id, scorm_version=sco.scorm_version, scorm_type=sco.scorm_type, attempt=attempt.number,
         entry=entry, credit="credit", mode="normal", learner_id=learner_id, learner_name=name,
@@ -143,7 +142,7 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
         scaled_passing_score=sco.scaled_passing_score, completion_threshold=sco.completion_threshold,
         max_time_allowed=sco.max_time_allowed, time_limit_action=sco.time_limit_action,
         total_time=cmi.get("cmi.core.total_time") or cmi.get("cmi.total_time", ""), location=location,
-        suspend_data=suspend, cmi=cmi, commit_url=f"{base}/api/v1/scorm/sessions/{run.id}/commits",
+        suspend_data=suspend, cmi=cmi, commit_url=f"/api/v1/scorm/sessions/{run.id}/commits",
         last_seq=run.last_seq)
 
 
