@@ -149,3 +149,22 @@ def test_lesson_keys_are_stable_and_unique():
     xml = manifest_12().replace('identifier="etiquette_item"', 'identifier="Playing Item"')
     keys = [s.key for s in read(xml).scos]
     assert keys == ["playing_item", "playing-item", "handicap_item"]
+
+
+def test_xml_base_of_manifest_resources_and_resource_combine():
+    xml = manifest_12().replace("<resources>", '<resources xml:base="content/">').replace(
+        '<manifest identifier', '<manifest xml:base="pkg/" identifier')
+    files = {f"pkg/content/{name}" for name in FILES}
+    manifest = read(xml, files)
+    assert manifest.scos[0].launch == "pkg/content/Playing/index.html"
+    with pytest.raises(ManifestInvalid):  # the same manifest against files where they were before
+        read(xml)
+
+
+def test_percent_encoded_hrefs_name_the_file():
+    xml = manifest_12().replace('href="index.html" xml:base="Playing/"', 'href="My%20Page.html" xml:base="Playing/"')
+    xml = xml.replace('<file href="index.html"/><dependency identifierref="shared_res"/>\n    </resource>\n    '
+                      '<resource identifier="Etiquette_res"', '<file href="My%20Page.html"/>\n    </resource>\n    '
+                      '<resource identifier="Etiquette_res"', 1)
+    manifest = read(xml, FILES | {"Playing/My Page.html"})
+    assert manifest.scos[0].launch == "Playing/My Page.html"
