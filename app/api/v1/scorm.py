@@ -5,17 +5,18 @@ import json
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import Body, Header, Query, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from app.api.deps import ContentAdmin, CurrentUser, SessionDep, SettingsDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.core.errors import FieldError
 from app.core.errors import ValidationFailed as Invalid
 from app.models.scorm import CommitIn, CommitResult, LaunchPublic, RuntimeState, ScoStatus
 from app.services.scorm import commits, reports, runtime
 
-router = APIRouter(prefix="/api/v1", tags=["scorm"])
-PROBLEM = {"content": {"application/problem+json": {}}}
+router = v1_router(tags=["scorm"])
 TokenHeader = Annotated[str | None, Header(alias="X-Scorm-Token", description="The session token of the launch "
                                                                                 "URL")]
 
@@ -26,8 +27,8 @@ class LaunchIn(BaseModel):
 
 @router.post("/lessons/{lesson_id}/launch", status_code=201, response_model=LaunchPublic,
              summary="Launch a SCORM lesson",
-             responses={403: {"description": "Not enrolled", **PROBLEM}, 404: {"description": "Unknown lesson"},
-                        409: {"description": "Not a SCORM lesson", **PROBLEM}})
+             responses={403: problem("Not enrolled"), 404: problem("Unknown lesson"),
+                        409: problem("Not a SCORM lesson")})
 async def launch(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep,
                  body: Annotated[LaunchIn | None, Body()] = None) -> LaunchPublic:
     """A player page for the SCO, on this origin, under a signed token valid for `HOCSO_SCORM_SESSION_TTL_S`.
@@ -36,7 +37,8 @@ async def launch(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep, s
 
 
 @router.get("/scorm/sessions/{session_id}/state", response_model=RuntimeState,
-            summary="The starting state of a SCORM session (the player calls it)")
+            summary="The starting state of a SCORM session (the player calls it)",
+            responses={403: problem("Bad or expired token")})
 async def state(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                 token: TokenHeader = None) -> RuntimeState:
     return await runtime.runtime_state(session, settings, session_id, token)
@@ -46,8 +48,8 @@ async def state(session_id: uuid.UUID, session: SessionDep, settings: SettingsDe
              summary="Commit CMI values of a SCORM session (the player calls it)",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": CommitIn.model_json_schema()}}}},
-             responses={403: {"description": "Bad or expired token", **PROBLEM},
-                        422: {"description": "An element outside its version's data model", **PROBLEM}})
+             responses={403: problem("Bad or expired token"),
+                        422: problem("An element outside its version's data model")})
 async def commit(session_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep,
                  token: TokenHeader = None) -> CommitResult:
     """`{seq, values: {"cmi.core.lesson_status": "passed", …}, terminate}`. A `seq` at or below the last applied

@@ -27,7 +27,7 @@ from app.services.scorm.status import duration_2004, timespan_12
 messages({
     "scorm_not_scorm": ("Bài học này không phải bài SCORM.", "This lesson is not a SCORM lesson."),
     "scorm_requires_enrollment": ("Hãy ghi danh khóa học trước khi mở bài học.",
-                                  "Enrol in the course before opening its lessons."),
+                                  "Enroll in the course before opening its lessons."),
     "scorm_lesson_replaced": ("Bài học thuộc phiên bản cũ của khóa học; hãy mở bài học ở phiên bản hiện tại.",
                               "The lesson belongs to an earlier version of the course; open the current one."),
     "scorm_session_unknown": ("Phiên học SCORM không tồn tại.", "The SCORM session does not exist."),

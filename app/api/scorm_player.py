@@ -1,6 +1,6 @@
-"""The SCORM player page and the package files, on the API's origin (a SCO finds the runtime through
-`window.parent`, which browsers allow only within one origin). Both work from the signed tokens that the launch
-endpoint hands to enrolled learners; an iframe cannot send an Authorization header."""
+"""The SCORM player page and the package files: unversioned addresses given to browsers, on the API's origin (a
+SCO finds the runtime through `window.parent`, which browsers allow only within one origin). Both work from the
+signed tokens that the launch endpoint hands to enrolled learners; an iframe cannot send an Authorization header."""
 
 import html
 import json
