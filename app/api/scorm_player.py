@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 
 from app.api.deps import SessionDep, SettingsDep, StorageDep
-from app.api.v1.media import parse_byte_range
+from app.api.media import parse_byte_range
 from app.core.errors import NotFound
 from app.core.i18n import current_language, messages, t
 from app.services.scorm import content, runtime
@@ -29,7 +29,7 @@ messages({
 })
 
 router = APIRouter(prefix="/scorm", include_in_schema=False)
-STATIC = Path(__file__).resolve().parents[2] / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 ASSETS = {"scorm12.js": STATIC / "vendor/scorm-again-3.4.3/scorm12.min.js",
           "scorm2004.js": STATIC / "vendor/scorm-again-3.4.3/scorm2004.min.js",
           "player.js": STATIC / "scorm/player.js"}

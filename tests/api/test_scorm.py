@@ -187,6 +187,8 @@ async def content_path(client, learner, lesson_id):
     answer, token = await launch(client, learner, lesson_id)
     page = await client.get(f"/scorm/play/{answer['session_id']}?token={token['X-Scorm-Token']}")
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    for script in re.findall(r'<script src="([^"]+)"', page.text):  # the vendored runtime and the player
+        assert (await client.get(script)).status_code == 200, script
     return re.search(r'"content_url": "([^"]+)"', page.text).group(1)
 
 
