@@ -365,7 +365,8 @@ def read_manifest(data: bytes, files: set[str], *, file: str = MANIFEST, prefix:
         reader.error("scorm_no_lessons", org.line, title=title)
     if reader.errors:
         raise ManifestInvalid(reader.errors)
-    manifest = ScormManifest(version=version, title=title, modules=modules, notices=reader.notices)
+    notices = sorted(reader.notices, key=lambda notice: notice.get("line") or 0)
+    manifest = ScormManifest(version=version, title=title, modules=modules, notices=notices)
     for sco in manifest.scos:
         sco.launch = prefix + sco.launch
     return manifest
