@@ -13,12 +13,14 @@ answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 
 from fastapi import APIRouter
 
-from app.api import media, ops, scorm_player, verify_page
+from app.api import dashboard_page, media, ops, rankings_page, scorm_player, verify_page
 from app.api.v1 import (
     admin_packages,
     auth,
+    board,
     certificates,
     completions,
+    contests,
     courses,
     intakes,
     learning,
@@ -27,11 +29,13 @@ from app.api.v1 import (
     quizzes,
     scorm,
     stats,
+    units,
     users,
 )
 
 ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, auth.router, users.router, stats.router,
     completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
-    programmes.router, admin_packages.router, scorm.router, scorm_player.router, ops.router,
+    programmes.router, admin_packages.router, scorm.router, scorm_player.router, board.router, units.router,
+    contests.router, dashboard_page.router, rankings_page.router, ops.router,
 ]
