@@ -153,15 +153,17 @@ class NationalAudienceFigures(BaseModel):
     completions: int
     learners: int  # distinct learners with at least one completion that year
     target: int
-    percent_of_target: float | None
+    percent_of_target: float | None  # two decimals, or three significant figures below 1%
+    ratio_of_target: float | None  # completions / target, unrounded
 
 
 class NationalStats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "year": 2026, "audiences": {
-            "official": {"completions": 8123, "learners": 5210, "target": 10000, "percent_of_target": 81.23},
+            "official": {"completions": 8123, "learners": 5210, "target": 10000, "percent_of_target": 81.23,
+                         "ratio_of_target": 0.8123},
             "citizen": {"completions": 4200311, "learners": 2890122, "target": 10000000,
-                        "percent_of_target": 42.0}}}]})
+                        "percent_of_target": 42.0, "ratio_of_target": 0.4200311}}}]})
 
     year: int
     audiences: dict[str, NationalAudienceFigures]

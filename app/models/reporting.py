@@ -59,7 +59,9 @@ class AudienceFigures(BaseModel):
     completions: int
     learners: int | None = None  # distinct learners; null when the buckets cannot tell (see the route docs)
     target: int | None = None  # the national programme target of the period's year
+    # Two decimals, or three significant figures below 1% (22 of 10,000,000: 0.00022); the ratio unrounded
     percent_of_target: float | None = None
+    ratio_of_target: float | None = None
 
 
 class StatsSummary(BaseModel):

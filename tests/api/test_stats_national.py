@@ -21,7 +21,7 @@ async def test_anyone_can_read_it_and_caches_may_keep_it_for_60_seconds(client):
 async def test_a_new_year_starts_with_the_default_targets(client):
     body = (await client.get(URL, params={"year": 2031})).json()
     assert body["audiences"]["official"] == {"completions": 0, "learners": 0, "target": 10_000,
-                                             "percent_of_target": 0.0}
+                                             "percent_of_target": 0.0, "ratio_of_target": 0.0}
     assert body["audiences"]["citizen"]["target"] == 10_000_000
 
 
@@ -48,7 +48,8 @@ async def test_figures_count_completions_and_distinct_learners_per_audience(clie
     assert (body["official"]["completions"], body["official"]["learners"]) == (2, 1)
     assert (body["citizen"]["completions"], body["citizen"]["learners"]) == (2, 2)
     assert body["official"]["percent_of_target"] == 0.02
-    assert body["citizen"]["percent_of_target"] == 0.0
+    assert body["citizen"]["percent_of_target"] == 0.00002  # 2 of 10,000,000: early progress shows
+    assert body["citizen"]["ratio_of_target"] == 2 / 10_000_000
 
 
 async def test_the_percent_follows_the_programme_target(client, session):

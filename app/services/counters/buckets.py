@@ -28,7 +28,7 @@ from app.models.completion import (
     LearnerYear,
 )
 from app.models.identity import Audience
-from app.services.counters.programmes import get_programme
+from app.services.counters.programmes import get_programme, progress_towards
 
 UNKNOWN_PROVINCE = ""  # buckets key on a non-null province so the unique constraint covers "unknown" too
 
@@ -146,7 +146,7 @@ async def national_summary(session: AsyncSession, year: int) -> dict[str, Any]:
             "completions": done,
             "learners": int(learners.get(audience.value) or 0),
             "target": target,
-            "percent_of_target": round(done * 100 / target, 2) if target else None,
+            **progress_towards(done, target),
         }
     return {"year": year, "audiences": audiences}
 

@@ -42,7 +42,7 @@ from app.models.reporting import (
     UnitFigures,
 )
 from app.services.content.catalogue import lookup_course
-from app.services.counters.programmes import get_programme
+from app.services.counters.programmes import get_programme, progress_towards
 from app.services.geo import Geography, load_geography
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -241,7 +241,7 @@ async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
             completions=n,
             learners=_learners_for(q, n, None if learners is None else learners.get(audience, 0)),
             target=target,
-            percent_of_target=round(n * 100 / target, 2) if target else None,
+            **progress_towards(n, target),
         )
     return StatsSummary(period=q.period, province=q.province, course=q.course_slug, audiences=audiences)
 
