@@ -8,7 +8,7 @@ ignored or assumed (SCORM sequencing rules, a guessed version), each with its fi
 what a SCORM package does not say (slug, audiences, language, certificate, estimated minutes).
 
 Revision ID: 0007
-Revises: 0011
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 import app.models.base
 
 revision: str = '0007'
-down_revision: str | None = '0011'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 
 from app.api import dashboard_page, media, ops, rankings_page, scorm_player, verify_page
 from app.api.v1 import (
+    access,
     admin_packages,
     auth,
     board,
@@ -37,5 +38,5 @@ ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, auth.router, users.router, stats.router,
     completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
     programmes.router, admin_packages.router, scorm.router, scorm_player.router, board.router, units.router,
-    contests.router, dashboard_page.router, rankings_page.router, ops.router,
+    contests.router, access.router, dashboard_page.router, rankings_page.router, ops.router,
 ]

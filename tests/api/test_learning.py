@@ -157,6 +157,45 @@ async def test_a_heartbeat_replay_answers_as_the_first_time(client, session, key
     assert first.json()["covered_s"] == 20
 
 
+async def test_an_event_id_used_on_one_lesson_is_409_on_another_naming_it(client, session, keyring, settings,
+                                                                          clock):
+    rows = await make_course(session)
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    intro, handbook = rows.lessons["intro"].id, rows.lessons["handbook"].id
+    first = await client.post(f"/api/v1/lessons/{intro}/progress", headers=headers,
+                              json={"event_id": "e-1", "intervals": []})
+    assert first.status_code == 200
+    r = await client.post(f"/api/v1/lessons/{handbook}/progress", headers=headers,
+                          json={"event_id": "e-1", "viewed": True})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["lesson_id"] == str(intro) and str(intro) in r.json()["detail"]
+    # Nothing was recorded on the second lesson; a fresh id records it.
+    state = await client.get(f"/api/v1/lessons/{handbook}/progress", headers=headers)
+    assert state.json()["viewed"] is False
+    r = await client.post(f"/api/v1/lessons/{handbook}/progress", headers=headers,
+                          json={"event_id": "e-2", "viewed": True})
+    assert r.status_code == 200 and r.json()["viewed"] is True
+
+
+async def test_a_batch_refuses_an_event_id_of_another_lesson(client, session, keyring, settings, clock):
+    rows = await make_course(session)
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    intro, handbook = str(rows.lessons["intro"].id), str(rows.lessons["handbook"].id)
+    await client.post(f"/api/v1/lessons/{intro}/progress", headers=headers, json={"event_id": "o-1", "intervals": []})
+    at = utcnow().isoformat()
+    r = await client.post("/api/v1/me/progress/batch", headers=headers, json={"events": [
+        {"event_id": "o-1", "lesson_id": handbook, "client_time": at, "viewed": True},
+        {"event_id": "o-2", "lesson_id": handbook, "client_time": at, "viewed": True},
+        {"event_id": "o-2", "lesson_id": intro, "client_time": at, "intervals": []},
+    ]})
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["rejected", "accepted", "rejected"]
+    assert results[0]["reason"] == results[2]["reason"] == "event_id_other_lesson"
+    assert intro in results[0]["detail"] and handbook in results[2]["detail"]
+
+
 async def test_batch_is_limited_to_500_events(client, session, keyring, settings):
     _, headers = await learner(session, keyring, settings)
     events = [{"event_id": f"e{i}"} for i in range(501)]

@@ -70,7 +70,9 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
 @router.post("/lessons/{lesson_id}/progress", summary="Report progress on a lesson (heartbeat or view)",
              response_model=ProgressPublic,
              responses={403: problem("Not enrolled in the lesson's course"),
-                        404: problem("No such lesson")})
+                        404: problem("No such lesson"),
+                        409: problem("The event id was used on another lesson (named in `lesson_id`), or the "
+                                     "lesson takes no progress events")})
 async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId, db: DatabaseDep,
                           heartbeats: HeartbeatsDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when

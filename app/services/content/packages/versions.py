@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, text
 from app.core.storage import StoredObject
 from app.core.text import search_key
 from app.models.base import utcnow
@@ -90,13 +90,20 @@ async def write_version(session: AsyncSession, plan, course_id: uuid.UUID, numbe
 def _quiz_rows(lesson: Lesson, spec) -> list:  # noqa: ANN001
     quiz = Quiz(lesson_id=lesson.id, pass_score=spec.pass_score, max_attempts=spec.max_attempts,
                 time_limit_s=spec.time_limit_s, draw=spec.draw, shuffle=spec.shuffle)
-    rows: list = [quiz]
-    for q_position, item in enumerate(spec.questions, 1):
-        question = Question(quiz_id=quiz.id, position=q_position, kind=item.kind, title=item.title,
-                            prompt=item.prompt, feedback=item.feedback)
+    return [quiz, *question_rows(quiz.id, spec.questions)]
+
+
+def question_rows(quiz_id: uuid.UUID, questions: list) -> list:
+    """Question and choice rows of a quiz's bank (QuestionSpecs), in bank order."""
+    rows: list = []
+    for q_position, item in enumerate(questions, 1):
+        question = Question(quiz_id=quiz_id, position=q_position, kind=item.kind, title=item.title,
+                            prompt=item.prompt, feedback=item.feedback, category=item.category,
+                            format=item.format, points=item.points)
         rows.append(question)
         rows += [Choice(question_id=question.id, position=c_position, text=choice.text, weight=choice.weight,
-                        feedback=choice.feedback) for c_position, choice in enumerate(item.choices, 1)]
+                        feedback=choice.feedback, match_text=choice.match_text, value=choice.value,
+                        tolerance=choice.tolerance) for c_position, choice in enumerate(item.choices, 1)]
     return rows
 
 
@@ -164,13 +171,6 @@ async def archive_course(session: AsyncSession, ref: str) -> Course:
     return course
 
 
-def _slug_after(values: list) -> str:
-    (slug,) = values
-    if not isinstance(slug, str):
-        raise ValueError("slug cursor")
-    return slug
-
-
 async def admin_courses(session: AsyncSession, courses: list[Course]) -> list[AdminCourse]:
     """Each course with every version (drafts and archived ones too), newest version first."""
     versions = (await session.execute(select(CourseVersion)
@@ -199,7 +199,7 @@ async def list_admin_courses(session: AsyncSession, *, q: str | None = None, lim
         query = query.where(or_(Course.slug.contains(term, autoescape=True), Course.id.in_(titles)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     if cursor:
-        query = query.where(Course.slug > decode_cursor(cursor, _slug_after))
+        query = query.where(Course.slug > decode_cursor(cursor, text)[0])
     courses = (await session.execute(query.order_by(Course.slug).limit(limit + 1))).scalars().all()
     page = list(courses[:limit])
     return AdminCoursePage(items=await admin_courses(session, page), total=total or 0,
