@@ -34,6 +34,7 @@ TAGS = [
     {"name": "course packages", "description": "Importing and publishing courses (admins)"},
     {"name": "learning", "description": "Enrollment, progress, completion"},
     {"name": "quizzes", "description": "Quiz attempts"},
+    {"name": "scorm", "description": "SCORM lessons: launch, runtime, results"},
     {"name": "completions", "description": "Completion feed and partner completions"},
     {"name": "certificates", "description": "Certificates and verification"},
     {"name": "stats", "description": "National and provincial figures"},

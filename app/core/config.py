@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     package_max_uncompressed_bytes: int = 30 * 1024**3
     package_max_ratio: int = 100
 
+    # SCORM: how long a launch's player, content and runtime links work; the least time an attempt must
+    # report (its sessions' time, capped by wall-clock time) before its lesson counts (0: no minimum)
+    scorm_session_ttl_s: int = Field(default=4 * 3600, ge=300, le=24 * 3600)
+    scorm_min_time_s: float = Field(default=0, ge=0)
+
     # Video renditions (HLS ladder, offline MP4): ffmpeg from the worker, limited in number and CPU threads
     video_renditions: bool = True
     ffmpeg_path: str = "ffmpeg"

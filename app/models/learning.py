@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 from app.models.base import JSONType, created_at_field, id_field, time_field, time_ordered_id, to_utc
 from app.models.quiz_examples import ATTEMPT_EXAMPLE
 from app.models.reporting import CourseAssignment
+from app.models.scorm import ScoStatus
 
 
 class Enrollment(SQLModel, table=True):
@@ -198,6 +199,7 @@ class Requirement(BaseModel):
     best_score: float | None = None  # quizzes
     pass_score: float | None = None
     viewed: bool | None = None  # documents and text
+    scorm: ScoStatus | None = None  # SCORM lessons: the SCO's status and score in the latest attempt
 
 
 class CompletionStatus(BaseModel):

@@ -1,6 +1,7 @@
 """Enrollment, progress, completion-status and the completion endpoint, over HTTP."""
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -10,6 +11,7 @@ from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience
 from app.models.learning import Enrollment, LessonProgress
+from app.services.learning import progress as progress_service
 from tests.factories import (
     auth,
     document,
@@ -155,6 +157,32 @@ async def test_a_heartbeat_replay_answers_as_the_first_time(client, session, key
     replay = await client.post(url, headers=headers, json={"event_id": "hb", "intervals": [[0, 120]]})
     assert replay.status_code == 200 and replay.json() == first.json()
     assert first.json()["covered_s"] == 20
+
+
+async def test_a_heartbeat_claiming_more_than_twice_the_server_time_is_capped_by_the_batch(
+        client, session, keyring, settings, clock, monkeypatch):
+    rows = await make_course(session, lessons=[video("intro", 600)])
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    url = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
+    assert (await client.post(url, headers=headers, json={"event_id": "start", "intervals": []})).status_code == 200
+    full_path = []
+    record_heartbeat = progress_service.record_heartbeat
+
+    async def counted(*args, **kwargs):
+        full_path.append(args)
+        return await record_heartbeat(*args, **kwargs)
+
+    monkeypatch.setattr(progress_service, "record_heartbeat", counted)
+    clock.advance(25)
+    far_ahead = (clock.now + timedelta(days=3)).isoformat()  # the client's clock is not the server's
+    r = await client.post(url, headers=headers, json={"event_id": "greedy", "intervals": [[0, 300]],
+                                                       "position_s": 300, "playback_rate": 16,
+                                                       "client_time": far_ahead})
+    assert r.status_code == 200 and full_path == []  # answered by the group-committed batch
+    assert (r.json()["credited_s"], r.json()["covered_s"], r.json()["intervals"]) == (50, 50, [[0, 50]])
+    stored = (await client.get(url, headers=headers)).json()
+    assert (stored["covered_s"], stored["intervals"]) == (50, [[0, 50]])
 
 
 async def test_an_event_id_used_on_one_lesson_is_409_on_another_naming_it(client, session, keyring, settings,

@@ -11,6 +11,7 @@ from app.models.completion import Completion, CompletionCounter
 from app.models.identity import Role, User
 from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 # Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
 pytestmark = pytest.mark.calendar

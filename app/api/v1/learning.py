@@ -22,6 +22,7 @@ from app.models.learning import (
 from app.services.completion import completions
 from app.services.learning import enrollment, progress
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
+from app.services.scorm import reports as scorm_reports
 
 router = v1_router(tags=["learning"])
 
@@ -109,7 +110,8 @@ async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: Sessi
             response_model=CompletionStatus)
 async def completion_status(course: str, user_id: CurrentUserId, session: SessionDep,
                             settings: SettingsDep) -> CompletionStatus:
-    return await completions.completion_status(session, user_id, course, settings.public_base_url)
+    status = await completions.completion_status(session, user_id, course, settings.public_base_url)
+    return await scorm_reports.with_sco_statuses(session, user_id, status)
 
 
 @router.post("/courses/{course}/completion", summary="Complete a course (the server checks the rules)",

@@ -63,6 +63,10 @@ messages({
         "Bài kiểm tra được ghi nhận khi làm đạt, không qua tiến độ.",
         "Quiz lessons are completed by passing the quiz, not by progress events.",
     ),
+    "scorm_progress_by_runtime": (
+        "Bài SCORM được ghi nhận qua trình phát SCORM (POST /api/v1/lessons/…/launch), không qua tiến độ.",
+        "SCORM lessons are recorded by the SCORM player (POST /api/v1/lessons/…/launch), not progress events.",
+    ),
     "too_many_intervals": (
         "Quá nhiều đoạn xem rời rạc ({max}).", "Too many separate watched intervals (at most {max}).",
     ),
@@ -189,6 +193,8 @@ def apply_event(facts: LessonFacts, row: ProgressRow, event: HeartbeatIn, now: d
             raise ValidationFailed("viewed_required")
         changes["viewed_at"] = row.viewed_at or now
         reaches = True
+    elif facts.kind == LessonKind.scorm:
+        raise Conflict("scorm_progress_by_runtime")
     else:
         raise Conflict("quiz_progress_by_attempts")
     completes = reaches and row.completed_at is None

@@ -19,6 +19,7 @@ from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 from tests.factories import make_course, make_user
 from tests.factories.reporting import ON_POSTGRES, complete
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 
 @pytest.mark.parametrize("cursor", ["%%%", encode_cursor("12", 3), encode_cursor(1), encode_cursor(1.5, 2)])

@@ -29,6 +29,7 @@ from app.models.course import (
 )
 from app.models.learning import Enrollment
 from app.models.quiz import Choice, Question, Quiz
+from app.models.scorm import ScormSco
 from app.models.video import LessonCaption
 from app.services.content.catalogue import find_course
 
@@ -80,8 +81,10 @@ async def write_version(session: AsyncSession, plan, course_id: uuid.UUID, numbe
                      for language, (path, _) in lesson_spec.captions.items()]
             if lesson_spec.quiz is not None:
                 rows += _quiz_rows(lesson, lesson_spec.quiz)
+            if lesson_spec.scorm is not None:
+                rows.append(_sco_row(lesson, lesson_spec, f"{plan.storage_prefix}/{lesson_spec.scorm_folder}"))
     # The models declare no relationships, so the unit of work cannot order inserts by foreign key.
-    for table in (CourseVersion, (Asset, Module), Lesson, (LessonCaption, Quiz), Question, Choice):
+    for table in (CourseVersion, (Asset, Module), Lesson, (Quiz, ScormSco, LessonCaption), Question, Choice):
         session.add_all([row for row in rows if isinstance(row, table)])
         await session.flush()
     return course, version
@@ -105,6 +108,16 @@ def question_rows(quiz_id: uuid.UUID, questions: list) -> list:
                         feedback=choice.feedback, match_text=choice.match_text, value=choice.value,
                         tolerance=choice.tolerance) for c_position, choice in enumerate(item.choices, 1)]
     return rows
+
+
+def _sco_row(lesson: Lesson, spec, content_prefix: str) -> ScormSco:  # noqa: ANN001 - a LessonSpec
+    sco = spec.scorm
+    return ScormSco(lesson_id=lesson.id, version_id=lesson.version_id, identifier=sco.identifier[:500],
+                    scorm_version=spec.scorm_version, scorm_type=sco.scorm_type, content_prefix=content_prefix,
+                    launch_path=sco.launch, launch_query=sco.query[:1000], mastery_score=sco.mastery_score,
+                    launch_data=sco.launch_data, max_time_allowed=sco.max_time_allowed,
+                    time_limit_action=sco.time_limit_action, completion_threshold=sco.completion_threshold,
+                    scaled_passing_score=sco.scaled_passing_score, completion_rule=sco.completion_rule)
 
 
 async def publish_version(session: AsyncSession, course: Course, version: CourseVersion) -> CourseVersion:
