@@ -23,6 +23,8 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.security import KeyRing
 from app.core.storage import Storage, build_storage
 from app.services import retention
+from app.services.eid.oidc import Providers
+from app.services.eid.sms import build_sms_sender
 
 TAGS = [
     {"name": "auth", "description": "Sign-in, tokens, registration"},
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         stop.set()
         await asyncio.gather(*background)
+        await app.state.oidc.close()
+        await app.state.sms.close()
         if database is None:
             await app.state.db.dispose()
 
@@ -84,6 +88,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database or Database(settings)
     app.state.keys = keys or KeyRing.load(settings, create_dev_key=settings.env != "production")
     app.state.storage = storage or build_storage(settings)
+    app.state.oidc = Providers(settings)  # provider metadata and keys, fetched on first use
+    app.state.sms = build_sms_sender(settings)
 
     install_error_handlers(app)
     if settings.cors_origins:

@@ -10,3 +10,4 @@ from app.models.jobs import Job  # noqa: F401
 from app.models.learning import Enrollment, LessonProgress, ProgressEvent  # noqa: F401
 from app.models.quiz import Choice, Question, Quiz, QuizAttempt  # noqa: F401
 from app.models.reporting import Cohort, CohortCourse, CohortMember  # noqa: F401
+from app.models.verification import LinkedIdentity, OidcSignIn, PhoneCode  # noqa: F401

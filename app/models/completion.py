@@ -8,7 +8,7 @@ from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, created_at_field, utcnow
+from app.models.base import JSONType, UTCDateTime, created_at_field, utcnow
 
 
 class Completion(SQLModel, table=True):
@@ -40,6 +40,8 @@ class Completion(SQLModel, table=True):
     # The current unit province_code belongs to (itself, or a former unit's successor); null when unknown.
     current_province_code: str | None = Field(default=None, max_length=2)
     source: str = Field(default="platform", max_length=10)  # platform | partner
+    # How sure HocSo was of who the learner is at that moment (identity.Assurance), frozen like audience.
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     client_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=200)
     completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -49,11 +51,13 @@ class Completion(SQLModel, table=True):
 
 
 class CompletionCounter(SQLModel, table=True):
-    """Completions per (audience, province, course, local day): many small rows, so no single row is hot."""
+    """Completions per (local day, audience, province, course, assurance): many small rows, so no single row is
+    hot."""
 
     __tablename__ = "completion_counter"
     __table_args__ = (
-        UniqueConstraint("day", "audience", "province_code", "course_id"),
+        UniqueConstraint("day", "audience", "province_code", "course_id", "assurance",
+                         name="uq_completion_counter_bucket"),
         # Stats narrowed to a course or a province read only that slice of a period's buckets.
         Index("ix_completion_counter_course_day", "course_id", "day"),
         Index("ix_completion_counter_province_day", "province_code", "day"),
@@ -64,23 +68,27 @@ class CompletionCounter(SQLModel, table=True):
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)  # "" when unknown
     course_id: uuid.UUID = Field(foreign_key="course.id")
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
 class CompletionYearCounter(SQLModel, table=True):
-    """Completions per (local year, audience, province): the roll-up the national and whole-year figures read.
+    """Completions per (local year, audience, province, assurance): the roll-up the national and whole-year
+    figures read.
 
     Bumped with the day bucket in the completion's transaction; a few dozen rows a year, so a year's figure
     is a sum of at most ~130 rows however many completions there are, and per province so no row is hot.
     """
 
     __tablename__ = "completion_year_counter"
-    __table_args__ = (UniqueConstraint("year", "audience", "province_code"),)
+    __table_args__ = (UniqueConstraint("year", "audience", "province_code", "assurance",
+                                       name="uq_completion_year_counter_bucket"),)
 
     id: int | None = Field(default=None, primary_key=True)
     year: int  # in Asia/Ho_Chi_Minh
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)  # "" when unknown
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
@@ -93,19 +101,24 @@ class LearnerYear(SQLModel, table=True):
     audience: str = Field(primary_key=True, sa_type=String(10))
     user_id: uuid.UUID = Field(primary_key=True, foreign_key="user_account.id")
     province_code: str = Field(max_length=2)
+    # The assurance of that first completion: distinct learners are counted under it, as under its province.
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     day: date
 
 
 class LearnerCounter(SQLModel, table=True):
-    """Distinct learners per (year, audience, province), bumped when a LearnerYear row is first written."""
+    """Distinct learners per (year, audience, province, assurance), bumped when a LearnerYear row is first
+    written."""
 
     __tablename__ = "learner_counter"
-    __table_args__ = (UniqueConstraint("year", "audience", "province_code"),)
+    __table_args__ = (UniqueConstraint("year", "audience", "province_code", "assurance",
+                                       name="uq_learner_counter_bucket"),)
 
     id: int | None = Field(default=None, primary_key=True)
     year: int
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
@@ -117,6 +130,8 @@ class Programme(SQLModel, table=True):
     year: int = Field(primary_key=True)
     official_target: int = 10_000
     citizen_target: int = 10_000_000
+    # Assurance levels whose completions count toward the targets; null: every level (the default).
+    counted_assurance: list[str] | None = Field(default=None, sa_type=JSONType)
     updated_at: datetime = created_at_field()
 
 

@@ -18,7 +18,9 @@ from app.api.v1 import (
     courses,
     learning,
     media,
+    oidc,
     ops,
+    phone,
     programmes,
     provinces,
     quizzes,
@@ -28,4 +30,4 @@ from app.api.v1 import (
 
 ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
            stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
-           cohorts.router, programmes.router, admin_packages.router, ops.router]
+           cohorts.router, programmes.router, admin_packages.router, oidc.router, phone.router, ops.router]

@@ -1,0 +1,1 @@
+"""(staging: becomes services/identity/ once the layout lands)"""
