@@ -17,7 +17,6 @@ from app.services import feed_items
 from tests.conftest import alembic_config, drop_database_url, new_database_url
 from tests.reporting import ON_POSTGRES
 
-
 ADDED_IN_0009 = {"assurance", "birth_date"}
 
 

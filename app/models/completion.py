@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueC
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, UTCDateTime, created_at_field, utcnow
+from app.models.identity import Assurance
 
 
 class Completion(SQLModel, table=True):
@@ -161,24 +162,42 @@ class CompletionPublic(BaseModel):
     audience: str
     province_code: str | None
     source: str
+    assurance: str  # how sure HocSo was of the learner's identity when it was recorded
     certificate: CertificateLink | None = None  # null until the certificate has been issued
+
+
+class LevelFigures(BaseModel):
+    completions: int
+    learners: int
 
 
 class NationalAudienceFigures(BaseModel):
     completions: int
     learners: int  # distinct learners with at least one completion that year
     target: int
-    percent_of_target: float | None
+    counted_completions: int  # of the assurance levels the programme counts (all by default)
+    percent_of_target: float | None  # counted_completions against the target
+    assurance: dict[str, LevelFigures]  # per level: none, phone, partner, eid
 
 
 class NationalStats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "year": 2026, "audiences": {
-            "official": {"completions": 8123, "learners": 5210, "target": 10000, "percent_of_target": 81.23},
+        "year": 2026, "counted_assurance": ["phone", "partner", "eid"], "audiences": {
+            "official": {"completions": 8123, "learners": 5210, "target": 10000, "counted_completions": 8123,
+                         "percent_of_target": 81.23, "assurance": {
+                             "none": {"completions": 0, "learners": 0},
+                             "phone": {"completions": 2100, "learners": 1400},
+                             "partner": {"completions": 3023, "learners": 1810},
+                             "eid": {"completions": 3000, "learners": 2000}}},
             "citizen": {"completions": 4200311, "learners": 2890122, "target": 10000000,
-                        "percent_of_target": 42.0}}}]})
+                        "counted_completions": 4000311, "percent_of_target": 40.0, "assurance": {
+                            "none": {"completions": 200000, "learners": 150000},
+                            "phone": {"completions": 2000311, "learners": 1340122},
+                            "partner": {"completions": 500000, "learners": 400000},
+                            "eid": {"completions": 1500000, "learners": 1000000}}}}}]})
 
     year: int
+    counted_assurance: list[str]
     audiences: dict[str, NationalAudienceFigures]
 
 
@@ -186,6 +205,7 @@ class ProgrammePublic(BaseModel):
     year: int
     official_target: int
     citizen_target: int
+    counted_assurance: list[str]  # assurance levels whose completions count toward the targets
     updated_at: datetime
 
 
@@ -195,3 +215,5 @@ class ProgrammeUpdate(BaseModel):
 
     official_target: int = PydField(ge=1, le=1_000_000_000)
     citizen_target: int = PydField(ge=1, le=1_000_000_000)
+    counted_assurance: list[Assurance] | None = PydField(default=None, min_length=1, description=(
+        "Assurance levels whose completions count toward the targets; left out or null: all"))

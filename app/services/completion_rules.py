@@ -44,6 +44,7 @@ class CompletionRecord:
     external_ref: str | None
     completed_at: datetime
     created_at: datetime
+    assurance: str  # the learner's assurance when it was recorded (identity.Assurance)
     recorded_now: bool = False
 
 
@@ -154,6 +155,7 @@ class Account:
     official_verified_at: datetime | None
     province_code: str | None
     full_name: str
+    assurance: str
 
     is_verified_official = User.is_verified_official
     effective_audience = User.effective_audience

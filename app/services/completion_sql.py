@@ -30,7 +30,7 @@ certificates, jobs, users = Certificate.__table__, Job.__table__, User.__table__
 
 COMPLETION = tuple(completion.c[name] for name in (
     "seq", "id", "txid", "user_id", "course_id", "course_version", "audience", "province_code", "source",
-    "client_id", "external_ref", "completed_at", "created_at"))
+    "client_id", "external_ref", "completed_at", "created_at", "assurance"))
 PROGRESS = tuple(progress.c[name] for name in (
     "lesson_key", "completed_at", "covered_s", "duration_s", "viewed_at", "best_score"))
 
@@ -53,7 +53,7 @@ _by_id = course.c.id == bindparam("r_course_id", type_=course.c.id.type)
 STANDING_COLUMNS = (course.c.id, course.c.slug, published.c.id, enrollment.c.id, enrollment.c.version_id,
                     enrollment.c.left_at, *COMPLETION, *PROGRESS)
 LEARNER_COLUMNS = (users.c.is_active, users.c.audience, users.c.official_verified_at, users.c.province_code,
-                   users.c.full_name)
+                   users.c.full_name, users.c.assurance)
 
 
 def _standing(course_is: Any, *, learner: bool) -> Any:
@@ -107,7 +107,7 @@ CERTIFICATES = (select(certificates.c.id, certificates.c.serial, certificates.c.
 # --- writes --------------------------------------------------------------------------------------------------
 
 _INSERTED = ("id", "user_id", "course_id", "course_version", "audience", "province_code", "current_province_code",
-             "source", "client_id", "external_ref", "completed_at", "created_at", "feed_item")
+             "source", "client_id", "external_ref", "completed_at", "created_at", "feed_item", "assurance")
 _JOB_VALUES = {
     "id": _param(jobs.c.id, "j_"), "kind": literal(ISSUE_JOB, jobs.c.kind.type),
     "payload": _param(jobs.c.payload, "j_"), "status": literal(JobStatus.queued.value, jobs.c.status.type),

@@ -36,6 +36,7 @@ from app.models.identity import (
 )
 from app.services import feed_items
 from app.services.certificates import reissue_for_name_change
+from app.services.eid.assurance import after_phone_change
 from app.services.geo import load_geography
 
 messages({
@@ -123,6 +124,8 @@ async def update_profile(session: AsyncSession, user: User, changes: ProfileUpda
 
     reverify = user.audience == Audience.official and any(
         key in fields and fields[key] != getattr(user, key) for key in ("agency", "province_code"))
+    if "phone" in fields and fields["phone"] != user.phone:
+        after_phone_change(user)  # the verified number is gone
     for key, value in fields.items():
         setattr(user, key, value)
     if reverify:

@@ -6,6 +6,10 @@ completion goes through `record_completion`, so the same uniqueness and counters
 `external_ref` makes a report idempotent: sending it again returns the original completion, whatever else the
 repeat says.
 
+A report naming the national ID attests it: the learner's assurance becomes at least `partner`, and the
+completion snapshots the learner's assurance after that (an e-ID learner's stays `eid`). A report naming only
+a phone proves nothing about the learner: their assurance stays as it is.
+
 The partner's `audience` is recorded on the completion as reported (partners are vetted systems accountable
 for it); an account created here as an official still needs a province admin's verification on the platform.
 """
@@ -26,11 +30,12 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion
-from app.models.identity import Audience, Role, User, normalise_name, normalise_phone, normalise_text
+from app.models.identity import Assurance, Audience, Role, User, normalise_name, normalise_phone, normalise_text
 from app.models.reporting import FeedCompletion, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services import citizen_ids
 from app.services.catalogue import lookup_course
 from app.services.completions import record_completion
+from app.services.eid.assurance import raise_assurance
 from app.services.geo import Geography, load_geography
 from app.services.stats import LOCAL_TZ
 
@@ -259,6 +264,8 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner, c: Ch
             return FieldError("partner_identity_conflict", field="national_id")
         user.national_id_hash = user.national_id_hash or c.national_id_hash
         user.phone = user.phone or c.phone
+    if c.national_id_hash:
+        raise_assurance(user, Assurance.partner)
     await session.flush()
     return user
 
