@@ -26,17 +26,17 @@ def serve(workers: int = typer.Option(None, help="Worker processes (default HOCS
 @app.command()
 def worker() -> None:
     """Run background jobs (package imports, certificate PDFs) and housekeeping until stopped."""
-    from app.core import jobs
     from app.core.db import Database
     from app.core.logging import configure_logging
-    from app.services import retention
+    from app.services import jobs
+    from app.services.learning import retention
 
     settings = get_settings()
     check_production(settings)
     configure_logging(settings.log_level)
 
     async def main() -> None:
-        import app.services.job_handlers  # noqa: F401  (registers handlers)
+        import app.services.wiring  # noqa: F401  (job handlers and reactions)
 
         database = Database(settings)
         stop = asyncio.Event()

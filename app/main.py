@@ -12,9 +12,9 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-import app.services.job_handlers  # noqa: F401  (registers job handlers for the in-process worker)
+import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
+from app.api.per_worker import PerWorker
 from app.api.v1 import ROUTERS
-from app.core import jobs
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -22,9 +22,8 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.security import KeyRing
 from app.core.storage import Storage, build_storage
-from app.services import retention
-from app.services.eid.oidc import Providers
-from app.services.eid.sms import build_sms_sender
+from app.services import jobs
+from app.services.learning import retention
 
 TAGS = [
     {"name": "auth", "description": "Sign-in, tokens, registration"},
@@ -68,10 +67,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
+        await app.state.per_worker.close()  # heartbeats in flight are written before the database closes
         stop.set()
         await asyncio.gather(*background)
-        await app.state.oidc.close()
-        await app.state.sms.close()
         if database is None:
             await app.state.db.dispose()
 
@@ -88,8 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database or Database(settings)
     app.state.keys = keys or KeyRing.load(settings, create_dev_key=settings.env != "production")
     app.state.storage = storage or build_storage(settings)
-    app.state.oidc = Providers(settings)  # provider metadata and keys, fetched on first use
-    app.state.sms = build_sms_sender(settings)
+    app.state.per_worker = PerWorker.build(settings, app.state.db)
 
     install_error_handlers(app)
     if settings.cors_origins:

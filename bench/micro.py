@@ -27,7 +27,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.pagination import encode_cursor
 from app.core.security import ALGORITHM, KeyRing, access_claims
-from app.services import completion_feed
+from app.services.stats import feed as completion_feed
 from bench.database import bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from math import gcd
 
-from app.services.feed_items import item_sql
+from app.services.completion.feed_items import item_sql
 
 HASH_A, HASH_B, HASH_C = 2654435761, 2246822519, 3266489917  # odd multipliers (Knuth, xxHash primes)
 LOCAL_TZ = "Asia/Ho_Chi_Minh"

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.models.completion import Completion, CompletionCounter, CompletionYearCounter
 from app.models.course import Course
 from app.models.identity import User
-from app.services import feed_items
+from app.services.completion import feed_items
 from tests.conftest import alembic_config, drop_database_url, new_database_url
-from tests.reporting import ON_POSTGRES
+from tests.factories.reporting import ON_POSTGRES
 
 ADDED_IN_0009 = {"assurance", "birth_date"}
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.models.base import UTCDateTime
-from app.services import feed_items
+from app.services.completion import feed_items
 
 revision: str = "0006"
 down_revision: str | None = "0005"

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.api.deps import SessionDep
 from app.api.v1.certificates import check_verify_rate
 from app.core.errors import NotFound, RateLimited
+from app.core.localtime import local_date
 from app.models.certificate import SUPERSEDED, CertificateStatus
-from app.services import certificates
-from app.services.certificate_pdf import audience_label, hours_text, local_date, vietnamese_date
-from app.services.certificate_serial import normalise_serial
+from app.services.certificates import issuing as certificates
+from app.services.certificates.pdf import audience_label, hours_text, vietnamese_date
+from app.services.certificates.serial import normalise_serial
 
 router = APIRouter(tags=["certificates"])
 

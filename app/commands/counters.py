@@ -7,7 +7,7 @@ import typer
 
 from app.commands.common import run_with_db
 from app.core.db import Database
-from app.services import counters
+from app.services.counters import buckets as counters
 
 app = typer.Typer(help="National completion counters", no_args_is_help=True)
 

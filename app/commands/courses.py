@@ -11,8 +11,8 @@ from app.commands.common import ROOT, run_with_db
 from app.core.db import Database
 from app.core.storage import build_storage
 from app.models.course import CourseVersion, ImportJob, ImportStep
-from app.services.packages.importer import ensure_course, import_file
-from app.services.packages.problems import render_record
+from app.services.content.packages.importer import ensure_course, import_file
+from app.services.content.packages.problems import render_record
 
 app = typer.Typer(help="Course packages", no_args_is_help=True)
 SAMPLE_PACKAGE = ROOT / "examples" / "ky-nang-so-co-ban.zip"

@@ -6,7 +6,7 @@ from app.commands.common import run_with_db
 from app.commands.courses import seed_sample_course
 from app.core.config import get_settings
 from app.core.db import Database
-from app.services import identity
+from app.services.identity import accounts as identity
 
 app = typer.Typer(help="Demo data for the embedded default", no_args_is_help=True)
 

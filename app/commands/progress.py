@@ -8,7 +8,7 @@ import typer
 from app.commands.common import run_with_db
 from app.core.config import get_settings
 from app.core.db import Database
-from app.services import retention
+from app.services.learning import retention
 
 app = typer.Typer(help="Learners' progress records", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ import typer
 from app.commands.feedback import run_or_exit, use_terminal_language, validated
 from app.core.db import Database
 from app.models.identity import AdminAccount, User
-from app.services import identity
+from app.services.identity import accounts as identity
 
 app = typer.Typer(help="User accounts", no_args_is_help=True)
 

@@ -11,6 +11,13 @@ from sqlmodel import Field, SQLModel
 from app.models.base import JSONType, UTCDateTime, created_at_field, id_field, time_field, utcnow
 
 
+class JobKind(StrEnum):
+    """Every kind of background job; a domain enqueues another's job by naming its kind, never by importing it."""
+
+    import_package = "import_package"
+    issue_certificate = "issue_certificate"
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"

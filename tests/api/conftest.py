@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 
 from app.models.base import utcnow
-from app.services import heartbeat_batch
-from app.services import progress as progress_service
+from app.services.learning import heartbeat_batch
+from app.services.learning import progress as progress_service
 
 
 @pytest.fixture

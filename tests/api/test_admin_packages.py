@@ -6,12 +6,12 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import func, select
 
-from app.core import jobs
 from app.models.course import Course, CourseVersion
 from app.models.identity import Role
 from app.models.learning import Enrollment
+from app.services import jobs
 from tests.factories import auth, make_user, token_for
-from tests.package_builder import SAMPLE_ZIP, package_zip, sample_files, sample_manifest, write_zip
+from tests.factories.packages import SAMPLE_ZIP, package_zip, sample_files, sample_manifest, write_zip
 
 ROUTES = [("post", "/api/v1/admin/course-packages"), ("post", "/api/v1/admin/course-packages/uploads"),
           ("post", "/api/v1/admin/course-packages/uploads/6f1d7d1e-0000-4000-8000-000000000000/import"),

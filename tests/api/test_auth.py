@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app.core.security import access_claims
 from app.models.base import utcnow
 from app.models.identity import RefreshToken, Role, Scope, ServiceClientCreate, User
-from app.services import identity
+from app.services.identity import accounts as identity
 from tests.factories import PASSWORD, auth, make_user, service_token, token_for
 
 REGISTER = "/api/v1/auth/register"

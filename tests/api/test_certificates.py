@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from app.models.identity import Role
-from app.services.certificate_serial import new_serial
-from tests.certificate_factories import COURSE, NAME, issue_without_pdf, pdf_text
+from app.services.certificates.serial import new_serial
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
+from tests.factories.certificates import COURSE, NAME, issue_without_pdf, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -175,7 +175,7 @@ async def test_revoke_needs_a_reason(client, session, issued, as_user):
 
 
 async def test_reissued_certificate_shows_superseded_with_a_link_both_ways(client, session, issued):
-    from app.services.certificates import reissue_for_name_change
+    from app.services.certificates.issuing import reissue_for_name_change
 
     issued.user.full_name = "Nguyễn Thị Hồng Nhung Anh"
     [new] = await reissue_for_name_change(session, issued.user)

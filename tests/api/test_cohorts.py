@@ -13,7 +13,8 @@ from app.core.security import keyed_hash
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.reporting import CohortMember
-from tests.cohort_factories import (
+from tests.factories import auth, make_user, service_token, token_for
+from tests.factories.intakes import (
     COHORTS,
     complete,
     course,
@@ -23,7 +24,6 @@ from tests.cohort_factories import (
     official,
     province_admin,
 )
-from tests.factories import auth, make_user, service_token, token_for
 
 
 @pytest.fixture

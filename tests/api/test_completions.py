@@ -17,10 +17,10 @@ from app.models.base import UTCDateTime
 from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience, Role, User
-from app.services import feed_items
-from app.services.completions import record_completion
+from app.services.completion import feed_items
+from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
-from tests.reporting import ON_POSTGRES, complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
+from tests.factories.reporting import ON_POSTGRES, complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
 
 READ = ["completions:read"]
 

@@ -12,10 +12,11 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.learning import Enrollment
-from app.services import catalogue
+from app.services.content import catalogue
 from tests import s3_server
+from tests.conftest import make_app
 from tests.factories import auth, make_course, make_user, token_for
-from tests.package_builder import SAMPLE_ZIP, import_package
+from tests.factories.packages import SAMPLE_ZIP, import_package
 
 s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures
 
@@ -147,12 +148,14 @@ async def test_publishing_or_archiving_clears_the_catalogue_cache(client, sessio
     assert slugs == ["ky-nang-so-co-ban"] and len(renders) == 3
 
 
-async def test_catalogue_cache_ttl_0_builds_every_page(client, session, settings, renders):
+async def test_catalogue_cache_ttl_0_builds_every_page(session, settings, db, keyring, renders):
     settings.catalogue_cache_ttl_s = 0
-    await published(session, "Kỹ năng số")
-    await client.get("/api/v1/courses")
-    await published(session, "Kỹ năng mềm")
-    assert len((await client.get("/api/v1/courses")).json()["items"]) == 2 and len(renders) == 2
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(settings, db, keyring)),
+                                 base_url="http://test") as client:
+        await published(session, "Kỹ năng số")
+        await client.get("/api/v1/courses")
+        await published(session, "Kỹ năng mềm")
+        assert len((await client.get("/api/v1/courses")).json()["items"]) == 2 and len(renders) == 2
 
 
 # --- GET /api/v1/courses/{course} ---

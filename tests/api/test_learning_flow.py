@@ -8,11 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.core import jobs
 from app.models.base import utcnow
 from app.models.completion import Completion, CompletionCounter, LearnerCounter
 from app.models.learning import Enrollment, LessonProgress
-from app.services import counters
+from app.services import jobs
+from app.services.counters import buckets as counters
 from tests.conftest import make_app
 from tests.factories import auth, document, make_course, make_user, quiz, token_for, video
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from app.cli import app as hocso
 from tests.factories import auth, make_course
-from tests.reporting import complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
+from tests.factories.reporting import complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
 
 YEAR = 2026
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core.security import keyed_hash
 from app.models.identity import User
 from app.models.verification import LinkedIdentity
-from app.services.eid.oidc_flow import s256
+from app.services.identity.oidc_flow import s256
 from tests.factories import PASSWORD, auth, make_user, token_for
 from tests.oidc_provider import Person, mock_provider
 

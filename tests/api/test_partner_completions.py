@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.core.security import keyed_hash
 from app.models.completion import Completion, CompletionCounter
 from app.models.identity import Role, User
-from app.services.completions import record_completion
+from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
 
 URL = "/api/v1/completions"

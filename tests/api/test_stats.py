@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from app.models.identity import Audience, Role
-from app.services import stats
+from app.services.stats import figures as stats
 from tests.factories import auth, make_course, make_user, service_token, token_for
-from tests.reporting import complete
+from tests.factories.reporting import complete
 
 ROUTES = ["/api/v1/stats/summary", "/api/v1/stats/provinces", "/api/v1/stats/courses",
           "/api/v1/stats/timeseries"]
@@ -85,7 +85,7 @@ async def test_summary_repeats_the_cached_bytes_until_the_cache_is_cleared(clien
     await complete(session, province="22")
     again = await client.get("/api/v1/stats/summary", headers=headers)
     assert again.content == first.content and again.headers["content-type"] == "application/json"
-    app.state.stats_cache.clear()
+    app.state.per_worker.stats.clear()
     fresh = (await client.get("/api/v1/stats/summary", headers=headers)).json()
     assert fresh["audiences"]["citizen"]["completions"] == 2
 

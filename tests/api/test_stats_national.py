@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 from app.models.identity import Audience
-from app.services.completions import record_completion
-from app.services.counters import current_year
+from app.services.completion.completions import record_completion
+from app.services.counters.buckets import current_year
 from tests.factories import make_course, make_user
 
 URL = "/api/v1/stats/national"
@@ -55,7 +55,7 @@ async def test_figures_count_completions_and_distinct_learners_per_audience(clie
 
 
 async def test_the_percent_follows_the_programme_target(client, session):
-    from app.services.programmes import set_targets
+    from app.services.counters.programmes import set_targets
 
     await set_targets(session, 2032, official_target=4, citizen_target=10)
     user = await make_user(session, audience=Audience.official, verified=True)

@@ -4,10 +4,10 @@ import re
 from html import escape
 
 from app.models.identity import Role
-from app.services.certificate_serial import new_serial
-from app.services.certificates import reissue_for_name_change
-from tests.certificate_factories import COURSE, NAME, issue, issue_without_pdf
+from app.services.certificates.issuing import reissue_for_name_change
+from app.services.certificates.serial import new_serial
 from tests.factories import auth, make_user, token_for
+from tests.factories.certificates import COURSE, NAME, issue, issue_without_pdf
 
 
 def _assert_plain_html_for_phones(r):

@@ -11,8 +11,8 @@ from app.cli import app as hocso
 from app.models.base import utcnow
 from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.learning import Enrollment, LessonProgress
-from app.services import counters
-from app.services.completions import complete_course, record_completion
+from app.services.completion.completions import complete_course, record_completion
+from app.services.counters import buckets as counters
 from tests.factories import document, make_course, make_user
 
 

@@ -10,7 +10,7 @@ from app.cli import app as hocso
 from app.models.base import utcnow
 from app.models.learning import ProgressEvent
 from tests.factories import make_user
-from tests.services.test_retention import event_at
+from tests.services.learning.test_retention import event_at
 
 
 async def test_the_prune_command_deletes_what_is_past_the_days_given(operator_env, committed_db):

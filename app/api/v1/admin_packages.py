@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from app.api.deps import ContentAdmin, SessionDep, SettingsDep, StorageDep
 from app.api.v1.courses import forget_catalogue
 from app.models.course import AdminCourse, AdminCoursePage, ImportJobPublic, PublishRequest, UploadTicket
-from app.services.packages import uploads, versions
+from app.services.content.packages import uploads, versions
 
 router = APIRouter(prefix="/api/v1/admin", tags=["course packages"])
 _ACCEPTED = {202: {"description": "Import queued; poll `GET /api/v1/admin/imports/{id}`"},

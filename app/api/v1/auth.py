@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.deps import DatabaseDep, KeysDep, SessionDep, SettingsDep
 from app.core.errors import HocSoError
 from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRequest, UserPublic
-from app.services import auth, identity
+from app.services.identity import accounts as identity
+from app.services.identity import sign_in as auth
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -16,7 +16,8 @@ from app.models.certificate import (
     CredentialVerification,
     RevokeRequest,
 )
-from app.services import certificates, credentials
+from app.services.certificates import issuing as certificates
+from app.services.certificates import open_badges as credentials
 
 router = APIRouter(tags=["certificates"])
 
@@ -25,10 +26,7 @@ _LIMITED = {429: {"description": "Too many verification requests from this addre
 
 
 def _limiter(request: Request) -> SlidingWindowLimiter:
-    state = request.app.state
-    if getattr(state, "verify_limiter", None) is None:
-        state.verify_limiter = SlidingWindowLimiter(state.settings.verify_rate_per_minute, 60.0)
-    return state.verify_limiter
+    return request.app.state.per_worker.verify_limiter
 
 
 def check_verify_rate(request: Request) -> None:

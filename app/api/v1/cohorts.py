@@ -7,7 +7,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.deps import SessionDep, SettingsDep, UserAdmin
 from app.models.reporting import Cohort, CohortCreate, CohortPage, CohortPublic, CohortReport, MembersUploadResult
-from app.services import cohort_members, cohort_report, cohorts
+from app.services.intakes import intakes as cohorts
+from app.services.intakes import members as cohort_members
+from app.services.intakes import report as cohort_report
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
 

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
@@ -11,9 +11,9 @@ from app.core.errors import Forbidden
 from app.models.base import utcnow
 from app.models.identity import Audience, Scope
 from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
-from app.services import completion_feed, partner_completions
-from app.services.completion_feed import FeedFilter
-from app.services.stats_cache import SharedPages
+from app.services.completion import partner as partner_completions
+from app.services.stats import feed as completion_feed
+from app.services.stats.feed import FeedFilter
 
 router = APIRouter(prefix="/api/v1/completions", tags=["completions"])
 
@@ -40,15 +40,6 @@ async def feed_filter(
 FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
 
 
-def shared_pages(app: FastAPI) -> SharedPages:
-    """One per app (so per worker), created on first use."""
-    pages = getattr(app.state, "feed_pages", None)
-    if pages is None:
-        pages = app.state.feed_pages = SharedPages(completion_feed.SHARED_PAGE_TTL_S,
-                                                   max_entries=completion_feed.SHARED_PAGES)
-    return pages
-
-
 @router.get("", summary="Page through completions (completions:read)", response_model=FeedPage)
 async def list_completions(
     request: Request, db: DatabaseDep, filters: FeedFilterDep,
@@ -61,7 +52,7 @@ async def list_completions(
     served on a later call, never skipped. `has_more` is true when the next page is ready right now."""
     # The page comes rendered in the FeedPage shape (by PostgreSQL where it can): passed on, not validated again.
     page = await completion_feed.read_page(db, filters, cursor=cursor, limit=limit,
-                                           pages=shared_pages(request.app))
+                                           pages=request.app.state.per_worker.feed_pages)
     return Response(page, media_type="application/json")
 
 

@@ -4,15 +4,14 @@ import hashlib
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from app.core.text import search_key
 from app.models.course import CourseDetail, CoursePage, LessonContent
 from app.models.identity import Audience
-from app.services import catalogue
-from app.services.stats_cache import StatsCache
+from app.services.content import catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["courses"])
 CATALOGUE_CACHE = "public, max-age=60"
@@ -40,17 +39,9 @@ def _cached(model: BaseModel, response: Response, if_none_match: str | None) -> 
     return model
 
 
-def catalogue_cache(app: FastAPI) -> StatsCache:
-    """Rendered catalogue pages of this worker (bytes and ETag per query), created on first use."""
-    cache = getattr(app.state, "catalogue_cache", None)
-    if cache is None:
-        cache = app.state.catalogue_cache = StatsCache(app.state.settings.catalogue_cache_ttl_s)
-    return cache
-
-
 def forget_catalogue(request: Request) -> None:
     """Called by the routes that publish or archive a course, so this worker shows the change at once."""
-    catalogue_cache(request.app).clear()
+    request.app.state.per_worker.catalogue.clear()
 
 
 @router.get("/courses", summary="Browse the catalogue", response_model=CoursePage,
@@ -80,7 +71,7 @@ async def list_courses(
         body = page.model_dump_json().encode()
         return body, _etag(body)
 
-    body, etag = await catalogue_cache(request.app).get(key, render)
+    body, etag = await request.app.state.per_worker.catalogue.get(key, render)
     headers = {"ETag": etag, "Cache-Control": CATALOGUE_CACHE}
     if _not_modified(etag, if_none_match):
         return Response(status_code=304, headers=headers)

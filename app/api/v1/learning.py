@@ -17,8 +17,9 @@ from app.models.learning import (
     ProgressBatchResult,
     ProgressPublic,
 )
-from app.services import completions, enrollment, progress
-from app.services.heartbeat_batch import HeartbeatBatcher
+from app.services.completion import completions
+from app.services.learning import enrollment, progress
+from app.services.learning.heartbeat_batch import HeartbeatBatcher
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
 
@@ -26,11 +27,8 @@ PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 async def get_heartbeats(request: Request) -> HeartbeatBatcher:
-    """One heartbeat batcher per app (so per worker), created on first use."""
-    batcher = getattr(request.app.state, "heartbeats", None)
-    if batcher is None:
-        batcher = request.app.state.heartbeats = HeartbeatBatcher(request.app.state.db)
-    return batcher
+    """This worker's heartbeat batcher (app/api/per_worker.py)."""
+    return request.app.state.per_worker.heartbeats
 
 
 HeartbeatsDep = Annotated[HeartbeatBatcher, Depends(get_heartbeats)]

@@ -12,8 +12,8 @@ from app.api.v1.auth import TokenSession, no_store
 from app.core.errors import Forbidden
 from app.models.identity import TokenPair, User
 from app.models.verification import IdentityProviderPublic, OidcExchange, OidcStart, OidcStarted
-from app.services.eid import oidc_flow
-from app.services.eid.oidc import Providers
+from app.services.identity import oidc_flow
+from app.services.identity.oidc import Providers
 
 router = APIRouter(prefix="/api/v1/auth/oidc", tags=["auth"])
 
@@ -21,7 +21,7 @@ PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 async def get_providers(request: Request) -> Providers:
-    return request.app.state.oidc
+    return request.app.state.per_worker.oidc
 
 
 ProvidersDep = Annotated[Providers, Depends(get_providers)]

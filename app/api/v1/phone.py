@@ -8,7 +8,7 @@ from app.core.errors import Unauthorized
 from app.core.i18n import t
 from app.models.identity import TokenPair, User, UserPublic
 from app.models.verification import CodeSent, PhoneCodeCheck, PhoneCodeRequest, PhoneSignIn
-from app.services.eid import phone, sms
+from app.services.identity import phone, sms
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -22,7 +22,7 @@ def _client_ip(request: Request) -> str:
 
 def _send_later(request: Request, tasks: BackgroundTasks, outgoing: phone.otp.Outgoing | None) -> None:
     if outgoing is not None:  # after the response, so its timing tells nothing
-        tasks.add_task(sms.deliver, request.app.state.sms, outgoing.phone, outgoing.text)
+        tasks.add_task(sms.deliver, request.app.state.per_worker.sms, outgoing.phone, outgoing.text)
 
 
 @router.post("/auth/otp/send", status_code=status.HTTP_202_ACCEPTED, response_model=CodeSent,

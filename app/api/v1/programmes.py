@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 from app.api.deps import AnyAdmin, MinistryAdmin, SessionDep
 from app.models.completion import Programme, ProgrammePublic, ProgrammeUpdate
 from app.models.identity import Assurance
-from app.services import programmes
+from app.services.counters import programmes
 
 router = APIRouter(prefix="/api/v1/admin/programmes", tags=["stats"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from app.api.deps import CurrentUser, SessionDep
 from app.models.learning import AnswersIn, AttemptPublic, QuizAttempts, SubmitIn
-from app.services import attempts
+from app.services.quizzes import attempts
 
 router = APIRouter(prefix="/api/v1", tags=["quizzes"])
 

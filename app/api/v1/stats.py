@@ -5,17 +5,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Principal, SessionDep, WorkDep, require_scope
+from app.core.cache import StatsCache
 from app.core.errors import Forbidden
 from app.models.completion import NationalStats
 from app.models.identity import Assurance, Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
-from app.services import counters, stats
-from app.services.stats_cache import StatsCache
+from app.services.counters import buckets as counters
+from app.services.stats import figures as stats
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
@@ -34,18 +35,10 @@ async def national(session: SessionDep, response: Response, year: Year = None) -
 
 
 # --- Ministry and province figures (stats:read clients, ministry and province admins) ----------------------
-# Every route below answers from the counter buckets through app.services.stats, cached per worker for
+# Every route below answers from the counter buckets through app.services.stats.figures, cached per worker for
 # `stats_cache_ttl_s`; see that module for how `learners` behaves over ranges and filters.
 
 StatsReader = Annotated[Principal, Depends(require_scope(Scope.stats_read, admins=True))]
-
-
-def stats_cache(app: FastAPI) -> StatsCache:
-    """One cache per app (so per worker), created on first use."""
-    cache = getattr(app.state, "stats_cache", None)
-    if cache is None:
-        cache = app.state.stats_cache = StatsCache(app.state.settings.stats_cache_ttl_s)
-    return cache
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
     filters (geography, course: 422 or 403 exactly as before; an error is never cached) and holds a scoped
     caller to its province; since the scope is part of the key, no caller can reach an answer computed for
     another scope. A hit from a service client touches no session at all."""
-    cache = stats_cache(request.app)
+    cache = request.app.state.per_worker.stats
 
     async def render() -> bytes:
         session = await work.session()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
 from app.models.identity import Audience, ProfileUpdate, UserAdminView, UserPage, UserPublic
-from app.services import identity
+from app.services.identity import accounts as identity
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -1,0 +1,43 @@
+"""What each API worker process keeps for its whole life: the heartbeat batcher, answer caches, rate limiters, the
+OpenID providers' metadata and keys, and the SMS sender.
+
+Built once with the app (`create_app`, so once per worker) and closed by the app's lifespan: the heartbeat
+batcher writes or answers every heartbeat in flight before the database is closed. Routers reach them through
+`request.app.state.per_worker`; none is created lazily on first use.
+"""
+
+from dataclasses import dataclass
+
+from app.core.cache import SharedPages, StatsCache
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.ratelimit import SlidingWindowLimiter
+from app.services.identity.oidc import Providers
+from app.services.identity.sms import SmsSender, build_sms_sender
+from app.services.learning.heartbeat_batch import HeartbeatBatcher
+from app.services.stats import feed
+
+
+@dataclass
+class PerWorker:
+    heartbeats: HeartbeatBatcher
+    stats: StatsCache  # rendered stats answers, per request as sent and caller scope
+    catalogue: StatsCache  # rendered catalogue pages and their ETags
+    feed_pages: SharedPages  # completion feed pages shared by identical requests
+    verify_limiter: SlidingWindowLimiter  # certificate verifications per client address
+    oidc: Providers  # OpenID providers' metadata and keys, fetched on first use, and one HTTP client
+    sms: SmsSender  # carries phone one-time codes
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database) -> "PerWorker":
+        return cls(heartbeats=HeartbeatBatcher(db),
+                   stats=StatsCache(settings.stats_cache_ttl_s),
+                   catalogue=StatsCache(settings.catalogue_cache_ttl_s),
+                   feed_pages=SharedPages(feed.SHARED_PAGE_TTL_S, max_entries=feed.SHARED_PAGES),
+                   verify_limiter=SlidingWindowLimiter(settings.verify_rate_per_minute, 60.0),
+                   oidc=Providers(settings), sms=build_sms_sender(settings))
+
+    async def close(self) -> None:
+        await self.heartbeats.drain()
+        await self.oidc.close()
+        await self.sms.close()

@@ -1,0 +1,158 @@
+"""Zip safety and unpacking. Every entry is checked before anything is extracted; extraction then streams each
+member to disk in chunks and stops if a member inflates past the size its header declared.
+
+These functions block (zip and file I/O): callers run them in a worker thread.
+"""
+
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from app.core.config import Settings
+from app.core.errors import FieldError
+from app.core.i18n import messages
+from app.services.content.packages.problems import PackageInvalid, problem
+
+messages({
+    "zip_unreadable": ("Không đọc được tệp zip: {reason}.", "The zip file cannot be read: {reason}."),
+    "zip_unsafe_path": ("Đường dẫn không an toàn trong gói (“..”, đường dẫn tuyệt đối, ổ đĩa hoặc dấu \\).",
+                        "Unsafe path in the package (“..”, absolute or drive path, or a backslash)."),
+    "zip_symlink": ("Gói không được chứa liên kết tượng trưng (symlink) hay tệp đặc biệt.",
+                    "The package must not contain symbolic links or special files."),
+    "zip_encrypted": ("Tệp trong gói được mã hóa; hãy nén lại không đặt mật khẩu.",
+                      "The entry is encrypted; zip it again without a password."),
+    "zip_duplicate": ("Tên tệp xuất hiện hai lần trong gói.", "The name appears twice in the package."),
+    "zip_too_many_entries": ("Gói có {count} mục, vượt giới hạn {limit}.",
+                             "The package has {count} entries, more than the limit of {limit}."),
+    "zip_too_large": ("Dung lượng giải nén {size} byte vượt giới hạn {limit} byte.",
+                      "The unpacked size of {size} bytes exceeds the limit of {limit} bytes."),
+    "zip_ratio": ("Tỷ lệ nén {ratio}:1 vượt ngưỡng {limit}:1 (nghi ngờ bom zip).",
+                  "Compression ratio {ratio}:1 exceeds {limit}:1 (suspected zip bomb)."),
+    "zip_size_mismatch": ("Dữ liệu giải nén lớn hơn kích thước khai báo (nghi ngờ bom zip).",
+                          "The entry inflates beyond its declared size (suspected zip bomb)."),
+    "manifest_missing": ("Không có course.yaml ở gốc gói hoặc trong một thư mục gốc duy nhất.",
+                         "No course.yaml at the package root or inside one top-level folder."),
+})
+
+MANIFEST = "course.yaml"
+CHUNK = 1024 * 1024
+# Tiny files can compress extremely well (a repeated line) without threatening anything; the ratio rule
+# guards against large expansions, so it applies to entries above this size and to the archive as a whole.
+RATIO_FLOOR_BYTES = 1024 * 1024
+# Operating-system litter that zip tools add; skipped, never extracted or reported as unreferenced.
+_JUNK = re.compile(r"(^|/)(__MACOSX/.*|\.DS_Store|Thumbs\.db|desktop\.ini)$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_ALLOWED_TYPES = (0, stat.S_IFREG, stat.S_IFDIR)
+
+
+@dataclass
+class Unpacked:
+    """The extracted package: `root` holds course.yaml; `files` are the other paths, relative to it."""
+
+    root: Path
+    files: dict[str, int] = field(default_factory=dict)  # path -> size
+
+
+def _unsafe_name(name: str) -> bool:
+    if "\\" in name or "\x00" in name or name.startswith("/") or _DRIVE.match(name):
+        return True
+    return any(part == ".." for part in PurePosixPath(name).parts)
+
+
+def _is_link_or_special(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    return info.create_system == 3 and stat.S_IFMT(mode) not in _ALLOWED_TYPES
+
+
+def check_archive(infos: list[zipfile.ZipInfo], settings: Settings) -> list[FieldError]:
+    """Every unsafe entry and every broken limit, found without extracting a byte."""
+    errors: list[FieldError] = []
+    if len(infos) > settings.package_max_entries:
+        errors.append(problem("zip_too_many_entries", "(zip)", count=len(infos),
+                              limit=settings.package_max_entries))
+    seen: set[str] = set()
+    total, packed = 0, 0
+    for info in infos:
+        name = info.filename
+        if _unsafe_name(name):
+            errors.append(problem("zip_unsafe_path", name))
+            continue
+        if _is_link_or_special(info):
+            errors.append(problem("zip_symlink", name))
+        if info.flag_bits & 0x1:
+            errors.append(problem("zip_encrypted", name))
+        if name in seen:
+            errors.append(problem("zip_duplicate", name))
+        seen.add(name)
+        total += info.file_size
+        packed += info.compress_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR_BYTES and ratio > settings.package_max_ratio:
+            errors.append(problem("zip_ratio", name, ratio=int(ratio), limit=settings.package_max_ratio))
+    if total > settings.package_max_uncompressed_bytes:
+        errors.append(problem("zip_too_large", "(zip)", size=total,
+                              limit=settings.package_max_uncompressed_bytes))
+    overall = total / max(packed, 1)
+    if total > RATIO_FLOOR_BYTES and overall > settings.package_max_ratio:
+        errors.append(problem("zip_ratio", "(zip)", ratio=int(overall), limit=settings.package_max_ratio))
+    return errors
+
+
+def _package_root(names: list[str]) -> str | None:
+    """'' when course.yaml is at the root, 'folder/' when everything sits in one folder holding it."""
+    if MANIFEST in names:
+        return ""
+    tops = {name.split("/", 1)[0] for name in names}
+    if len(tops) == 1:
+        top = tops.pop()
+        if f"{top}/{MANIFEST}" in names:
+            return f"{top}/"
+    return None
+
+
+def unpack(zip_path: Path, dest: Path, settings: Settings,
+           on_bytes: Callable[[int, int], None] | None = None) -> Unpacked:
+    """Check the archive, then extract its files under `dest`; raises PackageInvalid listing every problem.
+
+    `on_bytes(done, total)` reports extraction progress.
+    """
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageInvalid([problem("zip_unreadable", "(zip)", reason=str(exc))]) from exc
+    with archive:
+        infos = [i for i in archive.infolist() if not _JUNK.search(i.filename)]
+        errors = check_archive(infos, settings)
+        if errors:
+            raise PackageInvalid(errors)
+        files = [i for i in infos if not i.is_dir()]
+        prefix = _package_root([i.filename for i in files])
+        if prefix is None:
+            raise PackageInvalid([problem("manifest_missing", MANIFEST)])
+        total = sum(i.file_size for i in files)
+        done = 0
+        unpacked = Unpacked(root=dest / prefix if prefix else dest)
+        for info in files:
+            target = dest / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            try:
+                with archive.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        if written > info.file_size:
+                            raise PackageInvalid([problem("zip_size_mismatch", info.filename)])
+                        dst.write(chunk)
+                        done += len(chunk)
+                        if on_bytes:
+                            on_bytes(done, total)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:  # bad CRC, truncated data
+                raise PackageInvalid([problem("zip_unreadable", info.filename, reason=str(exc))]) from exc
+            relative = info.filename[len(prefix):]
+            if relative != MANIFEST:
+                unpacked.files[relative] = written
+        return unpacked

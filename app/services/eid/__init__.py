@@ -1,1 +1,0 @@
-"""(staging: becomes services/identity/ once the layout lands)"""

@@ -1,0 +1,182 @@
+"""An intake's completion report: assignments (members × courses) enrolled and completed, by agency and by
+course, and after the deadline the assignments still not completed; as JSON or as a CSV for Excel.
+
+Every figure comes from GROUP BY queries over the intake's members × courses joined to enrolments and
+completions, so the number of queries does not grow with the intake.
+"""
+
+import csv
+import io
+import re
+from datetime import datetime
+
+import anyio.to_thread
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.localtime import LOCAL_TZ
+from app.core.text import search_key
+from app.models.base import utcnow
+from app.models.completion import Completion
+from app.models.course import Course
+from app.models.identity import User
+from app.models.learning import Enrollment
+from app.models.reporting import (
+    AgencyReport,
+    Cohort,
+    CohortCourse,
+    CohortMember,
+    CohortReport,
+    CourseReport,
+    OverdueAssignment,
+)
+from app.services.geo import load_geography
+from app.services.intakes.intakes import cohort_public
+
+NO_AGENCY = "(Chưa ghi cơ quan, đơn vị)"
+
+
+def completion_figures(assigned: int, enrolled: int, completed: int, completed_on_time: int) -> dict:
+    """The counts with the rate as a fraction, a percent with one decimal (half up) and "375 / 409 = 91.7%"."""
+    tenths = (completed * 2000 + assigned) // (2 * assigned) if assigned else 0
+    return {"assigned": assigned, "enrolled": enrolled, "completed": completed,
+            "completed_on_time": completed_on_time,
+            "completion_rate": round(completed / assigned, 4) if assigned else 0.0,
+            "completion_percent": tenths / 10,
+            "completed_of_assigned": f"{completed} / {assigned} = {tenths // 10}.{tenths % 10}%"}
+
+
+def _assignment_flags(cohort: Cohort) -> dict[str, ColumnElement[int]]:
+    """1/0 per assignment (member × course): enrolled (active enrolment or a completion), completed, on time."""
+    completed = Completion.seq.is_not(None)
+    return {
+        "enrolled": case((or_(completed, and_(Enrollment.id.is_not(None), Enrollment.left_at.is_(None))), 1),
+                         else_=0),
+        "completed": case((completed, 1), else_=0),
+        "on_time": case((and_(completed, Completion.completed_at <= cohort.deadline), 1), else_=0),
+    }
+
+
+def _over_assignments(query: Select, cohort: Cohort) -> Select:
+    """`query` over every assignment of the intake, with the member's enrolment and completion if any."""
+    return (query.select_from(CohortMember)
+            .join(CohortCourse, CohortCourse.cohort_id == CohortMember.cohort_id)
+            .join(User, User.id == CohortMember.user_id)
+            .outerjoin(Enrollment, and_(Enrollment.user_id == CohortMember.user_id,
+                                        Enrollment.course_id == CohortCourse.course_id))
+            .outerjoin(Completion, and_(Completion.user_id == CohortMember.user_id,
+                                        Completion.course_id == CohortCourse.course_id))
+            .where(CohortMember.cohort_id == cohort.id))
+
+
+async def cohort_report(session: AsyncSession, cohort: Cohort, *,
+                        overdue_limit: int | None = 1000) -> CohortReport:
+    """Completion of an intake, counted per assignment (one member × one course): the rate is completed /
+    assigned. A completion counts whenever it happened (also before the intake opened); `completed_on_time`
+    only by the deadline. Enrolled means an active enrolment or a completion. Once the deadline has passed,
+    every assignment not completed is overdue (`overdue_limit` of them listed; None: all)."""
+    as_of = utcnow()
+    flags = _assignment_flags(cohort)
+    sums = [func.sum(flags[name]) for name in ("enrolled", "completed", "on_time")]
+
+    # Per member first (did they finish every course?), then per agency.
+    per_member = _over_assignments(select(
+        User.agency.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
+        sums[1].label("completed"), sums[2].label("on_time")), cohort,
+    ).group_by(CohortMember.user_id, User.agency).subquery()
+    m = per_member.c
+    agencies = (await session.execute(select(
+        m.agency, func.count(), func.sum(case((m.completed == m.assigned, 1), else_=0)),
+        func.sum(m.assigned), func.sum(m.enrolled), func.sum(m.completed), func.sum(m.on_time),
+    ).group_by(m.agency))).all()
+    by_agency = sorted(
+        (AgencyReport(agency=agency, members=members, members_completed=int(done),
+                      **completion_figures(*(int(n) for n in counts)))
+         for agency, members, done, *counts in agencies),
+        key=lambda a: (a.agency is None, search_key(a.agency or "")))
+
+    public = await cohort_public(session, cohort)
+    per_course = {course_id: counts for course_id, *counts in (await session.execute(_over_assignments(
+        select(CohortCourse.course_id, func.count(), *sums), cohort).group_by(CohortCourse.course_id))).all()}
+    by_course = [CourseReport(course=course, **completion_figures(
+        *(int(n) for n in per_course.get(course.id, (0, 0, 0, 0))))) for course in public.courses]
+
+    deadline_passed = as_of > cohort.deadline
+    overdue = await _overdue(session, cohort, flags) if deadline_passed else []
+    totals = [sum(getattr(a, name) for a in by_agency)
+              for name in ("assigned", "enrolled", "completed", "completed_on_time")]
+    return CohortReport(
+        cohort=public, as_of=as_of, deadline_passed=deadline_passed,
+        members=sum(a.members for a in by_agency), members_completed=sum(a.members_completed for a in by_agency),
+        **completion_figures(*totals), by_agency=by_agency, by_course=by_course,
+        overdue_count=len(overdue), overdue=overdue[:overdue_limit])
+
+
+async def _overdue(session: AsyncSession, cohort: Cohort, flags: dict) -> list[OverdueAssignment]:
+    rows = (await session.execute(_over_assignments(select(
+        CohortMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), cohort)
+        .join(Course, Course.id == CohortCourse.course_id).where(Completion.seq.is_(None)))).all()
+    overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
+                                 course=slug, enrolled=bool(enrolled))
+               for user_id, name, agency, course_id, slug, enrolled in rows]
+    # Sorted here rather than by the database, so Vietnamese names order the same on SQLite and PostgreSQL.
+    return sorted(overdue, key=lambda o: (o.agency is None, search_key(o.agency or ""), search_key(o.full_name),
+                                          str(o.user_id), o.course))
+
+
+# --- CSV for Excel ------------------------------------------------------------------------------------------
+
+
+async def cohort_report_csv(session: AsyncSession, cohort: Cohort) -> tuple[bytes, str]:
+    """The report as CSV (UTF-8 with a BOM, so Excel shows Vietnamese), with its file name: the intake's
+    details, one row per agency and a total row, then the whole overdue list (docs/intakes.md)."""
+    report = await cohort_report(session, cohort, overdue_limit=None)
+    province = (await load_geography(session)).current.get(cohort.province_code)
+    province_name = f"{cohort.province_code} – {province.name}" if province else cohort.province_code
+    data = await anyio.to_thread.run_sync(_render_csv, report, province_name)
+    name = re.sub(r"[^a-z0-9]+", "-", search_key(cohort.name)).strip("-")[:60]
+    return data, f"bao-cao-dot-hoc-{name}-{cohort.id.hex[:8]}.csv"
+
+
+AGENCY_HEADER = ["Cơ quan, đơn vị", "Số học viên", "Học viên hoàn thành tất cả khóa học", "Lượt được giao",
+                 "Lượt đã ghi danh", "Lượt đã hoàn thành", "Lượt hoàn thành đúng hạn", "Tỷ lệ hoàn thành (%)",
+                 "Hoàn thành / được giao"]
+OVERDUE_HEADER = ["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Đã ghi danh", "Mã học viên"]
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def _cell(value: str) -> str:
+    """Text as Excel shows it, never as a formula: names are typed by learners themselves."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _render_csv(report: CohortReport, province_name: str) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    cohort = report.cohort
+    writer.writerows([
+        ["Báo cáo đợt học", _cell(cohort.name)],
+        ["Tỉnh, thành phố", province_name],
+        ["Khóa học", _cell("; ".join(f"{c.title or c.slug} ({c.slug})" for c in cohort.courses))],
+        ["Mở đợt", _local(cohort.opens_at)],
+        ["Hạn hoàn thành", _local(cohort.deadline)],
+        ["Số liệu tính đến", _local(report.as_of)],
+        [],
+        AGENCY_HEADER,
+    ])
+    for row in [*report.by_agency, report]:
+        label = _cell(row.agency or NO_AGENCY) if isinstance(row, AgencyReport) else "Tổng cộng"
+        writer.writerow([label, row.members, row.members_completed, row.assigned, row.enrolled, row.completed,
+                         row.completed_on_time, f"{row.completion_percent:.1f}", row.completed_of_assigned])
+    writer.writerow([])
+    if not report.deadline_passed:
+        writer.writerow(["Danh sách quá hạn: chưa đến hạn hoàn thành"])
+    else:
+        writer.writerow([f"Danh sách quá hạn: {report.overdue_count} lượt chưa hoàn thành sau hạn"])
+        writer.writerow(OVERDUE_HEADER)
+        writer.writerows([_cell(o.full_name), _cell(o.agency or NO_AGENCY), o.course,
+                          "Có" if o.enrolled else "Chưa", str(o.user_id)] for o in report.overdue)
+    return out.getvalue().encode("utf-8-sig")

@@ -1,4 +1,0 @@
-"""Importing this module registers every background job handler with the runner (app.core.jobs)."""
-
-from app.services import certificates  # noqa: F401  (issue_certificate)
-from app.services.packages import importer  # noqa: F401  (import_package)

@@ -1,0 +1,398 @@
+"""National and provincial figures for ministry systems and admins, read only from the counter buckets.
+
+Every figure is a GROUP BY over CompletionCounter (per local day, audience, province as recorded, course),
+CompletionYearCounter (per local year, audience, province: read instead of the day buckets when a summary or
+provinces request covers whole calendar years without a course, ~130 rows a year instead of ~1.2 million)
+or LearnerCounter (distinct learners per local year, audience, province): never a scan of the completions, so
+reads stay flat from one to ten million completions. Answers are cached per worker for `stats_cache_ttl_s`.
+
+Distinct learners (`learners`): the buckets count a learner once per calendar year and audience, under the
+province of their first completion that year. So `learners` is given when the period is exactly one calendar
+year (`year=`, or `from`/`to` spanning 1 January to 31 December) and is null for any other range, which the
+buckets cannot answer without scanning. With `course=` it is always exact: a learner completes a course once,
+so the course's learners equal its completions in any period. With `province=`, learners are those whose first
+completion of the year was recorded in that province (or one of its former units).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.cache import StatsCache
+from app.core.errors import FieldError, Forbidden, ValidationFailed
+from app.core.i18n import messages
+from app.core.localtime import local_today
+from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter
+from app.models.course import Course, CourseVersion
+from app.models.identity import Assurance, Audience
+from app.models.reporting import (
+    AssuranceFigures,
+    AudienceFigures,
+    CourseFigures,
+    CoursesStats,
+    ProvinceFigures,
+    ProvincesStats,
+    StatsPeriod,
+    StatsSummary,
+    TimePoint,
+    Timeseries,
+    UnitFigures,
+)
+from app.services.content.catalogue import lookup_course
+from app.services.counters.programmes import counted_levels, get_programme
+from app.services.geo import Geography, load_geography
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_PERIOD_DAYS = 3660  # ten years: bounds the daily series a single request can ask for
+AUDIENCES = (Audience.official, Audience.citizen)
+
+messages({
+    "stats_year_or_range": ("Dùng year hoặc from/to, không dùng cả hai.",
+                            "Give either year or from/to, not both."),
+    "stats_year_out_of_range": ("Năm phải nằm trong khoảng {first}–{last}.",
+                                "The year must be between {first} and {last}."),
+    "stats_range_reversed": ("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.",
+                             "from must not be after to."),
+    "stats_range_too_long": ("Khoảng thời gian dài tối đa {days} ngày.",
+                             "The period may span at most {days} days."),
+    "stats_province_unknown": ("Không có tỉnh/thành phố mã {code}.",
+                               "There is no province with code {code}."),
+    "stats_province_former": (
+        "Mã {code} là đơn vị trước sắp xếp; hãy dùng mã đơn vị hiện nay {successor}.",
+        "Code {code} is a former unit; use the current unit's code {successor}.",
+    ),
+    "stats_other_province": ("Bạn chỉ được xem số liệu của tỉnh/thành phố {own}.",
+                             "You may only see the figures of province {own}."),
+    "stats_course_unknown": ("Không có khóa học {course}.", "There is no course {course}."),
+})
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """What a stats request asks for, validated and narrowed to what the caller may see."""
+
+    first_day: date
+    last_day: date
+    province: str | None = None  # a current unit
+    province_codes: tuple[str, ...] | None = None  # codes its buckets carry: itself and its former units
+    course_id: uuid.UUID | None = None
+    course_slug: str | None = None
+    assurance: tuple[str, ...] | None = None  # only completions of these assurance levels
+
+    @property
+    def year(self) -> int | None:
+        """The calendar year the period covers exactly, if it does."""
+        y = self.first_day.year
+        return y if (self.first_day, self.last_day) == (date(y, 1, 1), date(y, 12, 31)) else None
+
+    @property
+    def whole_years(self) -> tuple[int, int] | None:
+        """The first and last calendar year when the period is exactly whole years (1 January to 31 December)."""
+        if (self.first_day.month, self.first_day.day, self.last_day.month, self.last_day.day) == (1, 1, 12, 31):
+            return self.first_day.year, self.last_day.year
+        return None
+
+    @property
+    def period(self) -> StatsPeriod:
+        return StatsPeriod(first_day=self.first_day, last_day=self.last_day, year=self.year)
+
+    @property
+    def key(self) -> tuple:
+        return (self.first_day, self.last_day, self.province, self.course_id, self.assurance)
+
+
+
+
+def resolve_period(year: int | None, first_day: date | None, last_day: date | None) -> tuple[date, date]:
+    """`year`, or a `from`/`to` range of local days (open ends: 1 January, today), or else this year."""
+    if year is not None and (first_day or last_day):
+        raise ValidationFailed(errors=[FieldError("stats_year_or_range", field="year")])
+    if year is None and not (first_day or last_day):
+        year = local_today().year
+    if year is not None:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValidationFailed(errors=[FieldError("stats_year_out_of_range", field="year",
+                                                      first=FIRST_YEAR, last=LAST_YEAR)])
+        return date(year, 1, 1), date(year, 12, 31)
+    last_day = last_day or local_today()
+    first_day = first_day or date(last_day.year, 1, 1)
+    if first_day > last_day:
+        raise ValidationFailed(errors=[FieldError("stats_range_reversed", field="from")])
+    if (last_day - first_day).days >= MAX_PERIOD_DAYS:
+        raise ValidationFailed(errors=[FieldError("stats_range_too_long", field="to", days=MAX_PERIOD_DAYS)])
+    return first_day, last_day
+
+
+def resolve_province(geo: Geography, requested: str | None, scoped: str | None) -> str | None:
+    """The current unit to narrow to. A province-scoped caller (province admin, province-scoped client) is
+    held to its own unit: asking for another one is refused (403), asking for none means its own."""
+    own = geo.current_code(scoped) if scoped else None
+    if requested is not None:
+        if requested not in geo.current:
+            if requested in geo.former:
+                raise ValidationFailed(errors=[FieldError(
+                    "stats_province_former", field="province", code=requested,
+                    successor=geo.former[requested].successor_code)])
+            raise ValidationFailed(errors=[FieldError("stats_province_unknown", field="province",
+                                                      code=requested)])
+        if own is not None and requested != own:
+            raise Forbidden("stats_other_province", own=own)
+    return requested or own
+
+
+def recorded_codes(geo: Geography, province: str | None) -> tuple[str, ...] | None:
+    """Every code a completion of this current unit may have been recorded under."""
+    if province is None:
+        return None
+    return tuple(sorted({province, *geo.former_codes_of(province)}))
+
+
+async def resolve_course(session: AsyncSession, ref: str | None, *, field: str = "course") -> Course | None:
+    if ref is None:
+        return None
+    course = await lookup_course(session, ref)
+    if course is None:
+        raise ValidationFailed(errors=[FieldError("stats_course_unknown", field=field, course=ref)])
+    return course
+
+
+async def build_query(session: AsyncSession, *, year: int | None = None, first_day: date | None = None,
+                      last_day: date | None = None, province: str | None = None, course: str | None = None,
+                      scoped_province: str | None = None, assurance: tuple[str, ...] | None = None) -> StatsQuery:
+    """Validate a stats request's period and filters, and hold a province-scoped caller to its province."""
+    start, end = resolve_period(year, first_day, last_day)
+    geo = await load_geography(session)
+    province = resolve_province(geo, province, scoped_province)
+    found = await resolve_course(session, course)
+    return StatsQuery(first_day=start, last_day=end, province=province,
+                      province_codes=recorded_codes(geo, province),
+                      course_id=found.id if found else None, course_slug=found.slug if found else None,
+                      assurance=tuple(sorted(set(assurance))) if assurance else None)
+
+
+# --- bucket reads -----------------------------------------------------------------------------------------
+
+
+async def _completions_by(session: AsyncSession, q: StatsQuery, *keys: str) -> list[tuple]:
+    """SUM(count) of the period's buckets grouped by `keys`, narrowed by province and course.
+
+    Whole calendar years without a course read the year buckets (same sums, a few hundred times fewer rows);
+    anything narrower, or grouped by day or course, needs the day buckets.
+    """
+    years = q.whole_years
+    if years is not None and q.course_id is None and set(keys) <= {"audience", "province_code", "assurance"}:
+        y = CompletionYearCounter.__table__.c
+        where = [y.year >= years[0], y.year <= years[1]]
+        if q.province_codes is not None:
+            where.append(y.province_code.in_(q.province_codes))
+        if q.assurance is not None:
+            where.append(y.assurance.in_(q.assurance))
+        columns = [y[k] for k in keys]
+        stmt = select(*columns, func.sum(y.count)).where(*where).group_by(*columns)
+        return [tuple(row) for row in (await session.execute(stmt)).all()]
+    c = CompletionCounter.__table__.c
+    where = [c.day >= q.first_day, c.day <= q.last_day]
+    if q.province_codes is not None:
+        where.append(c.province_code.in_(q.province_codes))
+    if q.course_id is not None:
+        where.append(c.course_id == q.course_id)
+    if q.assurance is not None:
+        where.append(c.assurance.in_(q.assurance))
+    columns = [c[k] for k in keys]
+    stmt = select(*columns, func.sum(c.count)).where(*where).group_by(*columns)
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+
+async def _learners_by(session: AsyncSession, q: StatsQuery, *keys: str) -> list[tuple] | None:
+    """Distinct learners of the period's year grouped by `keys`; None when the buckets cannot tell."""
+    if q.course_id is not None or q.year is None:
+        return None
+    c = LearnerCounter.__table__.c
+    where = [c.year == q.year]
+    if q.province_codes is not None:
+        where.append(c.province_code.in_(q.province_codes))
+    if q.assurance is not None:
+        where.append(c.assurance.in_(q.assurance))
+    columns = [c[k] for k in keys]
+    stmt = select(*columns, func.sum(c.count)).where(*where).group_by(*columns)
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+
+def _learners_for(q: StatsQuery, completions: int, learners: int | None) -> int | None:
+    return completions if q.course_id is not None else learners
+
+
+async def summary(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> StatsSummary:
+    """Per audience: completions, distinct learners, and the year's national target with the percent reached.
+
+    The target is given when the period lies within one calendar year (a filtered view shows its share of the
+    national target)."""
+    return await cache.get(("summary", q.key), lambda: _summary(session, q))
+
+
+async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
+    done: dict[str, dict[str, int]] = {}
+    for audience, level, n in await _completions_by(session, q, "audience", "assurance"):
+        done.setdefault(audience, {})[level] = int(n or 0)
+    learner_rows = await _learners_by(session, q, "audience", "assurance")
+    learned: dict[str, dict[str, int]] | None = None
+    if learner_rows is not None:
+        learned = {}
+        for audience, level, n in learner_rows:
+            learned.setdefault(audience, {})[level] = int(n or 0)
+    programme = await get_programme(session, q.first_day.year)
+    counted = counted_levels(programme)
+    targets: dict[str, int] = {}
+    if q.first_day.year == q.last_day.year:
+        targets = {Audience.official: programme.official_target, Audience.citizen: programme.citizen_target}
+    audiences = {}
+    for audience in AUDIENCES:
+        per_level, target = done.get(audience, {}), targets.get(audience)
+        n = sum(per_level.values())
+        counted_n = sum(v for level, v in per_level.items() if level in counted)
+        levels = {level.value: AssuranceFigures(
+            completions=per_level.get(level, 0),
+            learners=_learners_for(q, per_level.get(level, 0),
+                                   None if learned is None else learned.get(audience, {}).get(level, 0)))
+            for level in Assurance}
+        audiences[audience] = AudienceFigures(
+            completions=n,
+            learners=_learners_for(q, n, None if learned is None else sum(learned.get(audience, {}).values())),
+            target=target, counted_completions=counted_n,
+            percent_of_target=round(counted_n * 100 / target, 2) if target else None,
+            assurance=levels,
+        )
+    return StatsSummary(period=q.period, province=q.province, course=q.course_slug,
+                        assurance=list(q.assurance) if q.assurance else None,
+                        counted_assurance=sorted(counted, key=list(Assurance).index), audiences=audiences)
+
+
+def _figures(q: StatsQuery, completions: dict[str, int], learners: dict[str, int] | None
+             ) -> tuple[dict[Audience, UnitFigures], int, int | None]:
+    per = {a: UnitFigures(completions=completions.get(a, 0),
+                          learners=_learners_for(q, completions.get(a, 0),
+                                                 None if learners is None else learners.get(a, 0)))
+           for a in AUDIENCES}
+    total = sum(f.completions for f in per.values())
+    known = [f.learners for f in per.values()]
+    return per, total, None if None in known else sum(known)  # type: ignore[arg-type]
+
+
+async def provinces(session: AsyncSession, q: StatsQuery, units: Literal["current", "former"],
+                    cache: StatsCache) -> ProvincesStats:
+    """Figures per provincial unit: the 34 current ones with former codes rolled into their successors, or
+    (`units="former"`) the 63 former ones, each bucket under the unit its recorded code names."""
+    return await cache.get(("provinces", units, q.key), lambda: _provinces(session, q, units))
+
+
+async def _provinces(session: AsyncSession, q: StatsQuery,
+                     units: Literal["current", "former"]) -> ProvincesStats:
+    geo = await load_geography(session)
+
+    def unit_of(code: str) -> str | None:
+        if units == "current":
+            return geo.current_code(code) if code else None
+        return code if code in geo.former else None
+
+    done: dict[str | None, dict[str, int]] = {}
+    for code, audience, n in await _completions_by(session, q, "province_code", "audience"):
+        bucket = done.setdefault(unit_of(code), {})
+        bucket[audience] = bucket.get(audience, 0) + int(n or 0)
+    learner_rows = await _learners_by(session, q, "province_code", "audience")
+    learned: dict[str | None, dict[str, int]] | None = None
+    if learner_rows is not None:
+        learned = {}
+        for code, audience, n in learner_rows:
+            bucket = learned.setdefault(unit_of(code), {})
+            bucket[audience] = bucket.get(audience, 0) + int(n or 0)
+
+    if units == "current":
+        listed = ([geo.current[q.province]] if q.province
+                  else sorted(geo.current.values(), key=lambda u: u.code))
+    else:
+        codes = geo.former_codes_of(q.province) if q.province else sorted(geo.former)
+        listed = [geo.former[c] for c in codes]
+    items = []
+    for unit in listed:
+        per, total, learners = _figures(q, done.get(unit.code, {}),
+                                        None if learned is None else learned.get(unit.code, {}))
+        items.append(ProvinceFigures(code=unit.code, name=unit.name,
+                                     successor_code=unit.successor_code if units == "former" else None,
+                                     completions=total, learners=learners, audiences=per))
+    _, unassigned, unassigned_learners = _figures(q, done.get(None, {}),
+                                                  None if learned is None else learned.get(None, {}))
+    return ProvincesStats(period=q.period, units=units, province=q.province, course=q.course_slug,
+                          items=items,
+                          unassigned=UnitFigures(completions=unassigned, learners=unassigned_learners))
+
+
+async def courses(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> CoursesStats:
+    """Figures per course, most completed first; a course's learners are its completions (one per learner)."""
+    return await cache.get(("courses", q.key), lambda: _courses(session, q))
+
+
+async def course_titles(session: AsyncSession,
+                        course_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """Slug and title of each course: the published version's title, else the newest version's."""
+    if not course_ids:
+        return {}
+    rows = (await session.execute(
+        select(Course.id, Course.slug, CourseVersion.title, CourseVersion.status, CourseVersion.version)
+        .outerjoin(CourseVersion, CourseVersion.course_id == Course.id)
+        .where(Course.id.in_(course_ids)))).all()
+    best: dict[uuid.UUID, tuple[str, str | None, tuple[bool, int]]] = {}
+    for course_id, slug, title, status, version in rows:
+        rank = (status == "published", version or 0)
+        if course_id not in best or rank > best[course_id][2]:
+            best[course_id] = (slug, title, rank)
+    return {cid: (slug, title) for cid, (slug, title, _) in best.items()}
+
+
+async def _courses(session: AsyncSession, q: StatsQuery) -> CoursesStats:
+    done: dict[uuid.UUID, dict[str, int]] = {}
+    for course_id, audience, n in await _completions_by(session, q, "course_id", "audience"):
+        done.setdefault(course_id, {})[audience] = int(n or 0)
+    if q.course_id is not None:
+        done.setdefault(q.course_id, {})
+    names = await course_titles(session, list(done))
+    items = []
+    for course_id, counts in done.items():
+        per, total, _ = _figures(q, counts, None)
+        slug, title = names.get(course_id, (str(course_id), None))
+        items.append(CourseFigures(course_id=course_id, slug=slug, title=title, completions=total,
+                                   learners=total, audiences=per))
+    items.sort(key=lambda i: (-i.completions, i.slug))
+    return CoursesStats(period=q.period, province=q.province, course=q.course_slug, items=items)
+
+
+async def timeseries(session: AsyncSession, q: StatsQuery, granularity: Literal["day", "month"],
+                     cache: StatsCache) -> Timeseries:
+    """Completions per local day or month over the period, every day or month present (zero when none)."""
+    return await cache.get(("timeseries", granularity, q.key), lambda: _timeseries(session, q, granularity))
+
+
+def _label(day: date, granularity: str) -> str:
+    return day.isoformat() if granularity == "day" else f"{day.year:04d}-{day.month:02d}"
+
+
+async def _timeseries(session: AsyncSession, q: StatsQuery,
+                      granularity: Literal["day", "month"]) -> Timeseries:
+    points: dict[str, dict[str, int]] = {}
+    day = q.first_day
+    while day <= q.last_day:
+        points.setdefault(_label(day, granularity), {a: 0 for a in AUDIENCES})
+        day += timedelta(days=1)
+    for bucket_day, audience, n in await _completions_by(session, q, "day", "audience"):
+        label = _label(_as_date(bucket_day), granularity)
+        points[label][audience] = points[label].get(audience, 0) + int(n or 0)
+    return Timeseries(period=q.period, granularity=granularity, province=q.province, course=q.course_slug,
+                      points=[TimePoint(period=label, completions=sum(counts.values()), audiences=counts)
+                              for label, counts in points.items()])
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
