@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -139,9 +139,3 @@ async def check_code(session: AsyncSession, settings: Settings, *, purpose: Purp
         raise CodeRefused("otp_invalid")
     await session.execute(update(PhoneCode).where(PhoneCode.id == row.id).values(used_at=now)
                           .execution_options(synchronize_session=False))
-
-
-async def forget_old_codes(session: AsyncSession, *, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete codes past any limit's window (housekeeping)."""
-    result = await session.execute(delete(PhoneCode).where(PhoneCode.created_at < utcnow() - older_than))
-    return result.rowcount or 0
