@@ -2,33 +2,20 @@
 partner's national-ID report and a later e-ID sign-in are one learner, counted once; the programme chooses
 which levels count toward its target; the counters' verify and rebuild cover the level."""
 
+# ruff: noqa: F811 - the `provider` and `settings` fixtures are imported from the sign-in tests, then used as arguments
 import uuid
 
-import pytest
 from sqlalchemy import select, update
 
 from app.models.completion import Completion, CompletionYearCounter
 from app.models.identity import Role, User
 from app.services.counters import buckets as counters
-from tests.api.test_oidc import SPA, exchange, handoff_code, sign_in
+
+# The mock provider and the settings that name it, shared with the sign-in tests.
+from tests.api.test_oidc import exchange, handoff_code, provider, settings, sign_in  # noqa: F401
 from tests.factories import auth, document, make_course, make_user, service_token, token_for
-from tests.oidc_provider import Person, mock_provider
 
 NATIONAL_ID = "001099012345"  # the mock provider's default person
-
-
-@pytest.fixture(scope="module")
-async def provider():
-    async with mock_provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def settings(settings, provider):
-    provider.tamper, provider.down, provider.person = None, False, Person()
-    settings.oidc_providers = [provider.config()]
-    settings.oidc_return_urls = [SPA]
-    return settings
 
 
 async def e_id_token(client) -> str:
