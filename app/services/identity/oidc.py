@@ -13,9 +13,8 @@ client; a provider that cannot be reached is a 503 problem, and nothing else in 
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
@@ -26,11 +25,27 @@ from app.core.config import OidcProvider, Settings
 from app.core.errors import BadRequest, FieldError, NotFound, ServiceUnavailable
 from app.core.i18n import messages
 
-with warnings.catch_warnings():
-    # authlib 1.9 prefers the `httpx2` package and warns when it runs on httpx, which HocSo already uses and
-    # which authlib still supports (pinned below 2 in pyproject.toml).
-    warnings.simplefilter("ignore")
+if TYPE_CHECKING:
+    import httpx
     from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+
+# httpx (and authlib's client on it) is imported when a provider is first used, not with the app: importing httpx
+# loads its command line's `rich` and `pygments` too, which the API worker otherwise never carries
+# (tests/test_serve.py).
+def _httpx():  # noqa: ANN202
+    import httpx
+
+    return httpx
+
+
+def _oauth_client_class() -> "type[AsyncOAuth2Client]":
+    with warnings.catch_warnings():
+        # authlib 1.9 prefers the `httpx2` package and warns when it runs on httpx, which HocSo already uses and
+        # which authlib still supports (pinned below 2 in pyproject.toml).
+        warnings.simplefilter("ignore")
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+    return AsyncOAuth2Client
 
 METADATA_TTL_S = 3600
 KEYS_REFRESH_MIN_S = 60  # an unknown kid refetches the JWKS at most this often (rotation, not a flood)
@@ -87,9 +102,9 @@ class Providers:
     """The configured providers, with what has been fetched from them (one per process, built in the lifespan)."""
 
     settings: Settings
-    transport: httpx.AsyncBaseTransport | None = None  # tests only
+    transport: "httpx.AsyncBaseTransport | None" = None  # tests only
     _cache: dict[str, _Cached] = field(default_factory=dict)
-    _http: httpx.AsyncClient | None = None
+    _http: "httpx.AsyncClient | None" = None
 
     def get(self, name: str) -> OidcProvider:
         provider = self.settings.oidc_provider(name)
@@ -98,9 +113,9 @@ class Providers:
         return provider
 
     @property
-    def http(self) -> httpx.AsyncClient:
+    def http(self) -> "httpx.AsyncClient":
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.settings.oidc_http_timeout_s, transport=self.transport)
+            self._http = _httpx().AsyncClient(timeout=self.settings.oidc_http_timeout_s, transport=self.transport)
         return self._http
 
     async def close(self) -> None:
@@ -112,7 +127,7 @@ class Providers:
             answer = await self.http.get(url)
             answer.raise_for_status()
             data = answer.json()
-        except (httpx.HTTPError, ValueError):
+        except (_httpx().HTTPError, ValueError):
             raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name,
                                      headers={"Retry-After": "30"}) from None
         if not isinstance(data, dict):
@@ -146,8 +161,8 @@ class Providers:
             cached.keys_at = time.monotonic()
         return cached.keys
 
-    def client(self, provider: OidcProvider, redirect_uri: str) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
+    def client(self, provider: OidcProvider, redirect_uri: str) -> "AsyncOAuth2Client":
+        return _oauth_client_class()(
             client_id=provider.client_id, client_secret=provider.client_secret, scope=" ".join(provider.scopes),
             redirect_uri=redirect_uri, code_challenge_method="S256",
             token_endpoint_auth_method=provider.token_auth_method, timeout=self.settings.oidc_http_timeout_s,
@@ -170,6 +185,7 @@ async def redeem_code(providers: Providers, provider: OidcProvider, *, redirect_
     """Exchange the authorization code (with the PKCE verifier) and check the ID token that comes back."""
     metadata = await providers.metadata(provider)
     name = provider.title or provider.name
+    httpx = _httpx()
     try:
         async with providers.client(provider, redirect_uri) as client:
             token = await client.fetch_token(metadata.token_endpoint, code=code, code_verifier=code_verifier,

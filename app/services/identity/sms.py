@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Protocol
 
 import anyio.to_thread
-import httpx
 
 from app.core.config import Settings
 from app.models.base import utcnow
@@ -65,6 +64,9 @@ class HttpGatewaySender:
     """One pooled HTTP client per process, built in the app's lifespan and closed with it."""
 
     def __init__(self, url: str, *, username: str | None, password: str | None, timeout_s: float) -> None:
+        import httpx  # only with this sender: httpx brings `rich` into the worker (see identity/oidc.py)
+
+        self.http_error = httpx.HTTPError
         auth = httpx.BasicAuth(username, password or "") if username else None
         self.url = url
         self.client = httpx.AsyncClient(auth=auth, timeout=timeout_s)
@@ -72,7 +74,7 @@ class HttpGatewaySender:
     async def send(self, phone: str, text: str) -> None:
         try:
             answer = await self.client.post(self.url, json={"to": phone, "text": text})
-        except httpx.HTTPError as exc:
+        except self.http_error as exc:
             raise SmsFailed(f"SMS gateway unreachable: {type(exc).__name__}") from None
         if not answer.is_success:
             raise SmsFailed(f"SMS gateway answered {answer.status_code}")
