@@ -14,7 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
 from app.api.per_worker import PerWorker
-from app.api.v1 import ROUTERS
+from app.api.problems import install_problem_schema
+from app.api.renamed import RenamedPaths
+from app.api.routes import ROUTERS
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -31,20 +33,19 @@ TAGS = [
     {"name": "provinces", "description": "Provincial units (34 current, 63 former)"},
     {"name": "courses", "description": "Catalogue and lessons"},
     {"name": "course packages", "description": "Importing and publishing courses (admins)"},
-    {"name": "learning", "description": "Enrolment, progress, completion"},
+    {"name": "learning", "description": "Enrollment, progress, completion"},
     {"name": "quizzes", "description": "Quiz attempts"},
     {"name": "completions", "description": "Completion feed and partner completions"},
     {"name": "certificates", "description": "Certificates and verification"},
     {"name": "stats", "description": "National and provincial figures"},
-    {"name": "cohorts", "description": "Intakes (đợt học)"},
+    {"name": "intakes", "description": "Intakes (đợt học)"},
     {"name": "ops", "description": "Health, readiness, metrics, keys"},
 ]
 
-# Young collections every 50,000 net allocations instead of CPython's 700. With 32 requests in flight each young
-# collection promoted their live objects, and with the old generation small after gc.freeze() that soon met
-# CPython's rule for a full collection: one every ~0.5 s, 10-20 ms each, collecting nothing, in every fast
-# endpoint's p99 (stats summary 61-65 -> 37-47 ms, docs/benchmarks.md 2026-12-03). Cyclic garbage waits a
-# little longer; generation-1 collections averaged 1.6-2.5 ms in those runs.
+# Young collections every 50,000 net allocations instead of CPython's 700: with many requests in flight each young
+# collection promoted their live objects, which soon triggered full collections that found nothing and made the
+# tail of every fast endpoint (measured: docs/benchmarks.md, 2026-12-03 fix 1). Cyclic garbage waits a little
+# longer.
 GC_THRESHOLDS = (50_000, 20, 10)
 
 
@@ -61,8 +62,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             background = [asyncio.create_task(jobs.work_forever(app.state.db, settings.job_poll_interval_s, stop)),
                           asyncio.create_task(retention.housekeeping_forever(app.state.db, settings, stop))]
         # Everything loaded so far (modules, the app, its routes and models) lives as long as the process: moved
-        # out of the collector's reach, full collections stop walking it. They were the 100+ ms tail of fast
-        # endpoints under load (docs/benchmarks.md, stats summary p99).
+        # out of the collector's reach, full collections stop walking it (docs/benchmarks.md, 2026-12-03 fix 1).
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
@@ -99,8 +99,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RenamedPaths)
     for router in ROUTERS:
         app.include_router(router)
+    install_problem_schema(app)
     _mount_docs(app)
     return app
 

@@ -2,7 +2,7 @@
 
 `hocso serve` replaces itself with `python -m app.serve` (exec: the same process id, signals and environment)
 so that the worker does not carry typer, click, rich, pygments, alembic and the admin commands it never runs:
-about 12 MB of every worker's memory (docs/benchmarks.md, 2026-12-03 fix 12).
+megabytes of every worker's memory (docs/benchmarks.md, 2026-12-03 fix 12).
 """
 
 import argparse

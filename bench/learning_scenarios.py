@@ -53,7 +53,7 @@ ON CONFLICT (user_id, course_id, lesson_key) DO NOTHING"""
 
 
 async def enrol_by_sql(ctx: BenchContext, pairs: list[tuple[uuid.UUID, CourseInfo]]) -> None:
-    """Enrolments for many learners in one statement (what POST …/enrollments writes, counters included)."""
+    """Enrollments for many learners in one statement (what POST …/enrollments writes, counters included)."""
     conn = await ctx.connect()
     try:
         async with conn.transaction():
@@ -90,7 +90,7 @@ class Watcher:
 
 class Heartbeat(Scenario):
     """Many learners, each playing a video: every heartbeat carries the interval played since that learner's
-    previous one (1x speed), so the server credits real coverage each time. Enrolment and the first heartbeat
+    previous one (1x speed), so the server credits real coverage each time. Enrollment and the first heartbeat
     (which only starts the server's clock) are written by SQL beforehand."""
 
     name, key = "lesson heartbeat", "heartbeat"

@@ -22,7 +22,7 @@ from jose import jwt
 from sqlalchemy import literal, select, text
 
 import app.main
-from app.api.v1 import ROUTERS, ops
+from app.api.routes import ROUTERS
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.pagination import encode_cursor
@@ -107,7 +107,7 @@ def routes() -> None:
     async def run() -> None:
         for _ in range(2):
             await measure("routers as shipped", shipped)
-            await measure("ops router first", [ops.router, *shipped[:-1]])
+            await measure("ops router first", [shipped[-1], *shipped[:-1]])  # the health probes last
 
     asyncio.run(run())
 

@@ -1,6 +1,6 @@
 """The load scenarios. Each is prepared (not measured) and then asked for one request at a time per client.
 
-A scenario's `prepare` builds what its requests need — tokens, enrolments, learners who met the rules, open
+A scenario's `prepare` builds what its requests need — tokens, enrollments, learners who met the rules, open
 quiz attempts — through the API where that is cheap and through set-based SQL where the API cannot be fast by
 design (earning 90% of a video takes real minutes: the server caps credit at twice the wall-clock time).
 """

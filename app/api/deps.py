@@ -39,8 +39,8 @@ async def get_database(request: Request) -> Database:
 class UnitOfWork:
     """The request's one session, built when first asked for and committed (or rolled back) when the endpoint
     returns, before the response is sent. A request answered from memory (a cached stats answer for a
-    service client) never builds one: building and closing an unused session was 7-13% of such a request's
-    CPU (docs/benchmarks.md, 2026-12-03)."""
+    service client) never builds one, since building and closing an unused session was a large share of such a
+    request's CPU (docs/benchmarks.md, 2026-12-03 fix 3)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-change-me"
@@ -43,7 +43,7 @@ class OidcProvider(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HOCSO_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HOCSO_", env_file=".env", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./var")
@@ -110,8 +110,11 @@ class Settings(BaseSettings):
     stats_cache_ttl_s: float = 30.0
     # Catalogue: how long one worker reuses a rendered catalogue page (0 turns the cache off)
     catalogue_cache_ttl_s: float = 5.0
-    cohort_csv_max_bytes: int = 2 * 1024 * 1024
-    cohort_csv_max_rows: int = 10_000
+    # Intake member CSV limits; the round-1 names HOCSO_COHORT_CSV_* still work.
+    intake_csv_max_bytes: int = Field(2 * 1024 * 1024, validation_alias=AliasChoices(
+        "HOCSO_INTAKE_CSV_MAX_BYTES", "HOCSO_COHORT_CSV_MAX_BYTES"))
+    intake_csv_max_rows: int = Field(10_000, validation_alias=AliasChoices(
+        "HOCSO_INTAKE_CSV_MAX_ROWS", "HOCSO_COHORT_CSV_MAX_ROWS"))
 
     # Identity: OpenID Connect providers (JSON list; docs/identity.md), where their sign-ins may return to,
     # phone one-time codes and the SMS sender that carries them

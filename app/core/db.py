@@ -40,7 +40,7 @@ def _discard_closed_connections(engine: AsyncEngine) -> None:
     """A connection the server has closed (a restart, a failover, an idle timeout) is already closed on our
     side once the event loop has read its end: such a one is discarded at checkout for free, and the pool
     hands out another. `pool_pre_ping` finds the same with three round trips per checkout on asyncpg (BEGIN,
-    `;`, ROLLBACK: ~0.3 ms of CPU, about 30% of a one-statement request; docs/benchmarks.md 2026-12-03), and
+    `;`, ROLLBACK: a large share of a one-statement request; docs/benchmarks.md, 2026-12-03 fix 5), and
     also finds a connection a network device dropped without a word, which this cannot see."""
 
     @event.listens_for(engine.sync_engine, "checkout")

@@ -57,7 +57,7 @@ class SigningKey:
     public_pem: str
 
     # Parsed once: python-jose would re-parse the PEM on every call, and loading an RSA private key runs
-    # its consistency checks (~40 ms of CPU per token signed; 0.3 ms with the parsed key, docs/benchmarks.md).
+    # its consistency checks on every token signed (docs/benchmarks.md, 2026-11-23 "Fixed that day" 1).
     @cached_property
     def signer(self) -> Key:
         return jwk.construct(self.private_pem, ALGORITHM)

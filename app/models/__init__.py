@@ -9,5 +9,5 @@ from app.models.identity import LoginThrottle, RefreshToken, ServiceClient, User
 from app.models.jobs import Job  # noqa: F401
 from app.models.learning import Enrollment, LessonProgress, ProgressEvent  # noqa: F401
 from app.models.quiz import Choice, Question, Quiz, QuizAttempt  # noqa: F401
-from app.models.reporting import Cohort, CohortCourse, CohortMember  # noqa: F401
+from app.models.reporting import Intake, IntakeCourse, IntakeMember  # noqa: F401
 from app.models.verification import LinkedIdentity, OidcSignIn, PhoneCode  # noqa: F401

@@ -1,6 +1,6 @@
 """Courses and their versions, modules, lessons, media assets, and the jobs that import course packages.
 
-A `Course` is the stable thing learners enrol in and completions count (one per slug); each package
+A `Course` is the stable thing learners enroll in and completions count (one per slug); each package
 import creates a `CourseVersion`. Learners see the version the course publishes; progress follows lesson keys.
 """
 

@@ -1,4 +1,4 @@
-"""Enrolments, per-lesson progress earned from heartbeats, and the event ids that make sync idempotent."""
+"""Enrollments, per-lesson progress earned from heartbeats, and the event ids that make sync idempotent."""
 
 import math
 import uuid
@@ -63,7 +63,7 @@ class ProgressEvent(SQLModel, table=True):
     received_at: datetime = created_at_field()
 
 
-# --- API schemas: enrolment and progress --------------------------------------------------------------------
+# --- API schemas: enrollment and progress --------------------------------------------------------------------
 
 MAX_INTERVALS_PER_EVENT = 200
 MAX_BATCH_EVENTS = 500
@@ -162,7 +162,7 @@ class LessonBrief(BaseModel):
 
 
 class EnrollmentRecord(BaseModel):
-    """An enrolment as the enrol call answers it."""
+    """An enrollment as the enroll call answers it."""
 
     course_id: uuid.UUID
     course: str  # slug

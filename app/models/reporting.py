@@ -13,7 +13,10 @@ from app.models.base import UTCDateTime, created_at_field, id_field
 from app.models.identity import Audience
 
 
-class Cohort(SQLModel, table=True):
+class Intake(SQLModel, table=True):
+    """An intake (đợt học). The tables keep their round-1 names (`cohort`, `cohort_course`, `cohort_member`, column
+    `cohort_id`): renaming them would rewrite production tables for a word; the code says intake everywhere."""
+
     __tablename__ = "cohort"
 
     id: uuid.UUID = id_field()
@@ -25,17 +28,19 @@ class Cohort(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class CohortCourse(SQLModel, table=True):
+class IntakeCourse(SQLModel, table=True):
     __tablename__ = "cohort_course"
 
-    cohort_id: uuid.UUID = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE")
+    intake_id: uuid.UUID = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE",
+                                 sa_column_kwargs={"name": "cohort_id"})
     course_id: uuid.UUID = Field(foreign_key="course.id", primary_key=True, ondelete="CASCADE")
 
 
-class CohortMember(SQLModel, table=True):
+class IntakeMember(SQLModel, table=True):
     __tablename__ = "cohort_member"
 
-    cohort_id: uuid.UUID = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE")
+    intake_id: uuid.UUID = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE",
+                                 sa_column_kwargs={"name": "cohort_id"})
     user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, index=True,
                                ondelete="CASCADE")
     added_at: datetime = created_at_field()
@@ -204,7 +209,7 @@ class PartnerBatchOut(BaseModel):
 # --- intakes ----------------------------------------------------------------------------------------------
 
 
-class CohortCreate(BaseModel):
+class IntakeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "name": "Đợt 1/2026 – cán bộ cấp xã", "courses": ["ky-nang-so-co-ban"],
         "opens_at": "2026-03-01T00:00:00+07:00", "deadline": "2026-04-30T23:59:59+07:00",
@@ -219,26 +224,26 @@ class CohortCreate(BaseModel):
         description="A current province code; default: the admin's own. A province admin can name only theirs")
 
 
-class CohortCoursePublic(BaseModel):
+class IntakeCoursePublic(BaseModel):
     id: uuid.UUID
     slug: str
     title: str | None = None  # the published version's title
 
 
-class CohortPublic(BaseModel):
+class IntakePublic(BaseModel):
     id: uuid.UUID
     province_code: str
     name: str
     opens_at: datetime
     deadline: datetime
-    courses: list[CohortCoursePublic]
+    courses: list[IntakeCoursePublic]
     member_count: int
     created_by: uuid.UUID | None = None
     created_at: datetime
 
 
-class CohortPage(BaseModel):
-    items: list[CohortPublic]
+class IntakePage(BaseModel):
+    items: list[IntakePublic]
     next_cursor: str | None = None
 
 
@@ -277,7 +282,7 @@ class AgencyReport(IntakeFigures):
 
 
 class CourseReport(AssignmentFigures):
-    course: CohortCoursePublic
+    course: IntakeCoursePublic
 
 
 class OverdueAssignment(BaseModel):
@@ -289,8 +294,8 @@ class OverdueAssignment(BaseModel):
     enrolled: bool
 
 
-class CohortReport(IntakeFigures):
-    cohort: CohortPublic
+class IntakeReport(IntakeFigures):
+    intake: IntakePublic
     as_of: datetime
     deadline_passed: bool
     by_agency: list[AgencyReport]
@@ -302,7 +307,7 @@ class CohortReport(IntakeFigures):
 class CourseAssignment(BaseModel):
     """The intake that assigned a course to a learner, shown in GET /api/v1/me/enrollments."""
 
-    cohort_id: uuid.UUID
-    cohort_name: str
+    intake_id: uuid.UUID
+    intake_name: str
     opens_at: datetime
     deadline: datetime

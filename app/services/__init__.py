@@ -11,7 +11,7 @@ private `_helper`):
     identity       accounts, sign-in, citizen identity numbers
     completion     completion rules and recording, partner completions, completion-feed lines
     intakes        đợt học: courses assigned by a province, members, reports
-    learning       enrolment, earned progress (heartbeats), housekeeping
+    learning       enrollment, earned progress (heartbeats), housekeeping
     quizzes        quiz attempts and grading
     stats          national and provincial figures and the completion feed, read for ministry systems
 

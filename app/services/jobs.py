@@ -43,6 +43,7 @@ def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *,
 
 
 async def _claim(db: Database) -> Job | None:
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         now = utcnow()
         query = (
@@ -64,6 +65,7 @@ async def _claim(db: Database) -> Job | None:
 
 
 async def _finish(db: Database, job_id: uuid.UUID, error: str | None) -> None:
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         job = await session.get(Job, job_id)
         assert job is not None

@@ -51,14 +51,14 @@ async def main(base_url: str, admin_email: str, admin_password: str, client_id: 
         print("2. The admin creates an intake and uploads its members")
         admin = await sign_in(client, grant_type="password", username=admin_email, password=admin_password)
         opens = datetime.now(UTC)
-        r = await client.post("/api/v1/cohorts", headers=admin, json={
+        r = await client.post("/api/v1/intakes", headers=admin, json={
             "name": "Đợt 1/2026 – cán bộ Thái Nguyên", "province_code": "19", "courses": [COURSE],
             "opens_at": opens.isoformat(), "deadline": (opens + timedelta(days=45)).isoformat()})
         r.raise_for_status()
-        cohort = r.json()
+        intake = r.json()
         rows = [f"{name},{phone}" for (name, _), phone in zip(people, phones, strict=True)] + ["Gõ nhầm,0912"]
         csv = "Họ và tên,Số điện thoại\n" + "\n".join(rows) + "\n"
-        r = await client.post(f"/api/v1/cohorts/{cohort['id']}/members", headers=admin,
+        r = await client.post(f"/api/v1/intakes/{intake['id']}/members", headers=admin,
                               files={"file": ("hoc-vien.csv", ("\ufeff" + csv).encode(), "text/csv")})
         r.raise_for_status()
         upload = r.json()
@@ -69,7 +69,7 @@ async def main(base_url: str, admin_email: str, admin_password: str, client_id: 
         finished = [0, 1, 2, 5, 6, 7]  # three of each agency
         r = await client.post("/api/v1/completions/batch", headers=partner, json={"items": [{
             "phone": phones[n], "full_name": people[n][0], "audience": "official", "province_code": "19",
-            "course": COURSE, "external_ref": f"lop-pl-{cohort['id'][:8]}-{n}", "agency": people[n][1],
+            "course": COURSE, "external_ref": f"lop-pl-{intake['id'][:8]}-{n}", "agency": people[n][1],
         } for n in finished]})
         r.raise_for_status()
         print(f"   created {r.json()['created']}")
@@ -78,14 +78,14 @@ async def main(base_url: str, admin_email: str, admin_password: str, client_id: 
         member = await sign_in(client, grant_type="password", username=phones[3], password=PASSWORD)
         item = (await client.get("/api/v1/me/enrollments", headers=member)).json()["items"][0]
         print(f"   {item['course']['slug']}: enrolled={item['enrolled']}, "
-              f"intake “{item['assignment']['cohort_name']}”, deadline {item['assignment']['deadline']}")
+              f"intake “{item['assignment']['intake_name']}”, deadline {item['assignment']['deadline']}")
 
         print("5. The report")
-        report = (await client.get(f"/api/v1/cohorts/{cohort['id']}/report", headers=admin)).json()
+        report = (await client.get(f"/api/v1/intakes/{intake['id']}/report", headers=admin)).json()
         print(f"   all: {report['completed_of_assigned']} (rate {report['completion_rate']})")
         for agency in report["by_agency"]:
             print(f"   {agency['agency']}: {agency['completed_of_assigned']}")
-        r = await client.get(f"/api/v1/cohorts/{cohort['id']}/report.csv", headers=admin)
+        r = await client.get(f"/api/v1/intakes/{intake['id']}/report.csv", headers=admin)
         with open("bao-cao-dot-hoc.csv", "wb") as out:
             out.write(r.content)
         print("   CSV for Excel saved as bao-cao-dot-hoc.csv")

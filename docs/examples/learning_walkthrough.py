@@ -5,7 +5,7 @@
 
 1. A learner who sends one heartbeat claiming the whole video right after starting gets no credit and no
    completion (409 lists what is missing).
-2. A scripted learner (register → enrol → heartbeats → document → pass the quiz) is completed automatically
+2. A scripted learner (register → enroll → heartbeats → document → pass the quiz) is completed automatically
    when the quiz is passed; the completion endpoint then answers 200 with the same record every time, and
    /api/v1/stats/national moves by exactly one.
 3. A third learner's last requirement (the quiz submission) races six completion calls: one completion.

@@ -39,7 +39,7 @@ async def published(session, title: str, *, audiences=None, language="vi", enrol
     return rows
 
 
-async def enrol(session, user, job) -> Enrollment:
+async def enroll(session, user, job) -> Enrollment:
     enrollment = Enrollment(user_id=user.id, course_id=job.course_id, version_id=job.version_id)
     session.add(enrollment)
     await session.flush()
@@ -214,7 +214,7 @@ async def test_anyone_not_enrolled_is_403(client, session, keyring, settings, sa
 
 async def test_a_learner_who_left_is_403(client, session, keyring, settings, sample):
     learner = await make_user(session)
-    enrollment = await enrol(session, learner, sample)
+    enrollment = await enroll(session, learner, sample)
     enrollment.left_at = utcnow()
     await session.flush()
     ids = await lesson_ids(client)
@@ -233,7 +233,7 @@ async def test_unknown_lesson_is_404(client, session, keyring, settings):
 async def test_enrolled_learner_gets_text_quiz_and_a_short_lived_video_url(client, session, keyring, settings,
                                                                            sample):
     learner = await make_user(session)
-    await enrol(session, learner, sample)
+    await enroll(session, learner, sample)
     headers = auth(token_for(keyring, settings, learner))
     ids = await lesson_ids(client)
     text = (await client.get(f"/api/v1/lessons/{ids['bao-ve-tai-khoan']}", headers=headers)).json()
@@ -254,7 +254,7 @@ async def test_enrolled_learner_gets_text_quiz_and_a_short_lived_video_url(clien
 async def test_lesson_url_ttl_is_capped_at_one_hour(client, app, session, keyring, settings, sample):
     app.state.settings = settings.model_copy(update={"media_url_ttl_s": 86400})
     learner = await make_user(session)
-    await enrol(session, learner, sample)
+    await enroll(session, learner, sample)
     ids = await lesson_ids(client)
     body = (await client.get(f"/api/v1/lessons/{ids['so-tay']}",
                              headers=auth(token_for(keyring, settings, learner)))).json()
@@ -271,7 +271,7 @@ async def test_with_s3_storage_the_video_url_streams_a_range_from_the_store(app,
     job = await import_package(db, storage, SAMPLE_ZIP, publish=True)
     assert job.status == "succeeded", job.errors
     learner = await make_user(session)
-    await enrol(session, learner, job)
+    await enroll(session, learner, job)
     ids = await lesson_ids(client)
     body = (await client.get(f"/api/v1/lessons/{ids['gioi-thieu']}",
                              headers=auth(token_for(keyring, s3_settings, learner)))).json()

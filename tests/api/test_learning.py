@@ -1,4 +1,4 @@
-"""Enrolment, progress, completion-status and the completion endpoint, over HTTP."""
+"""Enrollment, progress, completion-status and the completion endpoint, over HTTP."""
 
 import uuid
 
@@ -28,7 +28,7 @@ async def learner(session, keyring, settings, **user):
     return user, auth(token_for(keyring, settings, user))
 
 
-async def enrol(client, headers, course) -> None:
+async def enroll(client, headers, course) -> None:
     r = await client.post(f"/api/v1/courses/{course.slug}/enrollments", headers=headers)
     assert r.status_code in (200, 201), r.text
 
@@ -41,7 +41,7 @@ async def mark_done(session, user, rows, *keys) -> None:
     await session.flush()
 
 
-# --- enrolment ----------------------------------------------------------------------------------------------
+# --- enrollment ----------------------------------------------------------------------------------------------
 
 
 async def test_enrolment_needs_a_signed_in_learner(client, session):
@@ -83,7 +83,7 @@ async def test_enrolling_twice_answers_200_and_counts_once(client, session, keyr
 async def test_leaving_keeps_progress_for_a_return(client, session, keyring, settings, clock):
     rows = await make_course(session, lessons=[video("intro", 120), document("handbook")])
     _, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     lesson = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
     await client.post(lesson, headers=headers, json={"event_id": "s", "intervals": []})
     clock.advance(30)
@@ -95,7 +95,7 @@ async def test_leaving_keeps_progress_for_a_return(client, session, keyring, set
     assert (await client.get(lesson, headers=headers)).status_code == 403
     assert (await client.get("/api/v1/me/enrollments", headers=headers)).json()["items"] == []
 
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     assert (await client.get(lesson, headers=headers)).json()["covered_s"] == 30
 
 
@@ -104,8 +104,8 @@ async def test_my_enrollments_show_progress_and_the_next_lesson(client, session,
     first = await make_course(session, lessons=[video("intro"), document("handbook"),
                                                 text_lesson("extra", required=False)])
     second = await make_course(session, title="An toàn thông tin")
-    await enrol(client, headers, first.course)
-    await enrol(client, headers, second.course)
+    await enroll(client, headers, first.course)
+    await enroll(client, headers, second.course)
     await mark_done(session, user, first, "intro")
 
     page = (await client.get("/api/v1/me/enrollments?limit=1", headers=headers)).json()
@@ -137,7 +137,7 @@ async def test_progress_needs_enrolment_and_a_real_lesson(client, session, keyri
 async def test_malformed_intervals_are_422_by_field(client, session, keyring, settings):
     rows = await make_course(session)
     _, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     r = await client.post(f"/api/v1/lessons/{rows.lessons['intro'].id}/progress", headers=headers,
                           json={"event_id": "x", "intervals": [[30, 10]]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "intervals"
@@ -146,7 +146,7 @@ async def test_malformed_intervals_are_422_by_field(client, session, keyring, se
 async def test_a_heartbeat_replay_answers_as_the_first_time(client, session, keyring, settings, clock):
     rows = await make_course(session)
     _, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     url = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
     await client.post(url, headers=headers, json={"event_id": "start", "intervals": []})
     clock.advance(20)
@@ -167,7 +167,7 @@ async def test_batch_is_limited_to_500_events(client, session, keyring, settings
 async def test_batch_answers_per_event(client, session, keyring, settings):
     rows = await make_course(session)
     _, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     handbook = str(rows.lessons["handbook"].id)
     at = utcnow().isoformat()
     r = await client.post("/api/v1/me/progress/batch", headers=headers, json={"events": [
@@ -194,7 +194,7 @@ async def test_409_lists_exactly_the_unmet_requirements(client, session, keyring
     rows = await make_course(session, lessons=[video("intro"), document("handbook"), quiz("final-quiz"),
                                                text_lesson("bonus", required=False)])
     user, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     await mark_done(session, user, rows, "handbook")
     r = await client.post(f"/api/v1/courses/{rows.course.slug}/completion", headers=headers)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
@@ -211,7 +211,7 @@ async def test_409_lists_exactly_the_unmet_requirements(client, session, keyring
 async def test_first_completion_is_201_then_200_with_the_same_record(client, session, keyring, settings):
     rows = await make_course(session, lessons=[document("handbook")])
     user, headers = await learner(session, keyring, settings, province_code="79")
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     await mark_done(session, user, rows, "handbook")
     url = f"/api/v1/courses/{rows.course.slug}/completion"
     first, again = await client.post(url, headers=headers), await client.post(url, headers=headers)
@@ -224,7 +224,7 @@ async def test_first_completion_is_201_then_200_with_the_same_record(client, ses
 async def test_the_completion_links_the_certificate_once_issued(client, session, keyring, settings):
     rows = await make_course(session, lessons=[document("handbook")], certificate=True)
     user, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     await mark_done(session, user, rows, "handbook")
     url = f"/api/v1/courses/{rows.course.slug}/completion"
     completion_id = (await client.post(url, headers=headers)).json()["id"]
@@ -242,7 +242,7 @@ async def test_verified_officials_complete_as_officials(client, session, keyring
     for verified, expected in ((True, "official"), (False, "citizen")):
         user, headers = await learner(session, keyring, settings, audience=Audience.official,
                                       verified=verified)
-        await enrol(client, headers, rows.course)
+        await enroll(client, headers, rows.course)
         await mark_done(session, user, rows, "handbook")
         r = await client.post(f"/api/v1/courses/{rows.course.slug}/completion", headers=headers)
         assert r.json()["audience"] == expected
@@ -251,7 +251,7 @@ async def test_verified_officials_complete_as_officials(client, session, keyring
 async def test_a_single_whole_video_claim_after_starting_gives_no_credit(client, session, keyring, settings):
     rows = await make_course(session, lessons=[video("intro", 120)])
     user, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     r = await client.post(f"/api/v1/lessons/{rows.lessons['intro'].id}/progress", headers=headers,
                           json={"event_id": "cheat", "position_s": 120, "intervals": [[0, 120]],
                                 "playback_rate": 1, "client_time": utcnow().isoformat()})
@@ -266,21 +266,21 @@ async def test_a_single_whole_video_claim_after_starting_gives_no_credit(client,
 async def test_enrolment_counter_follows_leaving_and_returning(client, session, keyring, settings):
     rows = await make_course(session)
     _, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     await client.delete(f"/api/v1/courses/{rows.course.slug}/enrollments/me", headers=headers)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     count = (await session.execute(
         select(Course.enrollment_count).where(Course.id == rows.course.id))).scalar_one()
-    enrolments = (await session.execute(select(func.count()).select_from(Enrollment)
+    enrollments = (await session.execute(select(func.count()).select_from(Enrollment)
                                         .where(Enrollment.course_id == rows.course.id))).scalar_one()
-    assert (count, enrolments) == (1, 1)
+    assert (count, enrollments) == (1, 1)
 
 
 async def test_a_deactivated_learner_heartbeats_no_more(client, session, keyring, settings, clock):
     # The heartbeat reads no user row up front: its locked read of the progress row checks the account.
     rows = await make_course(session, lessons=[video("intro", 120)])
     user, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     lesson = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
     assert (await client.post(lesson, headers=headers, json={"event_id": "s", "intervals": []})).status_code == 200
     user.is_active = False
@@ -308,7 +308,7 @@ async def test_a_deactivated_learner_can_neither_complete_nor_see_completion_sta
                                                                                     settings):
     rows = await make_course(session, lessons=[document("handbook")])
     user, headers = await learner(session, keyring, settings)
-    await enrol(client, headers, rows.course)
+    await enroll(client, headers, rows.course)
     await mark_done(session, user, rows, "handbook")
     user.is_active = False
     session.add(user)

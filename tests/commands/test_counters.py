@@ -127,7 +127,7 @@ async def test_verify_agrees_after_completions_through_the_endpoint_path(cli_env
         await session.flush()
         for user in learners:
             for rows in courses:
-                assert (await complete_course(session, user, rows.course.slug))[2]
+                assert (await complete_course(session, user.id, rows.course.slug))[2]
     r = await invoke("counters", "verify")
     assert r.exit_code == 0, r.output
     async with cli_env.session() as session:

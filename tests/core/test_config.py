@@ -41,6 +41,13 @@ def test_production_accepts_a_complete_configuration(tmp_path):
     check_production(production(jwt_keys_dir=tmp_path))
 
 
+def test_intake_csv_limits_read_their_new_names_and_the_round_1_cohort_names(monkeypatch):
+    monkeypatch.setenv("HOCSO_COHORT_CSV_MAX_ROWS", "7")
+    assert Settings(_env_file=None).intake_csv_max_rows == 7
+    monkeypatch.setenv("HOCSO_INTAKE_CSV_MAX_BYTES", "1234")
+    assert Settings(_env_file=None).intake_csv_max_bytes == 1234
+
+
 def test_production_refuses_printing_phone_codes_and_incomplete_providers(tmp_path):
     (tmp_path / "2026-11.pem").write_text("x")
     with pytest.raises(UnsafeConfiguration) as err:

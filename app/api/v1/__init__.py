@@ -1,33 +1,13 @@
-"""Every router, in the order a request is matched against them: the busiest first.
+"""Version 1 of the API. The prefix rule: every router here is made by `v1_router`, so its paths sit under
+`/api/v1` and name only their domain's segment (`v1_router("/stats")`); unversioned addresses live in
+`app/api/` itself. `app/api/routes.py` includes them all, in traffic order."""
 
-FastAPI 0.165 tries a request against the routes one by one, each router's twice (once to find it, once to
-dispatch), at ~3.5 µs a route: in-process `/healthz`, behind 66 routes, costs 292-331 µs of CPU and 62-77 µs
-with its router first (`python -m bench.micro routes`, docs/benchmarks.md 2026-12-03). So the learners'
-heartbeats and lessons come first, then the ministry's reading, then everything rarer; the health probes
-last, as they are cheap however far they walk. Paths never overlap across routers, so the order changes no
-answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
-"""
+from typing import Any
 
-from app.api import verify_page
-from app.api.v1 import (
-    admin_packages,
-    auth,
-    certificates,
-    cohorts,
-    completions,
-    courses,
-    learning,
-    media,
-    oidc,
-    ops,
-    phone,
-    programmes,
-    provinces,
-    quizzes,
-    stats,
-    users,
-)
+from fastapi import APIRouter
 
-ROUTERS = [learning.router, courses.router, quizzes.router, media.router, auth.router, users.router,
-           stats.router, completions.router, certificates.router, verify_page.router, provinces.router,
-           cohorts.router, programmes.router, admin_packages.router, oidc.router, phone.router, ops.router]
+V1 = "/api/v1"
+
+
+def v1_router(prefix: str = "", **options: Any) -> APIRouter:
+    return APIRouter(prefix=V1 + prefix, **options)

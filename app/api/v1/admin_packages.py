@@ -3,16 +3,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import Body, Query, Request, Response
 
 from app.api.deps import ContentAdmin, SessionDep, SettingsDep, StorageDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.api.v1.courses import forget_catalogue
 from app.models.course import AdminCourse, AdminCoursePage, ImportJobPublic, PublishRequest, UploadTicket
 from app.services.content.packages import uploads, versions
 
-router = APIRouter(prefix="/api/v1/admin", tags=["course packages"])
+router = v1_router("/admin", tags=["course packages"])
 _ACCEPTED = {202: {"description": "Import queued; poll `GET /api/v1/admin/imports/{id}`"},
-             403: {"description": "Not a content or ministry admin"}}
+             403: problem("Not a content or ministry admin")}
 PublishFlag = Annotated[bool, Query(description="Publish when the import succeeds")]
 _MULTIPART = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
@@ -25,13 +27,14 @@ def _accepted(response: Response, job: ImportJobPublic) -> ImportJobPublic:
 
 
 @router.post("/course-packages", status_code=202, response_model=ImportJobPublic, openapi_extra=_MULTIPART,
-             summary="Upload a course package", responses={**_ACCEPTED, 413: {"description": "Too large"}})
+             summary="Upload a course package", responses={**_ACCEPTED, 413: problem("Too large")})
 async def upload_package(request: Request, response: Response, session: SessionDep, storage: StorageDep,
                          settings: SettingsDep, admin: ContentAdmin,
                          publish: PublishFlag = False) -> ImportJobPublic:
     """Multipart field `file`, streamed to storage as it arrives (several GB work; nothing is buffered whole).
     Answers 202 with the import job."""
     # End the sign-in read transaction now: a long upload must not hold a database connection or lock.
+    # Transaction exception «uploads end the read first» (docs/architecture.md).
     await session.commit()
     headers = request.headers
     job = await uploads.accept_package(session, storage, settings, admin, request.stream(),
@@ -50,7 +53,7 @@ async def create_upload(storage: StorageDep, settings: SettingsDep, admin: Conte
 
 @router.post("/course-packages/uploads/{upload_id}/import", status_code=202, response_model=ImportJobPublic,
              summary="Import a directly uploaded package",
-             responses={**_ACCEPTED, 404: {"description": "No upload"}})
+             responses={**_ACCEPTED, 404: problem("No upload")})
 async def import_uploaded(upload_id: uuid.UUID, response: Response, session: SessionDep, storage: StorageDep,
                           settings: SettingsDep, admin: ContentAdmin,
                           publish: PublishFlag = False) -> ImportJobPublic:

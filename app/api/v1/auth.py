@@ -6,24 +6,26 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import Depends, Form, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import DatabaseDep, KeysDep, SessionDep, SettingsDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.core.errors import HocSoError
 from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRequest, UserPublic
 from app.services.identity import accounts as identity
 from app.services.identity import sign_in as auth
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = v1_router("/auth", tags=["auth"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 async def _session_keeping_refusals(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """Like SessionDep, but a refusal marked `keeps_changes` (a counted failure, a revoked token family)
     is committed before it is answered; any other error rolls back as usual."""
     refusal: HocSoError | None = None
+    # Transaction exception «sign-in refusals commit» (docs/architecture.md).
     async with db.session() as session:
         try:
             yield session
@@ -59,8 +61,8 @@ def no_store(response: Response) -> None:
 @router.post(
     "/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
     summary="Register a citizen or an official",
-    responses={409: {"description": "Phone or e-mail already used", **PROBLEM},
-               422: {"description": "Invalid fields, each named with its message", **PROBLEM}},
+    responses={409: problem("Phone or e-mail already used"),
+               422: problem("Invalid fields, each named with its message")},
 )
 async def register(data: Registration, session: SessionDep) -> UserPublic:
     """Phone (any Vietnamese form, stored as E.164) and/or e-mail, a password (at least 8 characters and not
@@ -72,9 +74,9 @@ async def register(data: Registration, session: SessionDep) -> UserPublic:
 @router.post(
     "/token", response_model=TokenPair, response_model_exclude_none=True,
     summary="Sign in (OAuth2 password grant) or get a service token (client credentials)",
-    responses={400: {"description": "Scope not granted to the client", **PROBLEM},
-               401: {"description": "Wrong credentials", **PROBLEM},
-               429: {"description": "Locked after repeated failures; see Retry-After", **PROBLEM}},
+    responses={400: problem("Scope not granted to the client"),
+               401: problem("Wrong credentials"),
+               429: problem("Locked after repeated failures; see Retry-After")},
 )
 async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, response: Response,
                       session: TokenSession, settings: SettingsDep, keys: KeysDep) -> TokenPair:
@@ -94,7 +96,7 @@ async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, r
 @router.post(
     "/refresh", response_model=TokenPair, response_model_exclude_none=True,
     summary="Exchange a refresh token for a new token pair",
-    responses={401: {"description": "Unknown, expired, revoked or already used refresh token", **PROBLEM}},
+    responses={401: problem("Unknown, expired, revoked or already used refresh token")},
 )
 async def refresh(body: RefreshRequest, response: Response, session: TokenSession, settings: SettingsDep,
                   keys: KeysDep) -> TokenPair:

@@ -2,10 +2,12 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CurrentUser, KeysDep, SessionDep, SettingsDep, StorageDep, UserAdmin
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.core.errors import RateLimited
 from app.core.ratelimit import SlidingWindowLimiter
 from app.models.certificate import (
@@ -19,10 +21,10 @@ from app.models.certificate import (
 from app.services.certificates import issuing as certificates
 from app.services.certificates import open_badges as credentials
 
-router = APIRouter(tags=["certificates"])
+router = v1_router(tags=["certificates"])
 
-_NOT_FOUND = {404: {"description": "No such certificate, or not yours to see (problem+json)"}}
-_LIMITED = {429: {"description": "Too many verification requests from this address; see Retry-After"}}
+_NOT_FOUND = {404: problem("No such certificate, or not yours to see (problem+json)")}
+_LIMITED = {429: problem("Too many verification requests from this address; see Retry-After")}
 
 
 def _limiter(request: Request) -> SlidingWindowLimiter:
@@ -44,7 +46,7 @@ def check_verify_rate(request: Request) -> None:
 VerifyRate = Depends(check_verify_rate)
 
 
-@router.get("/api/v1/me/certificates", summary="My certificates", response_model=list[CertificatePublic])
+@router.get("/me/certificates", summary="My certificates", response_model=list[CertificatePublic])
 async def my_certificates(user: CurrentUser, session: SessionDep,
                           settings: SettingsDep) -> list[CertificatePublic]:
     """Every certificate of the signed-in learner, newest first; revoked ones stay listed, with reason."""
@@ -52,7 +54,7 @@ async def my_certificates(user: CurrentUser, session: SessionDep,
             for c in await certificates.list_my_certificates(session, user)]
 
 
-@router.get("/api/v1/certificates/{certificate_id}/pdf", summary="Download a certificate PDF",
+@router.get("/certificates/{certificate_id}/pdf", summary="Download a certificate PDF",
             status_code=307, response_class=RedirectResponse,
             responses={307: {"description": "Redirect to a short-lived signed URL of the PDF"}, **_NOT_FOUND})
 async def certificate_pdf(certificate_id: uuid.UUID, user: CurrentUser, session: SessionDep,
@@ -64,9 +66,9 @@ async def certificate_pdf(certificate_id: uuid.UUID, user: CurrentUser, session:
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/v1/certificates/{certificate_id}/credential", summary="Open Badges 3.0 credential (VC-JWT)",
+@router.get("/certificates/{certificate_id}/credential", summary="Open Badges 3.0 credential (VC-JWT)",
             response_model=CredentialResponse,
-            responses={**_NOT_FOUND, 409: {"description": "The certificate is revoked"}})
+            responses={**_NOT_FOUND, 409: problem("The certificate is revoked")})
 async def certificate_credential(certificate_id: uuid.UUID, user: CurrentUser, session: SessionDep,
                                  keys: KeysDep, settings: SettingsDep) -> CredentialResponse:
     """An `OpenBadgeCredential` signed RS256 as a VC-JWT, for a digital wallet or an employer. Verify it with
@@ -77,9 +79,9 @@ async def certificate_credential(certificate_id: uuid.UUID, user: CurrentUser, s
                               jwks_uri=credentials.jwks_uri(settings))
 
 
-@router.get("/api/v1/certificates/verify/{serial}", summary="Verify a certificate by serial (public)",
+@router.get("/certificates/verify/{serial}", summary="Verify a certificate by serial (public)",
             response_model=CertificateVerification, dependencies=[VerifyRate],
-            responses={404: {"description": "Unknown serial (problem+json)"}, **_LIMITED})
+            responses={404: problem("Unknown serial (problem+json)"), **_LIMITED})
 async def verify_certificate(serial: str, session: SessionDep,
                              settings: SettingsDep) -> CertificateVerification:
     """No sign-in. `status` is `valid` or `revoked` (with `revoked_reason` and `revoked_at`; a reissued
@@ -88,7 +90,7 @@ async def verify_certificate(serial: str, session: SessionDep,
     return certificates.public_verification(await certificates.verify_serial(session, serial), settings)
 
 
-@router.post("/api/v1/certificates/verify-credential", summary="Verify a presented credential (public)",
+@router.post("/certificates/verify-credential", summary="Verify a presented credential (public)",
              response_model=CredentialVerification, dependencies=[VerifyRate], responses=_LIMITED)
 async def verify_presented_credential(body: CredentialPresentation, session: SessionDep, keys: KeysDep,
                                       settings: SettingsDep) -> CredentialVerification:
@@ -97,9 +99,9 @@ async def verify_presented_credential(body: CredentialPresentation, session: Ses
     return await credentials.verify_credential(session, body.credential, keys=keys, settings=settings)
 
 
-@router.post("/api/v1/admin/certificates/{certificate_id}/revoke", summary="Revoke a certificate",
+@router.post("/admin/certificates/{certificate_id}/revoke", summary="Revoke a certificate",
              response_model=CertificatePublic,
-             responses={**_NOT_FOUND, 409: {"description": "Already revoked"}})
+             responses={**_NOT_FOUND, 409: problem("Already revoked")})
 async def revoke_certificate(certificate_id: uuid.UUID, body: RevokeRequest, admin: UserAdmin,
                              session: SessionDep, settings: SettingsDep) -> CertificatePublic:
     """Ministry admins, or province admins for certificates of their province. The certificate keeps
@@ -108,7 +110,7 @@ async def revoke_certificate(certificate_id: uuid.UUID, body: RevokeRequest, adm
     return certificates.public_certificate(cert, settings)
 
 
-@router.get("/api/v1/issuer", summary="Issuer profile (Open Badges 3.0 Profile)")
+@router.get("/issuer", summary="Issuer profile (Open Badges 3.0 Profile)")
 async def issuer(settings: SettingsDep) -> dict:
     """The stable URL every credential names as its issuer (`iss`)."""
     return credentials.issuer_profile(settings)

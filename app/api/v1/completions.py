@@ -3,10 +3,11 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
+from app.api.v1 import v1_router
 from app.core.errors import Forbidden
 from app.models.base import utcnow
 from app.models.identity import Audience, Scope
@@ -15,7 +16,7 @@ from app.services.completion import partner as partner_completions
 from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 
-router = APIRouter(prefix="/api/v1/completions", tags=["completions"])
+router = v1_router("/completions", tags=["completions"])
 
 FeedReader = Annotated[Principal, Depends(require_scope(Scope.completions_read))]
 PartnerWriter = Annotated[Principal, Depends(require_scope(Scope.completions_write))]

@@ -4,16 +4,18 @@ import hashlib
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.core.text import search_key
 from app.models.course import CourseDetail, CoursePage, LessonContent
 from app.models.identity import Audience
 from app.services.content import catalogue
 
-router = APIRouter(prefix="/api/v1", tags=["courses"])
+router = v1_router(tags=["courses"])
 CATALOGUE_CACHE = "public, max-age=60"
 
 
@@ -80,7 +82,7 @@ async def list_courses(
 
 
 @router.get("/courses/{course}", summary="A course and its outline", response_model=CourseDetail,
-            responses={304: {"description": "Not modified (If-None-Match)"}, 404: {"description": "Unknown"}})
+            responses={304: {"description": "Not modified (If-None-Match)"}, 404: problem("Unknown")})
 async def get_course(course: str, session: SessionDep, response: Response,
                      if_none_match: Annotated[str | None, Header()] = None) -> CourseDetail | Response:
     """By id or slug: modules, lessons (key, kind, title, duration, required) and quiz summaries — never
@@ -89,7 +91,7 @@ async def get_course(course: str, session: SessionDep, response: Response,
 
 
 @router.get("/lessons/{lesson_id}", summary="Open a lesson", response_model=LessonContent,
-            responses={403: {"description": "Not enrolled"}, 404: {"description": "Unknown lesson"}})
+            responses={403: problem("Not enrolled"), 404: problem("Unknown lesson")})
 async def open_lesson(lesson_id: uuid.UUID, session: SessionDep, storage: StorageDep, settings: SettingsDep,
                       user: CurrentUser, response: Response) -> LessonContent:
     """For learners enrolled in the course: the text, the quiz summary, or a signed media URL (TTL ≤ 1 h)

@@ -1,12 +1,14 @@
-"""Enrolment, earned progress and the server-decided completion of a course."""
+"""Enrollment, earned progress and the server-decided completion of a course."""
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentUser, CurrentUserId, DatabaseDep, SessionDep, SettingsDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.completion import CompletionPublic
 from app.models.learning import (
     CompletionStatus,
@@ -21,9 +23,8 @@ from app.services.completion import completions
 from app.services.learning import enrollment, progress
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
 
-router = APIRouter(prefix="/api/v1", tags=["learning"])
+router = v1_router(tags=["learning"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 async def get_heartbeats(request: Request) -> HeartbeatBatcher:
@@ -34,14 +35,14 @@ async def get_heartbeats(request: Request) -> HeartbeatBatcher:
 HeartbeatsDep = Annotated[HeartbeatBatcher, Depends(get_heartbeats)]
 
 
-@router.post("/courses/{course}/enrollments", summary="Enrol in a course", response_model=EnrollmentRecord,
+@router.post("/courses/{course}/enrollments", summary="Enroll in a course", response_model=EnrollmentRecord,
              status_code=status.HTTP_201_CREATED,
-             responses={200: {"description": "Already enrolled (or re-joined): the same enrolment",
+             responses={200: {"description": "Already enrolled (or re-joined): the same enrollment",
                               "model": EnrollmentRecord},
-                        403: {"description": "Not open to the learner's audience", **PROBLEM},
-                        404: {"description": "No such published course", **PROBLEM}})
+                        403: problem("Not open to the learner's audience"),
+                        404: problem("No such published course")})
 async def enroll(course: str, user: CurrentUser, session: SessionDep, response: Response) -> EnrollmentRecord:
-    """Self-enrol in a published course open to your audience (`{course}` is its id or slug). Officials count
+    """Self-enroll in a published course open to your audience (`{course}` is its id or slug). Officials count
     as citizens until verified, so official-only courses open once a province admin verifies them."""
     record, created = await enrollment.enroll(session, user, course)
     if not created:
@@ -51,7 +52,7 @@ async def enroll(course: str, user: CurrentUser, session: SessionDep, response: 
 
 @router.delete("/courses/{course}/enrollments/me", summary="Leave a course (progress is kept)",
                status_code=status.HTTP_204_NO_CONTENT,
-               responses={404: {"description": "Not enrolled", **PROBLEM}})
+               responses={404: problem("Not enrolled")})
 async def unenroll(course: str, user: CurrentUser, session: SessionDep) -> Response:
     await enrollment.unenroll(session, user, course)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -67,8 +68,8 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
 
 @router.post("/lessons/{lesson_id}/progress", summary="Report progress on a lesson (heartbeat or view)",
              response_model=ProgressPublic,
-             responses={403: {"description": "Not enrolled in the lesson's course", **PROBLEM},
-                        404: {"description": "No such lesson", **PROBLEM}})
+             responses={403: problem("Not enrolled in the lesson's course"),
+                        404: problem("No such lesson")})
 async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId, db: DatabaseDep,
                           heartbeats: HeartbeatsDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
@@ -78,6 +79,7 @@ async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: Curr
     nothing."""
     answer = await heartbeats.record(user_id, lesson_id, body)
     if answer is None:  # not for a batch (see app/services/heartbeat_batch.py): one event, one transaction
+        # Transaction exception «heartbeat group commit» (docs/architecture.md).
         async with db.session() as session:
             answer = await progress.record_heartbeat(session, user_id, lesson_id, body)
     # The answer is already in ProgressPublic's JSON shape: returned as is, FastAPI does not validate it again.
@@ -111,9 +113,8 @@ async def completion_status(course: str, user_id: CurrentUserId, session: Sessio
 @router.post("/courses/{course}/completion", summary="Complete a course (the server checks the rules)",
              response_model=CompletionPublic, status_code=status.HTTP_201_CREATED,
              responses={200: {"description": "Already complete: the same record", "model": CompletionPublic},
-                        403: {"description": "Not enrolled", **PROBLEM},
-                        409: {"description": "Requirements unmet: `unmet_requirements` lists each one",
-                              **PROBLEM}})
+                        403: problem("Not enrolled"),
+                        409: problem("Requirements unmet: `unmet_requirements` lists each one")})
 async def complete(course: str, user_id: CurrentUserId, session: SessionDep, settings: SettingsDep,
                    response: Response) -> CompletionPublic:
     """201 when this call records the completion; 200 with the same record when it already exists (it is

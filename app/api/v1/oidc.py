@@ -4,10 +4,12 @@ and the front end's exchange of the one-time handoff code for HocSo's tokens."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import KeysDep, SettingsDep, get_current_user_id, oauth2
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.api.v1.auth import TokenSession, no_store
 from app.core.errors import Forbidden
 from app.models.identity import TokenPair, User
@@ -15,9 +17,7 @@ from app.models.verification import IdentityProviderPublic, OidcExchange, OidcSt
 from app.services.identity import oidc_flow
 from app.services.identity.oidc import Providers
 
-router = APIRouter(prefix="/api/v1/auth/oidc", tags=["auth"])
-
-PROBLEM = {"content": {"application/problem+json": {}}}
+router = v1_router("/auth/oidc", tags=["auth"])
 
 
 async def get_providers(request: Request) -> Providers:
@@ -42,10 +42,10 @@ async def list_providers(settings: SettingsDep) -> list[IdentityProviderPublic]:
 
 @router.post(
     "/{provider}/start", response_model=OidcStarted, summary="Start signing in with a provider",
-    responses={404: {"description": "No such provider", **PROBLEM},
-               422: {"description": "Return address not allowed, or linking not confirmed", **PROBLEM},
-               503: {"description": "The provider cannot be reached; password and phone-code sign-in still "
-                                    "work", **PROBLEM}},
+    responses={404: problem("No such provider"),
+               422: problem("Return address not allowed, or linking not confirmed"),
+               503: problem("The provider cannot be reached; password and phone-code sign-in still "
+                                    "work")},
 )
 async def start(provider: str, body: OidcStart, response: Response, session: TokenSession,
                 settings: SettingsDep, providers: ProvidersDep,
@@ -65,9 +65,9 @@ async def start(provider: str, body: OidcStart, response: Response, session: Tok
 @router.get(
     "/{provider}/callback", status_code=status.HTTP_303_SEE_OTHER, summary="Where the provider sends the browser back",
     responses={303: {"description": "On to `return_to#code=…`"},
-               400: {"description": "Forged, replayed or expired answer; invalid ID token", **PROBLEM},
-               409: {"description": "The e-ID belongs to another account", **PROBLEM},
-               503: {"description": "The provider cannot be reached", **PROBLEM}},
+               400: problem("Forged, replayed or expired answer; invalid ID token"),
+               409: problem("The e-ID belongs to another account"),
+               503: problem("The provider cannot be reached")},
 )
 async def callback(provider: str, session: TokenSession, settings: SettingsDep, providers: ProvidersDep,
                    code: Annotated[str | None, Query(max_length=2000)] = None,
@@ -83,7 +83,7 @@ async def callback(provider: str, session: TokenSession, settings: SettingsDep, 
 @router.post(
     "/token", response_model=TokenPair, response_model_exclude_none=True,
     summary="Exchange the one-time handoff code for HocSo tokens",
-    responses={400: {"description": "Unknown, used or expired code, or wrong verifier", **PROBLEM}},
+    responses={400: problem("Unknown, used or expired code, or wrong verifier")},
 )
 async def exchange(body: OidcExchange, response: Response, session: TokenSession, settings: SettingsDep,
                    keys: KeysDep) -> TokenPair:

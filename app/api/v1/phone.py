@@ -1,8 +1,10 @@
 """Phone one-time codes: signing in with a code instead of a password, and verifying a signed-in user's phone."""
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import BackgroundTasks, Request, Response, status
 
 from app.api.deps import CurrentUserId, KeysDep, SettingsDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.api.v1.auth import TokenSession, no_store
 from app.core.errors import Unauthorized
 from app.core.i18n import t
@@ -10,10 +12,9 @@ from app.models.identity import TokenPair, User, UserPublic
 from app.models.verification import CodeSent, PhoneCodeCheck, PhoneCodeRequest, PhoneSignIn
 from app.services.identity import phone, sms
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = v1_router(tags=["auth"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-LIMITS = {429: {"description": "Too many codes for this phone or from this address; see Retry-After", **PROBLEM}}
+LIMITS = {429: problem("Too many codes for this phone or from this address; see Retry-After")}
 
 
 def _client_ip(request: Request) -> str:
@@ -38,8 +39,8 @@ async def send_sign_in_code(body: PhoneCodeRequest, request: Request, tasks: Bac
 
 @router.post("/auth/otp/token", response_model=TokenPair, response_model_exclude_none=True,
              summary="Sign in with a phone code",
-             responses={400: {"description": "Wrong or expired code", **PROBLEM},
-                        429: {"description": "Too many wrong tries: ask for a new code", **PROBLEM}})
+             responses={400: problem("Wrong or expired code"),
+                        429: problem("Too many wrong tries: ask for a new code")})
 async def sign_in_with_code(body: PhoneSignIn, response: Response, session: TokenSession,
                             settings: SettingsDep, keys: KeysDep) -> TokenPair:
     """HocSo's access and refresh tokens, as for a password sign-in; the account's assurance becomes at
@@ -67,8 +68,8 @@ async def send_account_code(request: Request, tasks: BackgroundTasks, session: T
 
 
 @router.post("/users/me/phone/verify", response_model=UserPublic, summary="Verify my phone with its code",
-             tags=["users"], responses={400: {"description": "Wrong or expired code", **PROBLEM},
-                                        429: {"description": "Too many wrong tries", **PROBLEM}})
+             tags=["users"], responses={400: problem("Wrong or expired code"),
+                                        429: problem("Too many wrong tries")})
 async def verify_phone(body: PhoneCodeCheck, session: TokenSession, settings: SettingsDep,
                        user_id: CurrentUserId) -> UserPublic:
     """The account's assurance becomes at least `phone`."""

@@ -2,14 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.api.deps import AnyAdmin, MinistryAdmin, SessionDep
+from app.api.v1 import v1_router
 from app.models.completion import Programme, ProgrammePublic, ProgrammeUpdate
 from app.models.identity import Assurance
 from app.services.counters import programmes
 
-router = APIRouter(prefix="/api/v1/admin/programmes", tags=["stats"])
+router = v1_router("/admin/programmes", tags=["stats"])
 
 Year = Annotated[int, Path(ge=programmes.FIRST_YEAR, le=programmes.LAST_YEAR)]
 

@@ -1,10 +1,11 @@
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from app.api.deps import SessionDep
+from app.api.v1 import v1_router
 from app.models.geo import ProvincePublic
 from app.services import geo
 
-router = APIRouter(prefix="/api/v1/provinces", tags=["provinces"])
+router = v1_router("/provinces", tags=["provinces"])
 
 
 @router.get("", summary="List provincial units", response_model=list[ProvincePublic])

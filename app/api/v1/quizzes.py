@@ -2,22 +2,22 @@
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from app.api.deps import CurrentUser, SessionDep
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.learning import AnswersIn, AttemptPublic, QuizAttempts, SubmitIn
 from app.services.quizzes import attempts
 
-router = APIRouter(prefix="/api/v1", tags=["quizzes"])
+router = v1_router(tags=["quizzes"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.post("/quizzes/{quiz_id}/attempts", summary="Start an attempt", response_model=AttemptPublic,
              status_code=status.HTTP_201_CREATED,
-             responses={403: {"description": "Not enrolled", **PROBLEM},
-                        409: {"description": "An attempt is open (`attempt_id`) or none are left",
-                              **PROBLEM}})
+             responses={403: problem("Not enrolled"),
+                        409: problem("An attempt is open (`attempt_id`) or none are left")})
 async def start(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AttemptPublic:
     """Draws the questions and shuffles the choices, fixed for this attempt. The answer contains no
     correctness data; `deadline` (if the quiz is timed) is when answers stop being accepted (plus 30 s)."""
@@ -30,14 +30,14 @@ async def mine(quiz_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Qu
 
 
 @router.get("/attempts/{attempt_id}", summary="An attempt (answers and feedback once submitted)",
-            response_model=AttemptPublic, responses={404: {"description": "Not your attempt", **PROBLEM}})
+            response_model=AttemptPublic, responses={404: problem("Not your attempt")})
 async def show(attempt_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AttemptPublic:
     return await attempts.get_attempt(session, user, attempt_id)
 
 
 @router.put("/attempts/{attempt_id}/answers", summary="Autosave answers", response_model=AttemptPublic,
-            responses={409: {"description": "Submitted already, or time is up", **PROBLEM},
-                       422: {"description": "An answer does not fit the attempt", **PROBLEM}})
+            responses={409: problem("Submitted already, or time is up"),
+                       422: problem("An answer does not fit the attempt")})
 async def save(attempt_id: uuid.UUID, body: AnswersIn, user: CurrentUser,
                session: SessionDep) -> AttemptPublic:
     """Answers are merged per question: `choice_ids` for choice questions, `text` for short answers."""

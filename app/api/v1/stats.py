@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import Principal, SessionDep, WorkDep, require_scope
+from app.api.v1 import v1_router
 from app.core.cache import StatsCache
 from app.core.errors import Forbidden
 from app.models.completion import NationalStats
@@ -18,7 +19,7 @@ from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Tim
 from app.services.counters import buckets as counters
 from app.services.stats import figures as stats
 
-router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+router = v1_router("/stats", tags=["stats"])
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vietnam time); default now")]
 

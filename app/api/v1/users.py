@@ -3,19 +3,20 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
+from app.api.problems import problem
+from app.api.v1 import v1_router
 from app.models.identity import Audience, ProfileUpdate, UserAdminView, UserPage, UserPublic
 from app.services.identity import accounts as identity
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = v1_router(tags=["users"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.get("/users/me", response_model=UserPublic, summary="The signed-in user",
-            responses={401: {"description": "Missing or invalid token", **PROBLEM}})
+            responses={401: problem("Missing or invalid token")})
 async def read_me(user: CurrentUser) -> UserPublic:
     """`effective_audience` is `citizen` for an official not yet verified: that is how their completions
     count and which courses they can take."""
@@ -24,8 +25,8 @@ async def read_me(user: CurrentUser) -> UserPublic:
 
 @router.patch(
     "/users/me", response_model=UserPublic, summary="Update my profile",
-    responses={409: {"description": "Phone or e-mail already used", **PROBLEM},
-               422: {"description": "Invalid fields", **PROBLEM}},
+    responses={409: problem("Phone or e-mail already used"),
+               422: problem("Invalid fields")},
 )
 async def update_me(changes: ProfileUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
     """Send only the fields to change: `full_name`, `phone`, `email` (null removes it; one must remain),
@@ -36,7 +37,7 @@ async def update_me(changes: ProfileUpdate, user: CurrentUser, session: SessionD
 
 @router.get(
     "/admin/users", response_model=UserPage, summary="Find users (ministry and province admins)",
-    responses={403: {"description": "Not a user admin, or another province", **PROBLEM}},
+    responses={403: problem("Not a user admin, or another province")},
 )
 async def list_users(
     admin: UserAdmin, session: SessionDep,
@@ -56,8 +57,8 @@ async def list_users(
 
 @router.post(
     "/admin/users/{user_id}/verify-official", response_model=UserAdminView, summary="Verify an official",
-    responses={404: {"description": "No such user in your province", **PROBLEM},
-               409: {"description": "The user did not register as an official", **PROBLEM}},
+    responses={404: problem("No such user in your province"),
+               409: problem("The user did not register as an official")},
 )
 async def verify_official(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep) -> UserAdminView:
     """From now on the official's completions count as officials' completions and official-only courses

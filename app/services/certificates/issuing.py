@@ -192,6 +192,7 @@ async def store_certificate_pdf(session: AsyncSession, cert: Certificate, *, sto
 async def issue_certificate_job(db: Database, payload: dict[str, Any]) -> None:
     """Job: issue the completion's certificate if it has none, and make sure its PDF is in storage."""
     settings = db.settings
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         cert = await issue_certificate(session, uuid.UUID(str(payload["completion_id"])), settings=settings)
         if cert is not None and cert.pdf_key is None:

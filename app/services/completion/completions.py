@@ -4,9 +4,9 @@
 holding ORM rows; the platform's own paths (the completion endpoint, and the last requirement met through a
 heartbeat or a quiz) go through the same `_record` with what they already read. The completion endpoint is
 the system's second hottest write, so its path is lean (docs/benchmarks.md): one statement reads where the
-learner stands (course, published version, enrolment, completion, progress), the version's rules come from a
+learner stands (course, published version, enrollment, completion, progress), the version's rules come from a
 per-process cache (a version's lessons, pass scores and certificate flag never change once imported), and on
-PostgreSQL one statement records the completion, its buckets, the enrolment's completed_at and the
+PostgreSQL one statement records the completion, its buckets, the enrollment's completed_at and the
 certificate job. Rows are read and written with Core statements, not through the ORM.
 """
 
@@ -32,7 +32,6 @@ from app.services.completion.rules import (
     CompletionRecord,
     CourseRef,
     Evaluation,
-    Standing,
     VersionRules,
     standing,
 )
@@ -67,7 +66,7 @@ async def record_completion(
     - Unique per (learner, course) and per (client_id, external_ref) by database constraints: the INSERT does
       nothing on conflict and the existing row is returned with created=False, so racing callers (the last
       heartbeat, several completion requests, a partner batch) produce one completion and one count.
-    - In the same transaction: the counter buckets, the enrolment's completed_at, and (for courses with a
+    - In the same transaction: the counter buckets, the enrollment's completed_at, and (for courses with a
       certificate) an "issue_certificate" job.
     - On PostgreSQL `txid` is the inserting transaction's id, which the completion feed needs to page safely
       while completions commit out of `seq` order; on SQLite (serialised writers) it stays 0.
@@ -130,7 +129,7 @@ async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid
         await conn.execute(statements.mark_enrollment, params)
         if with_certificate:
             await conn.execute(statements.enqueue_certificate, params)
-    # An enrolment the session already holds shows the completion too (the ORM UPDATE used to see to that).
+    # An enrollment the session already holds shows the completion too (the ORM UPDATE used to see to that).
     for instance in session.identity_map.values():
         if isinstance(instance, Enrollment) and (instance.user_id, instance.course_id) == (user_id, course_id) \
                 and instance.completed_at is None:
@@ -175,38 +174,36 @@ async def evaluate(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UU
 # --- the platform's completion paths ---------------------------------------------------------------------
 
 
-async def complete_if_met(session: AsyncSession, user: User | uuid.UUID,
+async def complete_if_met(session: AsyncSession, user_id: uuid.UUID,
                           course_id: uuid.UUID) -> CompletionRecord | None:
-    """Record the completion as soon as the last requirement is met (called when a lesson completes; `user`
-    as for complete_course).
+    """Record the completion as soon as the last requirement is met (called when a lesson completes).
 
-    The learner's enrolment row is locked first: two lessons completing at once in separate transactions
+    The learner's enrollment row is locked first: two lessons completing at once in separate transactions
     would otherwise each see the other as unmet and neither record the completion. With the lock, the second
     evaluates after the first commits and sees both.
     """
     conn = await _connection(session)
-    user_id = user if isinstance(user, uuid.UUID) else user.id
     await conn.execute(sql.LOCK_ENROLLMENT, {"r_user_id": user_id, "r_course_id": course_id})
-    found = await _standing_of(conn, user, course_id)
+    found = await standing(conn, user_id, course_id, with_account=True)
     if found.completion is not None:
         return found.completion
     evaluation = await found.evaluate(conn)
     if not evaluation.met:
         return None
-    return await _record_for(session, conn, found.account or user, found.course, evaluation.version)
+    return await _record_for(session, conn, found.account, found.course, evaluation.version)
 
 
-async def complete_course(session: AsyncSession, user: User | uuid.UUID,
+async def complete_course(session: AsyncSession, user_id: uuid.UUID,
                           course_ref: str) -> tuple[CompletionRecord, CourseRef, bool]:
     """The completion endpoint: the server decides from the rules. Returns the existing completion unchanged
     (created=False) if there is one; otherwise records it when every requirement is met, or answers 409
     listing exactly the unmet requirements (403 when not enrolled).
 
-    `user` may be only the learner's id from a verified token: the account is then read (and must be active)
-    in the same statement as the learner's standing, instead of a query of its own.
+    The learner's account is read (and must be active) in the same statement as their standing, so callers
+    holding only the id from a verified token need no query of their own.
     """
     conn = await _connection(session)
-    found = await _standing_of(conn, user, course_ref)
+    found = await standing(conn, user_id, course_ref, with_account=True)
     if found.completion is not None:
         return found.completion, found.course, False
     if not found.enrolled:
@@ -219,17 +216,11 @@ async def complete_course(session: AsyncSession, user: User | uuid.UUID,
             errors=[FieldError(f"requirement_{r.kind}", field=f"lessons.{r.lesson_key}", title=r.title)
                     for r in unmet],
             extra={"unmet_requirements": [r.model_dump(mode="json") for r in unmet]})
-    recorded = await _record_for(session, conn, found.account or user, found.course, evaluation.version)
+    recorded = await _record_for(session, conn, found.account, found.course, evaluation.version)
     return recorded, found.course, recorded.recorded_now
 
 
-async def _standing_of(conn: AsyncConnection, user: User | uuid.UUID, course_ref: str | uuid.UUID) -> Standing:
-    if isinstance(user, uuid.UUID):
-        return await standing(conn, user, course_ref, with_account=True)
-    return await standing(conn, user.id, course_ref)
-
-
-async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User | Account, course: CourseRef,
+async def _record_for(session: AsyncSession, conn: AsyncConnection, user: Account, course: CourseRef,
                       version: VersionRules) -> CompletionRecord:
     """Record the learner's completion of `version`'s course (its certificate flag decides the job); when a
     concurrent request recorded it first, that completion."""
@@ -245,12 +236,11 @@ async def _record_for(session: AsyncSession, conn: AsyncConnection, user: User |
     return recorded
 
 
-async def completion_status(session: AsyncSession, user: User | uuid.UUID, course_ref: str,
+async def completion_status(session: AsyncSession, user_id: uuid.UUID, course_ref: str,
                             base_url: str) -> CompletionStatus:
-    """Every requirement of the course and whether it is met, plus the completion once it exists (`user` as
-    for complete_course)."""
+    """Every requirement of the course and whether it is met, plus the completion once it exists."""
     conn = await _connection(session)
-    found = await _standing_of(conn, user, course_ref)
+    found = await standing(conn, user_id, course_ref, with_account=True)
     evaluation = await found.evaluate(conn)
     shown = await completion_public(session, found.completion, found.course.slug, base_url) \
         if found.completion else None

@@ -1,6 +1,6 @@
 """What completing a course takes, and where a learner stands: each version's rules (required lessons in course
 order, quiz pass scores, video coverage, certificate flag) from a per-process cache, and one read of the
-learner's course, enrolment, completion and progress.
+learner's course, enrollment, completion and progress.
 
 A version's rows are written once, at import, and never change (publishing only changes which version a course
 shows), so its rules are cached by version id for the life of the process; a newly published version has a new

@@ -41,7 +41,7 @@ def _param(column: Any, prefix: str) -> Any:
 # --- reads ---------------------------------------------------------------------------------------------------
 
 # Where a learner stands in a course, in one round trip: the course, its published version, the learner's
-# enrolment, completion and progress rows (one result row per progress row; at least one while the course
+# enrollment, completion and progress rows (one result row per progress row; at least one while the course
 # exists). Courses are looked up by slug or by id, as catalogue.lookup_course does. The LEARNER_ variants
 # start from the learner's account (one row even when no course matches), for callers holding only the id
 # from a verified token: the account's state and snapshot facts come with the same read.
@@ -95,7 +95,7 @@ CERTIFICATE_FLAG = select(versions.c.certificate).where(
     versions.c.course_id == bindparam("r_course_id", type_=versions.c.course_id.type),
     versions.c.version == bindparam("r_version", type_=versions.c.version.type))
 
-# The learner's enrolment, locked so concurrent "last lesson" transactions decide one after the other.
+# The learner's enrollment, locked so concurrent "last lesson" transactions decide one after the other.
 LOCK_ENROLLMENT = select(enrollment.c.id).where(
     enrollment.c.user_id == _user,
     enrollment.c.course_id == bindparam("r_course_id", type_=enrollment.c.course_id.type)).with_for_update()
@@ -131,7 +131,7 @@ _MARK_ENROLLMENT = update(enrollment).where(
 @dataclass(frozen=True)
 class WriteStatements:
     insert: Any  # INSERT … ON CONFLICT DO NOTHING RETURNING the row (SQLite; the other writes follow)
-    mark_enrollment: Any  # the enrolment's completed_at
+    mark_enrollment: Any  # the enrollment's completed_at
     enqueue_certificate: Any  # the certificate job
     record: Any  # PostgreSQL: everything in one statement, without the job
     record_with_certificate: Any  # PostgreSQL: everything in one statement, with the job
@@ -140,7 +140,7 @@ class WriteStatements:
 @cache
 def write_statements(dialect: str) -> WriteStatements:
     """On PostgreSQL one statement records a completion: the INSERT is a data-modifying CTE and the buckets,
-    the enrolment and the job are further CTEs reading from it, so all of them happen exactly when the INSERT
+    the enrollment and the job are further CTEs reading from it, so all of them happen exactly when the INSERT
     does (a conflict — the learner's completion already exists — returns no row and writes nothing)."""
     is_pg = dialect == "postgresql"
     insert = insert_on("postgresql" if is_pg else "sqlite")

@@ -43,7 +43,7 @@ messages({
     "lesson_replaced": ("Bài học này thuộc phiên bản cũ của khóa học; hãy mở bài trong phiên bản hiện hành.",
                         "This lesson belongs to an earlier version of the course; open the current one."),
     "lesson_requires_enrollment": ("Cần ghi danh khóa học để mở bài học.",
-                                   "Enrol in the course to open its lessons."),
+                                   "Enroll in the course to open its lessons."),
 })
 
 SORTS = ("newest", "title", "popular")
@@ -189,7 +189,7 @@ async def course_detail(session: AsyncSession, ref: str) -> CourseDetail:
 async def open_lesson(session: AsyncSession, storage: Storage, user: User, lesson_id: uuid.UUID, *,
                       url_ttl_s: int) -> LessonContent:
     """Only a learner actively enrolled in the lesson's course opens it (others 403), and only in the version
-    the enrolment is on; media come as signed URLs valid for at most an hour."""
+    the enrollment is on; media come as signed URLs valid for at most an hour."""
     lesson = await session.get(Lesson, lesson_id)
     if lesson is None:
         raise NotFound("lesson_not_found")

@@ -1,6 +1,6 @@
 """Intakes (đợt học): a province assigns published courses to its learners with a deadline; members added from
 CSV; completion reports by agency and course.
 
-Owns: Cohort, CohortMember (the tables keep their round-1 names). Must not touch: enrolments or completions
+Owns: Intake, IntakeMember (the tables keep their round-1 names). Must not touch: enrollments or completions
 (read only).
 """

@@ -26,24 +26,24 @@ from app.core.multipart import MultipartFile
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Role, User, normalise_email, normalise_phone
-from app.models.reporting import Cohort, CohortMember, MembersUploadResult
+from app.models.reporting import Intake, IntakeMember, MembersUploadResult
 from app.services.geo import Geography, load_geography
 from app.services.identity import citizen_ids
 
 messages({
-    "cohort_csv_too_large": ("Tệp CSV vượt quá giới hạn {limit} byte.", "The CSV file exceeds {limit} bytes."),
-    "cohort_csv_too_many_rows": ("Tệp CSV có quá {limit} dòng dữ liệu; hãy chia thành nhiều tệp.",
+    "intake_csv_too_large": ("Tệp CSV vượt quá giới hạn {limit} byte.", "The CSV file exceeds {limit} bytes."),
+    "intake_csv_too_many_rows": ("Tệp CSV có quá {limit} dòng dữ liệu; hãy chia thành nhiều tệp.",
                                  "The CSV file has more than {limit} data rows; split it into several files."),
-    "cohort_csv_missing": ("Thiếu tệp CSV trong trường “file”.", "The CSV file is missing from “file”."),
-    "cohort_csv_not_utf8": ("Tệp không phải văn bản UTF-8; trong Excel hãy lưu dạng “CSV UTF-8”.",
+    "intake_csv_missing": ("Thiếu tệp CSV trong trường “file”.", "The CSV file is missing from “file”."),
+    "intake_csv_not_utf8": ("Tệp không phải văn bản UTF-8; trong Excel hãy lưu dạng “CSV UTF-8”.",
                             "The file is not UTF-8 text; in Excel, save it as “CSV UTF-8”."),
-    "cohort_csv_malformed": ("Tệp CSV không đọc được từ dòng này; hãy kiểm tra dấu ngoặc kép và độ dài ô.",
+    "intake_csv_malformed": ("Tệp CSV không đọc được từ dòng này; hãy kiểm tra dấu ngoặc kép và độ dài ô.",
                              "The CSV file cannot be read from this line; check the quotes and cell lengths."),
-    "cohort_csv_empty": ("Tệp CSV không có dòng tiêu đề.", "The CSV file has no header row."),
-    "cohort_csv_no_identifier_column": (
+    "intake_csv_empty": ("Tệp CSV không có dòng tiêu đề.", "The CSV file has no header row."),
+    "intake_csv_no_identifier_column": (
         "Dòng tiêu đề cần ít nhất một cột phone, email hoặc national_id.",
         "The header row needs at least one of the columns phone, email or national_id."),
-    "cohort_csv_repeated_column": ("Cột {column} xuất hiện nhiều lần trong dòng tiêu đề.",
+    "intake_csv_repeated_column": ("Cột {column} xuất hiện nhiều lần trong dòng tiêu đề.",
                                    "The column {column} appears more than once in the header row."),
     "member_identifier_missing": ("Dòng không có số điện thoại, email hay số định danh.",
                                   "The row has no phone, e-mail or national ID."),
@@ -55,7 +55,7 @@ messages({
     "member_other_province": ("Học viên thuộc tỉnh, thành phố khác, không phải {province}.",
                               "The learner belongs to another province, not {province}."),
     "member_duplicate_row": ("Học viên này đã có ở dòng {first_row}.", "This learner is already on row {first_row}."),
-    "cohort_members_rejected": ("Không thêm học viên nào: {count} dòng có lỗi.",
+    "intake_members_rejected": ("Không thêm học viên nào: {count} dòng có lỗi.",
                                 "No learner was added: {count} row(s) have errors."),
 })
 
@@ -78,22 +78,22 @@ class _Row:
     errors: list[FieldError] = field(default_factory=list)
 
 
-async def add_members_from_csv(session: AsyncSession, settings: Settings, cohort: Cohort,
+async def add_members_from_csv(session: AsyncSession, settings: Settings, intake: Intake,
                                body: AsyncIterator[bytes], content_type: str | None,
                                content_length: str | None, *, strict: bool) -> MembersUploadResult:
     """Add the learners a CSV file names to an intake. Each row must name an existing, active learner of the
     intake's province (a former province code rolling into it counts) by phone, e-mail or national ID, once.
     Lenient (default): valid rows are added and bad ones reported with their line and column; strict: one bad
     row and nothing is added (422). Learners already in the intake are left as they are."""
-    data = await _read_file(body, content_type, content_length, settings.cohort_csv_max_bytes)
+    data = await _read_file(body, content_type, content_length, settings.intake_csv_max_bytes)
     geo = await load_geography(session)
     rows = await anyio.to_thread.run_sync(
-        _parse, data, settings.cohort_csv_max_rows, settings.secret_key, geo, utcnow().date())
+        _parse, data, settings.intake_csv_max_rows, settings.secret_key, geo, utcnow().date())
     learners = await _find_learners(session, rows)
 
     first_row: dict[uuid.UUID, int] = {}
     for row in rows:
-        user = _resolve(row, learners, geo, cohort.province_code)
+        user = _resolve(row, learners, geo, intake.province_code)
         if user is None:
             continue
         if user.id in first_row:
@@ -104,10 +104,10 @@ async def add_members_from_csv(session: AsyncSession, settings: Settings, cohort
     errors = [error for row in rows for error in row.errors]
     rejected = sum(bool(row.errors) for row in rows)
     if strict and errors:
-        raise ValidationFailed("cohort_members_rejected", errors=errors, count=rejected)
+        raise ValidationFailed("intake_members_rejected", errors=errors, count=rejected)
 
     # A learner's first row is always a valid one: duplicates are reported on the later rows.
-    added = await _insert_members(session, cohort.id, list(first_row))
+    added = await _insert_members(session, intake.id, list(first_row))
     return MembersUploadResult(rows=len(rows), added=added, already_members=len(first_row) - added,
                                rejected=rejected, errors=[error.render() for error in errors])
 
@@ -116,15 +116,15 @@ async def _read_file(body: AsyncIterator[bytes], content_type: str | None, conte
                      limit: int) -> bytes:
     """The multipart `file` field, read as it arrives and refused (413) as soon as it passes `limit`."""
     if content_length and content_length.isdigit() and int(content_length) > limit + _MULTIPART_ENVELOPE:
-        raise PayloadTooLarge("cohort_csv_too_large", limit=limit)
-    upload = MultipartFile(body, content_type, field="file", limit=limit, too_large="cohort_csv_too_large")
+        raise PayloadTooLarge("intake_csv_too_large", limit=limit)
+    upload = MultipartFile(body, content_type, field="file", limit=limit, too_large="intake_csv_too_large")
     chunks = []
     try:
         async for chunk in upload.chunks():
             chunks.append(chunk)
     except ValidationFailed as exc:
         if any(error["message"] == "upload_file_missing" for error in exc.errors):
-            raise ValidationFailed(errors=[FieldError("cohort_csv_missing", field="file")]) from None
+            raise ValidationFailed(errors=[FieldError("intake_csv_missing", field="file")]) from None
         raise
     return b"".join(chunks)
 
@@ -139,7 +139,7 @@ def _parse(data: bytes, max_rows: int, secret_key: str, geo: Geography, today: d
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _file_error("cohort_csv_not_utf8") from None
+        raise _file_error("intake_csv_not_utf8") from None
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -151,16 +151,16 @@ def _parse(data: bytes, max_rows: int, secret_key: str, geo: Geography, today: d
             if not any(cell.strip() for cell in record):
                 continue
             if len(rows) == max_rows:
-                raise PayloadTooLarge("cohort_csv_too_many_rows", limit=max_rows)
+                raise PayloadTooLarge("intake_csv_too_many_rows", limit=max_rows)
             rows.append(_parse_row(reader.line_num, record, columns, secret_key, geo, today))
     except csv.Error:
-        raise _file_error("cohort_csv_malformed", line=reader.line_num) from None
+        raise _file_error("intake_csv_malformed", line=reader.line_num) from None
     return rows
 
 
 def _identifier_columns(header: list[str]) -> dict[str, int]:
     if not any(cell.strip() for cell in header):
-        raise _file_error("cohort_csv_empty")
+        raise _file_error("intake_csv_empty")
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
         name = search_key(cell.replace("_", " ").replace("-", " "))
@@ -168,10 +168,10 @@ def _identifier_columns(header: list[str]) -> dict[str, int]:
         if kind is None:
             continue
         if kind in columns:
-            raise ValidationFailed(errors=[FieldError("cohort_csv_repeated_column", row=1, column=kind)])
+            raise ValidationFailed(errors=[FieldError("intake_csv_repeated_column", row=1, column=kind)])
         columns[kind] = index
     if not columns:
-        raise ValidationFailed(errors=[FieldError("cohort_csv_no_identifier_column", row=1)])
+        raise ValidationFailed(errors=[FieldError("intake_csv_no_identifier_column", row=1)])
     return columns
 
 
@@ -240,16 +240,16 @@ def _resolve(row: _Row, learners: dict[tuple[str, str], User], geo: Geography, p
     return None if row.errors else user
 
 
-async def _insert_members(session: AsyncSession, cohort_id: uuid.UUID, user_ids: list[uuid.UUID]) -> int:
+async def _insert_members(session: AsyncSession, intake_id: uuid.UUID, user_ids: list[uuid.UUID]) -> int:
     """Insert new members, skipping those already in (also when another upload adds them concurrently);
     returns how many were new."""
     added = 0
     now = utcnow()
     for chunk in _chunks(user_ids, _LOOKUP_CHUNK):
         inserted = await session.execute(
-            insert_for(session, CohortMember)
-            .values([{"cohort_id": cohort_id, "user_id": user_id, "added_at": now} for user_id in chunk])
-            .on_conflict_do_nothing().returning(CohortMember.user_id))
+            insert_for(session, IntakeMember)
+            .values([{"intake_id": intake_id, "user_id": user_id, "added_at": now} for user_id in chunk])
+            .on_conflict_do_nothing().returning(IntakeMember.user_id))
         added += len(inserted.all())
     await session.flush()
     return added

@@ -1,7 +1,7 @@
 """An intake's completion report: assignments (members × courses) enrolled and completed, by agency and by
 course, and after the deadline the assignments still not completed; as JSON or as a CSV for Excel.
 
-Every figure comes from GROUP BY queries over the intake's members × courses joined to enrolments and
+Every figure comes from GROUP BY queries over the intake's members × courses joined to enrollments and
 completions, so the number of queries does not grow with the intake.
 """
 
@@ -23,15 +23,15 @@ from app.models.identity import User
 from app.models.learning import Enrollment
 from app.models.reporting import (
     AgencyReport,
-    Cohort,
-    CohortCourse,
-    CohortMember,
-    CohortReport,
     CourseReport,
+    Intake,
+    IntakeCourse,
+    IntakeMember,
+    IntakeReport,
     OverdueAssignment,
 )
 from app.services.geo import load_geography
-from app.services.intakes.intakes import cohort_public
+from app.services.intakes.intakes import intake_public
 
 NO_AGENCY = "(Chưa ghi cơ quan, đơn vị)"
 
@@ -46,44 +46,44 @@ def completion_figures(assigned: int, enrolled: int, completed: int, completed_o
             "completed_of_assigned": f"{completed} / {assigned} = {tenths // 10}.{tenths % 10}%"}
 
 
-def _assignment_flags(cohort: Cohort) -> dict[str, ColumnElement[int]]:
-    """1/0 per assignment (member × course): enrolled (active enrolment or a completion), completed, on time."""
+def _assignment_flags(intake: Intake) -> dict[str, ColumnElement[int]]:
+    """1/0 per assignment (member × course): enrolled (active enrollment or a completion), completed, on time."""
     completed = Completion.seq.is_not(None)
     return {
         "enrolled": case((or_(completed, and_(Enrollment.id.is_not(None), Enrollment.left_at.is_(None))), 1),
                          else_=0),
         "completed": case((completed, 1), else_=0),
-        "on_time": case((and_(completed, Completion.completed_at <= cohort.deadline), 1), else_=0),
+        "on_time": case((and_(completed, Completion.completed_at <= intake.deadline), 1), else_=0),
     }
 
 
-def _over_assignments(query: Select, cohort: Cohort) -> Select:
-    """`query` over every assignment of the intake, with the member's enrolment and completion if any."""
-    return (query.select_from(CohortMember)
-            .join(CohortCourse, CohortCourse.cohort_id == CohortMember.cohort_id)
-            .join(User, User.id == CohortMember.user_id)
-            .outerjoin(Enrollment, and_(Enrollment.user_id == CohortMember.user_id,
-                                        Enrollment.course_id == CohortCourse.course_id))
-            .outerjoin(Completion, and_(Completion.user_id == CohortMember.user_id,
-                                        Completion.course_id == CohortCourse.course_id))
-            .where(CohortMember.cohort_id == cohort.id))
+def _over_assignments(query: Select, intake: Intake) -> Select:
+    """`query` over every assignment of the intake, with the member's enrollment and completion if any."""
+    return (query.select_from(IntakeMember)
+            .join(IntakeCourse, IntakeCourse.intake_id == IntakeMember.intake_id)
+            .join(User, User.id == IntakeMember.user_id)
+            .outerjoin(Enrollment, and_(Enrollment.user_id == IntakeMember.user_id,
+                                        Enrollment.course_id == IntakeCourse.course_id))
+            .outerjoin(Completion, and_(Completion.user_id == IntakeMember.user_id,
+                                        Completion.course_id == IntakeCourse.course_id))
+            .where(IntakeMember.intake_id == intake.id))
 
 
-async def cohort_report(session: AsyncSession, cohort: Cohort, *,
-                        overdue_limit: int | None = 1000) -> CohortReport:
+async def intake_report(session: AsyncSession, intake: Intake, *,
+                        overdue_limit: int | None = 1000) -> IntakeReport:
     """Completion of an intake, counted per assignment (one member × one course): the rate is completed /
     assigned. A completion counts whenever it happened (also before the intake opened); `completed_on_time`
-    only by the deadline. Enrolled means an active enrolment or a completion. Once the deadline has passed,
+    only by the deadline. Enrolled means an active enrollment or a completion. Once the deadline has passed,
     every assignment not completed is overdue (`overdue_limit` of them listed; None: all)."""
     as_of = utcnow()
-    flags = _assignment_flags(cohort)
+    flags = _assignment_flags(intake)
     sums = [func.sum(flags[name]) for name in ("enrolled", "completed", "on_time")]
 
     # Per member first (did they finish every course?), then per agency.
     per_member = _over_assignments(select(
         User.agency.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
-        sums[1].label("completed"), sums[2].label("on_time")), cohort,
-    ).group_by(CohortMember.user_id, User.agency).subquery()
+        sums[1].label("completed"), sums[2].label("on_time")), intake,
+    ).group_by(IntakeMember.user_id, User.agency).subquery()
     m = per_member.c
     agencies = (await session.execute(select(
         m.agency, func.count(), func.sum(case((m.completed == m.assigned, 1), else_=0)),
@@ -95,27 +95,27 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, *,
          for agency, members, done, *counts in agencies),
         key=lambda a: (a.agency is None, search_key(a.agency or "")))
 
-    public = await cohort_public(session, cohort)
+    public = await intake_public(session, intake)
     per_course = {course_id: counts for course_id, *counts in (await session.execute(_over_assignments(
-        select(CohortCourse.course_id, func.count(), *sums), cohort).group_by(CohortCourse.course_id))).all()}
+        select(IntakeCourse.course_id, func.count(), *sums), intake).group_by(IntakeCourse.course_id))).all()}
     by_course = [CourseReport(course=course, **completion_figures(
         *(int(n) for n in per_course.get(course.id, (0, 0, 0, 0))))) for course in public.courses]
 
-    deadline_passed = as_of > cohort.deadline
-    overdue = await _overdue(session, cohort, flags) if deadline_passed else []
+    deadline_passed = as_of > intake.deadline
+    overdue = await _overdue(session, intake, flags) if deadline_passed else []
     totals = [sum(getattr(a, name) for a in by_agency)
               for name in ("assigned", "enrolled", "completed", "completed_on_time")]
-    return CohortReport(
-        cohort=public, as_of=as_of, deadline_passed=deadline_passed,
+    return IntakeReport(
+        intake=public, as_of=as_of, deadline_passed=deadline_passed,
         members=sum(a.members for a in by_agency), members_completed=sum(a.members_completed for a in by_agency),
         **completion_figures(*totals), by_agency=by_agency, by_course=by_course,
         overdue_count=len(overdue), overdue=overdue[:overdue_limit])
 
 
-async def _overdue(session: AsyncSession, cohort: Cohort, flags: dict) -> list[OverdueAssignment]:
+async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[OverdueAssignment]:
     rows = (await session.execute(_over_assignments(select(
-        CohortMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), cohort)
-        .join(Course, Course.id == CohortCourse.course_id).where(Completion.seq.is_(None)))).all()
+        IntakeMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), intake)
+        .join(Course, Course.id == IntakeCourse.course_id).where(Completion.seq.is_(None)))).all()
     overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
                                  course=slug, enrolled=bool(enrolled))
                for user_id, name, agency, course_id, slug, enrolled in rows]
@@ -127,15 +127,15 @@ async def _overdue(session: AsyncSession, cohort: Cohort, flags: dict) -> list[O
 # --- CSV for Excel ------------------------------------------------------------------------------------------
 
 
-async def cohort_report_csv(session: AsyncSession, cohort: Cohort) -> tuple[bytes, str]:
+async def intake_report_csv(session: AsyncSession, intake: Intake) -> tuple[bytes, str]:
     """The report as CSV (UTF-8 with a BOM, so Excel shows Vietnamese), with its file name: the intake's
     details, one row per agency and a total row, then the whole overdue list (docs/intakes.md)."""
-    report = await cohort_report(session, cohort, overdue_limit=None)
-    province = (await load_geography(session)).current.get(cohort.province_code)
-    province_name = f"{cohort.province_code} – {province.name}" if province else cohort.province_code
+    report = await intake_report(session, intake, overdue_limit=None)
+    province = (await load_geography(session)).current.get(intake.province_code)
+    province_name = f"{intake.province_code} – {province.name}" if province else intake.province_code
     data = await anyio.to_thread.run_sync(_render_csv, report, province_name)
-    name = re.sub(r"[^a-z0-9]+", "-", search_key(cohort.name)).strip("-")[:60]
-    return data, f"bao-cao-dot-hoc-{name}-{cohort.id.hex[:8]}.csv"
+    name = re.sub(r"[^a-z0-9]+", "-", search_key(intake.name)).strip("-")[:60]
+    return data, f"bao-cao-dot-hoc-{name}-{intake.id.hex[:8]}.csv"
 
 
 AGENCY_HEADER = ["Cơ quan, đơn vị", "Số học viên", "Học viên hoàn thành tất cả khóa học", "Lượt được giao",
@@ -153,16 +153,16 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _render_csv(report: CohortReport, province_name: str) -> bytes:
+def _render_csv(report: IntakeReport, province_name: str) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    cohort = report.cohort
+    intake = report.intake
     writer.writerows([
-        ["Báo cáo đợt học", _cell(cohort.name)],
+        ["Báo cáo đợt học", _cell(intake.name)],
         ["Tỉnh, thành phố", province_name],
-        ["Khóa học", _cell("; ".join(f"{c.title or c.slug} ({c.slug})" for c in cohort.courses))],
-        ["Mở đợt", _local(cohort.opens_at)],
-        ["Hạn hoàn thành", _local(cohort.deadline)],
+        ["Khóa học", _cell("; ".join(f"{c.title or c.slug} ({c.slug})" for c in intake.courses))],
+        ["Mở đợt", _local(intake.opens_at)],
+        ["Hạn hoàn thành", _local(intake.deadline)],
         ["Số liệu tính đến", _local(report.as_of)],
         [],
         AGENCY_HEADER,

@@ -1,4 +1,4 @@
-"""Learning: enrolment, earned progress (video heartbeats merged into watched intervals, the 2x wall-clock cap,
+"""Learning: enrollment, earned progress (video heartbeats merged into watched intervals, the 2x wall-clock cap,
 document views, offline batches, the group-committed heartbeat batcher) and housekeeping of event ids.
 
 Owns: Enrollment, LessonProgress, ProgressEvent. Decides video credit (`progress.py`, `intervals.py`). Must not

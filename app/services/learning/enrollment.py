@@ -1,4 +1,4 @@
-"""Enrolment: learners join published courses open to their audience, leave without losing progress, and see
+"""Enrollment: learners join published courses open to their audience, leave without losing progress, and see
 what is left to do in each course."""
 
 import uuid
@@ -49,7 +49,7 @@ async def find_enrollment(session: AsyncSession, user_id: uuid.UUID,
 
 
 async def require_enrollment(session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
-    """The learner's active enrolment in the course; learning anything requires one (403 otherwise)."""
+    """The learner's active enrollment in the course; learning anything requires one (403 otherwise)."""
     enrollment = await find_enrollment(session, user_id, course_id)
     if enrollment is None or enrollment.left_at is not None:
         raise Forbidden("not_enrolled")
@@ -57,9 +57,9 @@ async def require_enrollment(session: AsyncSession, user_id: uuid.UUID, course_i
 
 
 async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[EnrollmentRecord, bool]:
-    """Self-enrolment in a published course open to the learner's effective audience (unverified officials
-    are citizens). Enrolling again is harmless; coming back after leaving restores the same enrolment and
-    its progress. Returns (enrolment, created)."""
+    """Self-enrollment in a published course open to the learner's effective audience (unverified officials
+    are citizens). Enrolling again is harmless; coming back after leaving restores the same enrollment and
+    its progress. Returns (enrollment, created)."""
     course = await find_course(session, course_ref)
     version = await published_version(session, course.id)
     if version is None:
@@ -82,7 +82,7 @@ async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[En
         await session.flush()
         return record(existing), False
 
-    # ON CONFLICT: two simultaneous first enrolments of the same learner leave one row and count it once.
+    # ON CONFLICT: two simultaneous first enrollments of the same learner leave one row and count it once.
     inserted = await session.execute(insert_for(session, Enrollment).values(
         id=uuid.uuid4(), user_id=user.id, course_id=course.id, version_id=version.id, enrolled_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
@@ -121,11 +121,11 @@ def _parse_cursor(values: list) -> tuple[datetime, uuid.UUID]:
 
 async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50,
                            cursor: str | None = None) -> EnrollmentPage:
-    """The learner's active enrolments, newest first, each with progress percent and the next lesson to do.
+    """The learner's active enrollments, newest first, each with progress percent and the next lesson to do.
     Courses assigned in an intake carry the intake's deadline; those not enrolled in yet lead the first page
     as `enrolled: false` items, outside `limit` (docs/intakes.md).
 
-    A fixed number of queries whatever the page size: enrolments, versions, lessons, progress, intakes.
+    A fixed number of queries whatever the page size: enrollments, versions, lessons, progress, intakes.
     """
     query = (select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None))
              .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit + 1))

@@ -123,6 +123,7 @@ class HeartbeatBatcher:
                 slots[heartbeat.slot] = heartbeat
                 event_ids.add(key)
         answers: dict[int, dict] = {}
+        # Transaction exception «heartbeat group commit» (docs/architecture.md).
         async with self.db.session() as session:
             conn = await session.connection()
             statements = sql.statements(conn.dialect.name)

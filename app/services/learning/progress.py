@@ -9,7 +9,7 @@ it downloads a lesson for offline viewing); a single heartbeat claiming the whol
 
 A heartbeat is the hottest write in the system (400,000 learners, one every 30 s each), so its path is lean: the
 lesson comes from a per-process cache (lesson rows never change after import); one statement reads the progress
-row, locked FOR UPDATE on PostgreSQL, joined with the enrolment and with the learner's account, which must be
+row, locked FOR UPDATE on PostgreSQL, joined with the enrollment and with the learner's account, which must be
 active (so the request needs no separate read of the user row); one statement records the event id (ON
 CONFLICT DO NOTHING makes replays free of side effects) and updates the row — a single statement with a
 data-modifying CTE on PostgreSQL, two on SQLite. Rows are read and written with Core statements: no ORM unit of

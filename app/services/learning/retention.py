@@ -39,6 +39,7 @@ async def prune_progress_events(db: Database, *, retention_days: int, batch_size
         old = old.with_for_update(skip_locked=True)
     deleted = 0
     while True:
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with db.session() as session:
             count = (await session.execute(delete(ProgressEvent).where(
                 ProgressEvent.id.in_(old)))).rowcount

@@ -313,7 +313,7 @@ async def _record_best(session: AsyncSession, user: User, attempt: QuizAttempt, 
     session.add(row)
     await session.flush()
     if newly_passed:
-        await complete_if_met(session, user, attempt.course_id)
+        await complete_if_met(session, user.id, attempt.course_id)
 
 
 async def list_attempts(session: AsyncSession, user: User, quiz_id: uuid.UUID) -> QuizAttempts:

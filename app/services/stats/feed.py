@@ -169,6 +169,7 @@ async def read_page(db: Database, f: FeedFilter, *, cursor: str | None, limit: i
     async def render() -> RenderedPage:
         # One statement, read outside any transaction (Database.autocommit): the horizon and the rows come
         # from that statement's snapshot, as they did from the first statement of a read-only transaction.
+        # Transaction exception «autocommit feed reads» (docs/architecture.md).
         async with db.autocommit() as conn:
             if conn.dialect.name == "postgresql":
                 return await page_from_database(conn, f, after=after, cursor=cursor, limit=limit)
@@ -221,8 +222,8 @@ def _page_statement(bound: frozenset[str]) -> Select:
     The items are gathered with ARRAY(SELECT … ORDER BY …): SQL's array constructor by query, whose elements
     come in the subquery's order (PostgreSQL appends each row as the ordered scan yields it). The aggregate
     this replaced (row_number, then string_agg ORDER BY row number, with FILTER) copied and sorted the page
-    twice more: 2.5–2.7 ms of PostgreSQL CPU a page against 1.9–2.3 ms (`python -m bench.micro feed_sql`,
-    docs/benchmarks.md 2026-12-03). The last position is that of the last served item's completion, found
+    twice more, at a measurable cost in PostgreSQL's CPU (`python -m bench.micro feed_sql`; docs/benchmarks.md,
+    2026-12-03 fix 7). The last position is that of the last served item's completion, found
     by its id (uq_completion_id): one index probe, not a second pass over the range. MATERIALIZED keeps
     PostgreSQL from inlining `page`, which ran the scan once for every use of its items."""
     c = Completion.__table__.c
@@ -247,9 +248,11 @@ async def _reading_connection(db: Database) -> AsyncIterator[AsyncConnection]:
     reads in autocommit: its transactions here start with BEGIN IMMEDIATE, and an export must not hold the
     single write lock for as long as it streams."""
     if db.dialect == "sqlite":
+        # Transaction exception «autocommit feed reads» (docs/architecture.md).
         async with db.autocommit() as conn:
             yield conn
         return
+    # Transaction exception «autocommit feed reads» (docs/architecture.md).
     async with db.engine.connect() as conn, conn.begin():
         yield conn
 

@@ -197,11 +197,11 @@ async def test_a_newly_published_version_is_evaluated_by_its_own_rules(session):
     assert evaluation.version.id == v2.version.id and evaluation.version.version == 2
     assert [r.lesson_key for r in evaluation.unmet] == ["c"]
     with pytest.raises(Conflict) as unmet:
-        await complete_course(session, user, v1.course.slug)
+        await complete_course(session, user.id, v1.course.slug)
     assert [u["lesson_key"] for u in unmet.value.extra["unmet_requirements"]] == ["c"]
 
     await mark_done(session, user, v1.course, "c")
-    completion, _, created = await complete_course(session, user, v1.course.slug)
+    completion, _, created = await complete_course(session, user.id, v1.course.slug)
     assert created and completion.course_version == 2
 
 
@@ -222,8 +222,8 @@ async def test_the_certificate_flag_of_the_completed_version_decides_the_job(ses
     await evaluate(session, other.id, w1.course.id)
     await publish_new_version(session, w1, lessons=[document("a"), document("b")], certificate=False)
 
-    with_certificate, _, _ = await complete_course(session, user, v1.course.slug)
-    without, _, _ = await complete_course(session, other, str(w1.course.id))
+    with_certificate, _, _ = await complete_course(session, user.id, v1.course.slug)
+    without, _, _ = await complete_course(session, other.id, str(w1.course.id))
     payloads = (await session.execute(select(Job.payload).where(Job.kind == "issue_certificate"))).scalars().all()
     assert payloads == [{"completion_id": str(with_certificate.id)}]
     assert (with_certificate.course_version, without.course_version) == (2, 2)
@@ -233,9 +233,9 @@ async def test_the_endpoint_path_reads_once_and_writes_once_on_postgresql(sessio
     user, rows = await enrolled_with_done(session, "a", "b", certificate=True)
     await evaluate(session, user.id, rows.course.id)  # the version's rules are cached from here on
     with statements_run(session) as seen:
-        completion, course, created = await complete_course(session, user, rows.course.slug)
+        completion, course, created = await complete_course(session, user.id, rows.course.slug)
         answer = await completion_public(session, completion, course.slug, "http://test")
-    # Where the learner stands, then the completion with its buckets, enrolment and job; SQLite takes one
+    # Where the learner stands, then the completion with its buckets, enrollment and job; SQLite takes one
     # statement per write. No certificate lookup: a completion recorded now cannot have one yet.
     assert len(seen) == (2 if session.get_bind().dialect.name == "postgresql" else 8), seen
     assert created and answer.certificate is None and course.slug == rows.course.slug
@@ -248,10 +248,10 @@ async def test_the_endpoint_path_reads_once_and_writes_once_on_postgresql(sessio
 
 async def test_a_repeat_answers_the_same_completion_with_its_certificate(session):
     user, rows = await enrolled_with_done(session, "a", "b", certificate=True)
-    first, _, _ = await complete_course(session, user, rows.course.slug)
+    first, _, _ = await complete_course(session, user.id, rows.course.slug)
     session.add(Certificate(serial="HS-2026-TEST-0002", completion_id=first.id, user_id=user.id))
     await session.flush()
-    again, course, created = await complete_course(session, user, rows.course.slug)
+    again, course, created = await complete_course(session, user.id, rows.course.slug)
     answer = await completion_public(session, again, course.slug, "http://test")
     assert not created and again.id == first.id and again.completed_at == first.completed_at
     assert answer.certificate is not None and answer.certificate.serial == "HS-2026-TEST-0002"
@@ -264,13 +264,13 @@ async def test_complete_if_met_sees_progress_changed_through_the_orm_in_the_same
     session.add(row)
     await session.flush()
     row.completed_at = utcnow()  # not flushed: as a quiz attempt leaves the lesson it has just passed
-    completion = await complete_if_met(session, user, rows.course.id)
+    completion = await complete_if_met(session, user.id, rows.course.id)
     assert completion is not None and completion.course_id == rows.course.id
 
 
 async def test_complete_if_met_records_nothing_while_a_requirement_is_unmet(session):
     user, rows = await enrolled_with_done(session, "a")
-    assert await complete_if_met(session, user, rows.course.id) is None
+    assert await complete_if_met(session, user.id, rows.course.id) is None
     count = (await session.execute(select(func.count()).select_from(Completion)
                                    .where(Completion.user_id == user.id))).scalar_one()
     assert count == 0
@@ -290,11 +290,11 @@ async def test_an_unknown_course_is_404_and_a_learner_not_enrolled_403(session):
     user, rows = await enrolled_with_done(session, "a", "b")
     stranger = await make_user(session)
     with pytest.raises(NotFound):
-        await complete_course(session, user, "khong-co-khoa-nay")
+        await complete_course(session, user.id, "khong-co-khoa-nay")
     with pytest.raises(NotFound):
-        await complete_course(session, user, str(uuid.uuid4()))
+        await complete_course(session, user.id, str(uuid.uuid4()))
     with pytest.raises(Forbidden):
-        await complete_course(session, stranger, rows.course.slug)
+        await complete_course(session, stranger.id, rows.course.slug)
 
 
 async def test_given_only_the_learner_id_the_account_is_read_with_the_standing(session):

@@ -9,10 +9,10 @@ from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.identity import Role
 from app.services.completion.completions import record_completion
-from app.services.intakes.intakes import assignments_for, courses_assigned_not_enrolled, list_cohorts, own_province
-from app.services.intakes.report import cohort_report, completion_figures
+from app.services.intakes.intakes import assignments_for, courses_assigned_not_enrolled, list_intakes, own_province
+from app.services.intakes.report import completion_figures, intake_report
 from tests.factories import make_user
-from tests.factories.intakes import complete, course, enrol, make_cohort, official
+from tests.factories.intakes import complete, course, enroll, make_intake, official
 from tests.statements import statements_run
 
 # --- figures ------------------------------------------------------------------------------------------------
@@ -32,7 +32,7 @@ async def test_intake_completion_rate_matches_the_members_completions(session):
     members = [await official(session, "UBND xã Phú Lương" if n % 3 else "Sở Nội vụ", full_name=f"Học viên {n}")
                for n in range(9)]
     outsider = await official(session, "Sở Nội vụ")
-    cohort = await make_cohort(session, [basics, safety], members)
+    intake = await make_intake(session, [basics, safety], members)
     for n, user in enumerate(members):
         if n % 2 == 0:
             await complete(session, user, basics)
@@ -40,7 +40,7 @@ async def test_intake_completion_rate_matches_the_members_completions(session):
             await complete(session, user, safety)
     await complete(session, outsider, basics)  # not a member: must not count
 
-    report = await cohort_report(session, cohort)
+    report = await intake_report(session, intake)
 
     completed = (await session.execute(select(func.count()).select_from(Completion).where(
         Completion.user_id.in_([m.id for m in members]),
@@ -58,13 +58,13 @@ async def test_earlier_completions_count_late_ones_are_not_on_time_and_leaving_i
     rows = await course(session)
     early, late, left, fresh = [await official(session, "Sở Nội vụ") for _ in range(4)]
     opens = utcnow() - timedelta(days=30)
-    cohort = await make_cohort(session, [rows], [early, late, left, fresh], opens_at=opens,
+    intake = await make_intake(session, [rows], [early, late, left, fresh], opens_at=opens,
                                deadline=opens + timedelta(days=10))
     await complete(session, early, rows, completed_at=opens - timedelta(days=100))
     await complete(session, late, rows, completed_at=opens + timedelta(days=20))
-    await enrol(session, left, rows, left=True)
+    await enroll(session, left, rows, left=True)
 
-    report = await cohort_report(session, cohort)
+    report = await intake_report(session, intake)
     assert (report.assigned, report.enrolled, report.completed, report.completed_on_time) == (4, 2, 2, 1)
     assert report.deadline_passed and report.overdue_count == 2
     assert {(o.user_id, o.enrolled) for o in report.overdue} == {(left.id, False), (fresh.id, False)}
@@ -74,14 +74,14 @@ async def test_overdue_waits_for_the_deadline_and_is_sorted_and_capped(session):
     rows = await course(session)
     people = [await official(session, agency, full_name=name) for agency, name in [
         ("Sở Y tế", "Đặng Thị Mai"), ("Sở Nội vụ", "Vũ Văn Bảo"), ("Sở Nội vụ", "Đào Văn An")]]
-    due = await make_cohort(session, [rows], people, opens_at=utcnow() - timedelta(days=9),
+    due = await make_intake(session, [rows], people, opens_at=utcnow() - timedelta(days=9),
                             deadline=utcnow() - timedelta(seconds=1))
-    upcoming = await make_cohort(session, [rows], people)
+    upcoming = await make_intake(session, [rows], people)
 
-    report = await cohort_report(session, due, overdue_limit=2)
+    report = await intake_report(session, due, overdue_limit=2)
     assert report.overdue_count == 3
     assert [o.full_name for o in report.overdue] == ["Đào Văn An", "Vũ Văn Bảo"]
-    ahead = await cohort_report(session, upcoming)
+    ahead = await intake_report(session, upcoming)
     assert not ahead.deadline_passed and (ahead.overdue_count, ahead.overdue) == (0, [])
 
 
@@ -90,12 +90,12 @@ async def test_the_report_takes_the_same_number_of_queries_for_any_intake_size(s
 
     async def queries_for(size: int) -> int:
         members = [await official(session, f"Cơ quan {n % 4}") for n in range(size)]
-        cohort = await make_cohort(session, [rows, other], members, opens_at=utcnow() - timedelta(days=9),
+        intake = await make_intake(session, [rows, other], members, opens_at=utcnow() - timedelta(days=9),
                                    deadline=utcnow() - timedelta(days=1))
         for user in members[::2]:
             await complete(session, user, rows)
         with statements_run(session) as statements:
-            await cohort_report(session, cohort)
+            await intake_report(session, intake)
         return len(statements)
 
     small, large = await queries_for(2), await queries_for(12)
@@ -103,11 +103,11 @@ async def test_the_report_takes_the_same_number_of_queries_for_any_intake_size(s
 
 
 async def test_a_province_admin_without_a_province_sees_no_intake(session):
-    await make_cohort(session, [await course(session)], [])
+    await make_intake(session, [await course(session)], [])
     stray = await make_user(session, role=Role.province_admin, province_code=None)
-    assert own_province(stray) == "" and (await list_cohorts(session, stray)).items == []
+    assert own_province(stray) == "" and (await list_intakes(session, stray)).items == []
     ministry = await make_user(session, role=Role.ministry_admin, province_code="01")
-    assert own_province(ministry) is None and (await list_cohorts(session, ministry)).items
+    assert own_province(ministry) is None and (await list_intakes(session, ministry)).items
 
 
 # --- what members see ---------------------------------------------------------------------------------------
@@ -117,28 +117,28 @@ async def test_an_assignment_shows_the_nearest_deadline_ahead_else_the_latest_pa
     rows = await course(session)
     learner = await official(session, "Sở Nội vụ")
     now = utcnow()
-    old = await make_cohort(session, [rows], [learner], name="Đợt 2025", opens_at=now - timedelta(days=300),
+    old = await make_intake(session, [rows], [learner], name="Đợt 2025", opens_at=now - timedelta(days=300),
                             deadline=now - timedelta(days=200))
-    older = await make_cohort(session, [rows], [learner], name="Đợt 2024", opens_at=now - timedelta(days=700),
+    older = await make_intake(session, [rows], [learner], name="Đợt 2024", opens_at=now - timedelta(days=700),
                               deadline=now - timedelta(days=600))
-    assert (await assignments_for(session, learner.id))[rows.course.id].cohort_id == old.id != older.id
+    assert (await assignments_for(session, learner.id))[rows.course.id].intake_id == old.id != older.id
 
-    later = await make_cohort(session, [rows], [learner], name="Đợt cuối năm", deadline=now + timedelta(days=90))
-    sooner = await make_cohort(session, [rows], [learner], name="Đợt gấp", deadline=now + timedelta(days=7))
+    later = await make_intake(session, [rows], [learner], name="Đợt cuối năm", deadline=now + timedelta(days=90))
+    sooner = await make_intake(session, [rows], [learner], name="Đợt gấp", deadline=now + timedelta(days=7))
     chosen = (await assignments_for(session, learner.id))[rows.course.id]
-    assert (chosen.cohort_id, chosen.cohort_name) == (sooner.id, "Đợt gấp") and later.id != sooner.id
+    assert (chosen.intake_id, chosen.intake_name) == (sooner.id, "Đợt gấp") and later.id != sooner.id
     assert await assignments_for(session, (await official(session, "Sở Nội vụ")).id) == {}
 
 
 async def test_assigned_courses_not_enrolled_show_completions_made_elsewhere(session):
     partner_done, waiting, left, active = [await course(session, title=f"Khóa {n}") for n in range(4)]
     learner = await official(session, "Sở Nội vụ")
-    await make_cohort(session, [partner_done, waiting, left, active], [learner])
-    # A partner completion has no enrolment behind it.
+    await make_intake(session, [partner_done, waiting, left, active], [learner])
+    # A partner completion has no enrollment behind it.
     await record_completion(session, user=learner, course=partner_done.course, course_version=1,
                             source="partner")
-    await enrol(session, learner, left, left=True)
-    await enrol(session, learner, active)
+    await enroll(session, learner, left, left=True)
+    await enroll(session, learner, active)
 
     items = await courses_assigned_not_enrolled(session, learner.id, await assignments_for(session, learner.id))
     shown = {i.course.slug: (i.enrolled, i.progress_percent, i.completed_at is not None) for i in items}

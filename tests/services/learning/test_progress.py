@@ -230,9 +230,9 @@ async def test_progress_follows_the_lesson_key_to_a_new_version(session):
     await session.flush()
     v2 = await make_course(session, course=v1.course, version=2,
                            lessons=[video("intro", 120), document("new-handbook")])
-    enrolment = (await session.execute(select(Enrollment).where(Enrollment.user_id == user.id))).scalar_one()
-    enrolment.version_id = v2.version.id
-    session.add(enrolment)
+    enrollment = (await session.execute(select(Enrollment).where(Enrollment.user_id == user.id))).scalar_one()
+    enrollment.version_id = v2.version.id
+    session.add(enrollment)
     await session.flush()
 
     with pytest.raises(NotFound) as replaced:

@@ -62,6 +62,7 @@ class _Progress:
         self.step, self.percent = step, percent
         if self.callback:
             self.callback(step, percent)
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with self.db.session() as session:
             job = await session.get(ImportJob, self.import_id)
             if job is not None:
@@ -74,6 +75,7 @@ class _Progress:
 
 
 async def _next_version(db: Database, slug: str) -> tuple[uuid.UUID, int]:
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         course = (await session.execute(select(Course).where(Course.slug == slug))).scalar_one_or_none()
         if course is None:
@@ -113,6 +115,7 @@ async def _discard(storage: Storage, keys: list[str]) -> None:
 
 
 async def _finish_failed(db: Database, import_id: uuid.UUID, errors: list[dict[str, Any]]) -> None:
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         job = await session.get(ImportJob, import_id)
         if job is not None:
@@ -123,6 +126,7 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
                      on_progress: ProgressCallback | None = None) -> None:
     """Import the package of an ImportJob. All-or-nothing: on any failure the job is `failed` with every
     problem listed, and neither rows nor stored files of the new version remain."""
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         job = await session.get(ImportJob, import_id)
         if job is None or job.status in (JobStatus.succeeded, JobStatus.failed):
@@ -153,6 +157,7 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
         stored = await _store_files(storage, plan, f"courses/{course_id}/v{number}-{import_id.hex[:8]}",
                                     stored_keys, progress)
         await progress.report(ImportStep.publishing, _STEP_START[ImportStep.publishing])
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with db.session() as session:
             course, version = await write_version(session, plan, course_id, number, stored)
             if publish:
@@ -201,10 +206,12 @@ async def import_file(db: Database, storage: Storage, path: Path, *, publish: bo
     package, recorded as an ImportJob, and imported at once. Returns the finished job."""
     key = f"uploads/{uuid.uuid4()}.zip"
     await storage.put_file(key, path, "application/zip")
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         job = ImportJob(source_key=key, filename=path.name[:300], publish=publish, created_by=created_by)
         session.add(job)
     await run_import(db, storage, job.id, on_progress=on_progress)
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         return await session.get(ImportJob, job.id)
 
@@ -212,6 +219,7 @@ async def import_file(db: Database, storage: Storage, path: Path, *, publish: bo
 async def ensure_course(db: Database, storage: Storage, path: Path, slug: str, *,
                         created_by: uuid.UUID | None = None) -> ImportJob | None:
     """Import and publish the package unless a course with `slug` exists already (demo seeding)."""
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         if await session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
             return None

@@ -1,7 +1,7 @@
 """Course versions: writing an imported one, publishing, archiving.
 
 Rules: a course publishes at most one version (a partial unique index backs this); publishing a version
-archives the one published before and moves every enrolment to the new version (progress follows lesson
+archives the one published before and moves every enrollment to the new version (progress follows lesson
 keys, and a completion is never taken away); `Course.published_at` records the first publication.
 """
 
@@ -99,7 +99,7 @@ def _quiz_rows(lesson: Lesson, spec) -> list:  # noqa: ANN001
 
 async def publish_version(session: AsyncSession, course: Course, version: CourseVersion) -> CourseVersion:
     """Make `version` the one learners see: the previously published version is archived first (one
-    published version per course), enrolments move to the new version, and the first publication dates
+    published version per course), enrollments move to the new version, and the first publication dates
     the course for "newest"."""
     if version.status == VersionStatus.published:
         return version
@@ -139,7 +139,7 @@ async def publish_course(session: AsyncSession, ref: str, number: int | None = N
 
 async def archive_course(session: AsyncSession, ref: str) -> Course:
     """Withdraw the course from the catalogue: its published version is archived. Enrolled learners keep
-    the version they are on (and all progress); nobody new can enrol until a version is published again."""
+    the version they are on (and all progress); nobody new can enroll until a version is published again."""
     course = await find_course(session, ref)
     archived = await session.execute(update(CourseVersion)
                                      .where(CourseVersion.course_id == course.id,

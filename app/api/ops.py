@@ -3,6 +3,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.api.deps import DatabaseDep, KeysDep
+from app.api.problems import problem
 from app.core.errors import ServiceUnavailable
 
 router = APIRouter(tags=["ops"])
@@ -14,7 +15,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Ready to serve: the database answers",
-            responses={503: {"description": "Database unreachable (problem+json)"}})
+            responses={503: problem("Database unreachable (problem+json)")})
 async def readyz(db: DatabaseDep) -> dict[str, str]:
     try:
         async with db.engine.connect() as conn:

@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 from app.core.security import keyed_hash
 from app.models.base import utcnow
 from app.models.identity import Role
-from app.models.reporting import CohortMember
+from app.models.reporting import IntakeMember
 from tests.factories import auth, make_user, service_token, token_for
 from tests.factories.intakes import (
-    COHORTS,
+    INTAKES,
     complete,
     course,
     csv_file,
-    enrol,
-    make_cohort,
+    enroll,
+    make_intake,
     official,
     province_admin,
 )
@@ -41,49 +41,64 @@ def problem_rows(response) -> list[tuple[int, str | None, str]]:
     return [(e["row"], e.get("field"), e["message"]) for e in response.json()["errors"]]
 
 
-# --- POST /cohorts ------------------------------------------------------------------------------------------
+# --- the round-1 address /api/v1/cohorts -----------------------------------------------------------------------
+
+
+async def test_the_round_1_cohorts_address_still_serves_intakes_and_names_its_successor(client, session, as_user):
+    rows = await course(session)
+    admin = await province_admin(session, "19")
+    created = await client.post("/api/v1/cohorts", json=body(rows), headers=as_user(admin))
+    assert created.status_code == 201, created.text
+    assert created.headers["deprecation"] == "true"
+    assert created.headers["link"] == '</api/v1/intakes>; rel="successor-version"'
+    listed = await client.get("/api/v1/cohorts", headers=as_user(admin))
+    assert [i["id"] for i in listed.json()["items"]] == [created.json()["id"]]
+    assert "deprecation" not in (await client.get(INTAKES, headers=as_user(admin))).headers
+
+
+# --- POST /intakes ------------------------------------------------------------------------------------------
 
 
 async def test_create_anonymous_is_401(client):
-    assert (await client.post(COHORTS, json={})).status_code == 401
+    assert (await client.post(INTAKES, json={})).status_code == 401
 
 
 @pytest.mark.parametrize("role", [Role.learner, Role.content_admin])
 async def test_create_by_a_learner_or_content_admin_is_403(client, session, as_user, role):
     rows = await course(session)
     user = await make_user(session, role=role, province_code="19")
-    assert (await client.post(COHORTS, json=body(rows), headers=as_user(user))).status_code == 403
+    assert (await client.post(INTAKES, json=body(rows), headers=as_user(user))).status_code == 403
 
 
 async def test_province_admin_creates_an_intake_in_their_province(client, session, as_user):
     first, second = await course(session), await course(session, title="An toàn thông tin")
     admin = await province_admin(session, "19")
-    r = await client.post(COHORTS, headers=as_user(admin),
+    r = await client.post(INTAKES, headers=as_user(admin),
                           json=body(first, second) | {"courses": [first.course.slug, str(second.course.id),
                                                                   first.course.slug]})
     assert r.status_code == 201, r.text
     created = r.json()
-    assert r.headers["location"] == f"{COHORTS}/{created['id']}"
+    assert r.headers["location"] == f"{INTAKES}/{created['id']}"
     assert created["province_code"] == "19" and created["member_count"] == 0
     assert sorted(c["slug"] for c in created["courses"]) == sorted([first.course.slug, second.course.slug])
-    assert (await client.get(f"{COHORTS}/{created['id']}", headers=as_user(admin))).json() == created
+    assert (await client.get(f"{INTAKES}/{created['id']}", headers=as_user(admin))).json() == created
 
 
 async def test_province_admin_cannot_create_for_another_province(client, session, as_user):
     rows = await course(session)
     admin = await province_admin(session, "22")
-    r = await client.post(COHORTS, json=body(rows, province_code="19"), headers=as_user(admin))
-    assert r.status_code == 403 and r.json()["type"] == "/problems/cohort-other-province"
+    r = await client.post(INTAKES, json=body(rows, province_code="19"), headers=as_user(admin))
+    assert r.status_code == 403 and r.json()["type"] == "/problems/intake-other-province"
 
 
 async def test_ministry_admin_creates_for_any_current_province_only(client, session, as_user):
     rows = await course(session)
     ministry = await make_user(session, role=Role.ministry_admin, province_code=None)
-    r = await client.post(COHORTS, json=body(rows, province_code="19"), headers=as_user(ministry))
+    r = await client.post(INTAKES, json=body(rows, province_code="19"), headers=as_user(ministry))
     assert r.status_code == 201 and r.json()["province_code"] == "19"
-    former = await client.post(COHORTS, json=body(rows, province_code="06"), headers=as_user(ministry))
+    former = await client.post(INTAKES, json=body(rows, province_code="06"), headers=as_user(ministry))
     assert former.status_code == 422 and former.json()["errors"][0]["field"] == "province_code"
-    missing = await client.post(COHORTS, json=body(rows), headers=as_user(ministry))
+    missing = await client.post(INTAKES, json=body(rows), headers=as_user(ministry))
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "province_code"
 
 
@@ -94,17 +109,17 @@ async def test_create_names_each_bad_course_and_the_deadline(client, session, as
     payload = body(published)
     payload |= {"courses": [published.course.slug, "khong-co", draft.course.slug],
                 "deadline": payload["opens_at"], "name": "   "}
-    r = await client.post(COHORTS, json=payload, headers=as_user(admin))
+    r = await client.post(INTAKES, json=payload, headers=as_user(admin))
     assert r.status_code == 422
     assert sorted(e["field"] for e in r.json()["errors"]) == ["courses.1", "courses.2", "deadline", "name"]
 
 
-# --- GET /cohorts, GET /cohorts/{id} ------------------------------------------------------------------------
+# --- GET /intakes, GET /intakes/{id} ------------------------------------------------------------------------
 
 
 async def test_reading_intakes_needs_a_province_or_ministry_admin(client, session, as_user, keyring, settings):
-    cohort = await make_cohort(session, [await course(session)], [])
-    paths = [COHORTS, f"{COHORTS}/{cohort.id}", f"{COHORTS}/{cohort.id}/report", f"{COHORTS}/{cohort.id}/report.csv"]
+    intake = await make_intake(session, [await course(session)], [])
+    paths = [INTAKES, f"{INTAKES}/{intake.id}", f"{INTAKES}/{intake.id}/report", f"{INTAKES}/{intake.id}/report.csv"]
     learner = await make_user(session, province_code="19")
     content = await make_user(session, role=Role.content_admin, province_code="19")
     client_token = auth(service_token(keyring, settings, scopes=["stats:read", "completions:read"]))
@@ -116,38 +131,38 @@ async def test_reading_intakes_needs_a_province_or_ministry_admin(client, sessio
 
 async def test_lists_are_confined_to_the_admins_province_and_paged(client, session, as_user):
     rows = await course(session)
-    ours = [await make_cohort(session, [rows], [], name=f"Đợt {n}") for n in range(3)]
-    await make_cohort(session, [rows], [], province_code="22")
+    ours = [await make_intake(session, [rows], [], name=f"Đợt {n}") for n in range(3)]
+    await make_intake(session, [rows], [], province_code="22")
     admin = await province_admin(session, "19")
 
-    first = (await client.get(f"{COHORTS}?limit=2", headers=as_user(admin))).json()
-    rest = (await client.get(f"{COHORTS}?limit=2&cursor={first['next_cursor']}", headers=as_user(admin))).json()
+    first = (await client.get(f"{INTAKES}?limit=2", headers=as_user(admin))).json()
+    rest = (await client.get(f"{INTAKES}?limit=2&cursor={first['next_cursor']}", headers=as_user(admin))).json()
     seen = [c["id"] for c in first["items"] + rest["items"]]
     assert sorted(seen) == sorted(str(c.id) for c in ours) and rest["next_cursor"] is None
-    assert (await client.get(f"{COHORTS}?province=22", headers=as_user(admin))).status_code == 403
-    bad = await client.get(f"{COHORTS}?cursor=%%%", headers=as_user(admin))
+    assert (await client.get(f"{INTAKES}?province=22", headers=as_user(admin))).status_code == 403
+    bad = await client.get(f"{INTAKES}?cursor=%%%", headers=as_user(admin))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
 
     ministry = await make_user(session, role=Role.ministry_admin)
-    other = (await client.get(f"{COHORTS}?province=22", headers=as_user(ministry))).json()["items"]
+    other = (await client.get(f"{INTAKES}?province=22", headers=as_user(ministry))).json()["items"]
     assert [c["province_code"] for c in other] == ["22"]
 
 
 async def test_another_provinces_intake_is_404_to_a_province_admin(client, session, as_user):
     rows = await course(session)
-    cohort = await make_cohort(session, [rows], [], province_code="19")
+    intake = await make_intake(session, [rows], [], province_code="19")
     stranger = await province_admin(session, "22")
     for path in ("", "/report", "/report.csv"):
-        assert (await client.get(f"{COHORTS}/{cohort.id}{path}", headers=as_user(stranger))).status_code == 404
-    upload = await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file("phone\n0912345678\n"),
+        assert (await client.get(f"{INTAKES}/{intake.id}{path}", headers=as_user(stranger))).status_code == 404
+    upload = await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file("phone\n0912345678\n"),
                                headers=as_user(stranger))
     assert upload.status_code == 404
-    assert (await client.get(f"{COHORTS}/{uuid.uuid4()}", headers=as_user(stranger))).status_code == 404
+    assert (await client.get(f"{INTAKES}/{uuid.uuid4()}", headers=as_user(stranger))).status_code == 404
     ministry = await make_user(session, role=Role.ministry_admin)
-    assert (await client.get(f"{COHORTS}/{cohort.id}/report", headers=as_user(ministry))).status_code == 200
+    assert (await client.get(f"{INTAKES}/{intake.id}/report", headers=as_user(ministry))).status_code == 200
 
 
-# --- POST /cohorts/{id}/members -----------------------------------------------------------------------------
+# --- POST /intakes/{id}/members -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -164,7 +179,7 @@ async def roster(session, settings):
     }
     people["chi"].national_id_hash = keyed_hash(settings.secret_key, "national_id", "019085123456")
     await session.flush()
-    return await make_cohort(session, [rows], []), people
+    return await make_intake(session, [rows], []), people
 
 
 MIXED = (
@@ -187,8 +202,8 @@ MIXED_ERRORS = [(5, "phone"), (6, "email"), (7, "email"), (8, "national_id"), (9
 
 
 async def test_lenient_upload_adds_valid_rows_and_reports_each_bad_one(client, session, as_user, roster):
-    cohort, people = roster
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file(MIXED),
+    intake, people = roster
+    r = await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file(MIXED),
                           headers=as_user(await province_admin(session)) | {"Accept-Language": "en"})
     assert r.status_code == 200, r.text
     result = r.json()
@@ -196,32 +211,32 @@ async def test_lenient_upload_adds_valid_rows_and_reports_each_bad_one(client, s
     assert [(row, field) for row, field, _ in problem_rows(r)] == MIXED_ERRORS
     messages = {row: message for row, _, message in problem_rows(r)}
     assert "another province" in messages[7] and "row 2" in messages[9] and "12 digits" in messages[8]
-    members = set((await session.execute(select(CohortMember.user_id).where(
-        CohortMember.cohort_id == cohort.id))).scalars())
+    members = set((await session.execute(select(IntakeMember.user_id).where(
+        IntakeMember.intake_id == intake.id))).scalars())
     assert members == {people[k].id for k in ("an", "binh", "chi", "khoa")}
 
 
 async def test_strict_upload_adds_nothing_when_any_row_is_bad(client, session, as_user, roster):
-    cohort, people = roster
+    intake, people = roster
     headers = as_user(await province_admin(session))
-    r = await client.post(f"{COHORTS}/{cohort.id}/members?strict=true", files=csv_file(MIXED), headers=headers)
+    r = await client.post(f"{INTAKES}/{intake.id}/members?strict=true", files=csv_file(MIXED), headers=headers)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
-    assert r.json()["type"] == "/problems/cohort-members-rejected"
+    assert r.json()["type"] == "/problems/intake-members-rejected"
     assert [(row, field) for row, field, _ in problem_rows(r)] == MIXED_ERRORS
-    count = select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == cohort.id)
+    count = select(func.count()).select_from(IntakeMember).where(IntakeMember.intake_id == intake.id)
     assert (await session.execute(count)).scalar() == 0
 
-    clean = await client.post(f"{COHORTS}/{cohort.id}/members?strict=true", headers=headers,
+    clean = await client.post(f"{INTAKES}/{intake.id}/members?strict=true", headers=headers,
                               files=csv_file("phone\n0912345001\n"))
     assert clean.status_code == 200 and clean.json()["added"] == 1
 
 
 async def test_only_active_learner_accounts_can_join(client, session, as_user, roster):
-    cohort, people = roster
+    intake, people = roster
     people["binh"].is_active = False
     await make_user(session, role=Role.province_admin, province_code="19", email="admin19@example.vn")
     await session.flush()
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", headers=as_user(await province_admin(session)),
+    r = await client.post(f"{INTAKES}/{intake.id}/members", headers=as_user(await province_admin(session)),
                           files=csv_file("email\nbinh@example.vn\nadmin19@example.vn\nan@example.vn\n"))
     assert r.json()["added"] == 1
     assert [(row, field) for row, field, _ in problem_rows(r)] == [(2, "email"), (3, "email")]
@@ -229,35 +244,35 @@ async def test_only_active_learner_accounts_can_join(client, session, as_user, r
 
 
 async def test_bom_semicolons_and_vietnamese_headers_are_understood(client, session, as_user, roster):
-    cohort, _ = roster
+    intake, _ = roster
     text = "Họ và tên;Số điện thoại;Email\r\nAn;0912345001;\r\nBình;;binh@example.vn\r\n"
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file(text, bom=True),
+    r = await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file(text, bom=True),
                           headers=as_user(await province_admin(session)))
     assert r.status_code == 200 and (r.json()["added"], r.json()["errors"]) == (2, [])
 
 
 async def test_adding_members_again_is_harmless(client, session, as_user, roster):
-    cohort, _ = roster
+    intake, _ = roster
     headers = as_user(await province_admin(session))
     files = csv_file("email\nan@example.vn\nbinh@example.vn\n")
-    assert (await client.post(f"{COHORTS}/{cohort.id}/members", files=files, headers=headers)).json()["added"] == 2
-    again = (await client.post(f"{COHORTS}/{cohort.id}/members", files=files, headers=headers)).json()
+    assert (await client.post(f"{INTAKES}/{intake.id}/members", files=files, headers=headers)).json()["added"] == 2
+    again = (await client.post(f"{INTAKES}/{intake.id}/members", files=files, headers=headers)).json()
     assert (again["added"], again["already_members"], again["rejected"]) == (0, 2, 0)
-    assert (await client.get(f"{COHORTS}/{cohort.id}", headers=headers)).json()["member_count"] == 2
+    assert (await client.get(f"{INTAKES}/{intake.id}", headers=headers)).json()["member_count"] == 2
 
 
 async def test_uploads_over_the_byte_or_row_limit_are_413(client, session, as_user, roster, settings):
-    cohort, _ = roster
+    intake, _ = roster
     headers = as_user(await province_admin(session))
-    settings.cohort_csv_max_bytes, settings.cohort_csv_max_rows = 100, 2
+    settings.intake_csv_max_bytes, settings.intake_csv_max_rows = 100, 2
     big = "email\n" + "an@example.vn\n" * 10
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file(big), headers=headers)
-    assert r.status_code == 413 and r.json()["type"] == "/problems/cohort-csv-too-large"
+    r = await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file(big), headers=headers)
+    assert r.status_code == 413 and r.json()["type"] == "/problems/intake-csv-too-large"
     many = "email\nan@example.vn\n\nbinh@example.vn\nkhoa@example.vn\n"
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file(many), headers=headers)
-    assert r.status_code == 413 and r.json()["type"] == "/problems/cohort-csv-too-many-rows"
+    r = await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file(many), headers=headers)
+    assert r.status_code == 413 and r.json()["type"] == "/problems/intake-csv-too-many-rows"
     fits = "email\nan@example.vn\n\nbinh@example.vn\n"  # blank lines are not rows
-    assert (await client.post(f"{COHORTS}/{cohort.id}/members", files=csv_file(fits),
+    assert (await client.post(f"{INTAKES}/{intake.id}/members", files=csv_file(fits),
                               headers=headers)).json()["added"] == 2
 
 
@@ -270,27 +285,27 @@ async def test_uploads_over_the_byte_or_row_limit_are_413(client, session, as_us
     (csv_file("email\nan@example.vn\n\"" + "x" * 140_000 + "\"\n"), {"field": "file", "line": 3}),
 ])
 async def test_unreadable_files_are_422_without_adding_anyone(client, session, as_user, roster, files, where):
-    cohort, _ = roster
-    r = await client.post(f"{COHORTS}/{cohort.id}/members", files=files,
+    intake, _ = roster
+    r = await client.post(f"{INTAKES}/{intake.id}/members", files=files,
                           headers=as_user(await province_admin(session)))
     assert r.status_code == 422, r.text
     error = r.json()["errors"][0]
     assert {key: error.get(key) for key in where} == where
 
 
-# --- GET /cohorts/{id}/report and report.csv -----------------------------------------------------------------
+# --- GET /intakes/{id}/report and report.csv -----------------------------------------------------------------
 
 
 async def test_report_shows_completed_over_assigned_for_two_agencies(client, session, as_user):
     rows = await course(session)
     xa = [await official(session, "UBND xã Phú Lương", full_name=f"Cán bộ xã {n}") for n in range(3)]
     so = [await official(session, "Sở Nội vụ", full_name=f"Chuyên viên {n}") for n in range(2)]
-    cohort = await make_cohort(session, [rows], xa + so)
+    intake = await make_intake(session, [rows], xa + so)
     for user in (xa[0], xa[1], so[0]):
         await complete(session, user, rows)
-    await enrol(session, so[1], rows)
+    await enroll(session, so[1], rows)
 
-    r = await client.get(f"{COHORTS}/{cohort.id}/report", headers=as_user(await province_admin(session)))
+    r = await client.get(f"{INTAKES}/{intake.id}/report", headers=as_user(await province_admin(session)))
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["completed_of_assigned"] == "3 / 5 = 60.0%" and report["completion_rate"] == 0.6
@@ -304,12 +319,12 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
     rows = await course(session)
     done = await official(session, "UBND xã Phú Lương", full_name="Trần Thị Bình")
     late = await official(session, "=HYPERLINK(\"x\")", full_name="Đỗ Văn Hùng")
-    cohort = await make_cohort(session, [rows], [done, late], opens_at=utcnow() - timedelta(days=40),
+    intake = await make_intake(session, [rows], [done, late], opens_at=utcnow() - timedelta(days=40),
                                deadline=utcnow() - timedelta(days=1))
     await complete(session, done, rows, completed_at=utcnow() - timedelta(days=5))
-    await enrol(session, late, rows)
+    await enroll(session, late, rows)
 
-    r = await client.get(f"{COHORTS}/{cohort.id}/report.csv", headers=as_user(await province_admin(session)))
+    r = await client.get(f"{INTAKES}/{intake.id}/report.csv", headers=as_user(await province_admin(session)))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["content-disposition"]
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
@@ -330,8 +345,8 @@ async def test_members_see_assigned_courses_and_the_deadline_before_and_after_en
         client, session, as_user):
     first, second = await course(session, title="Kỹ năng số cơ bản"), await course(session, title="An toàn")
     member, outsider = await official(session, "Sở Nội vụ"), await official(session, "Sở Nội vụ")
-    cohort = await make_cohort(session, [first, second], [member])
-    await enrol(session, outsider, first)
+    intake = await make_intake(session, [first, second], [member])
+    await enroll(session, outsider, first)
     r = await client.post(f"/api/v1/courses/{first.course.slug}/enrollments", headers=as_user(member))
     assert r.status_code == 201
 
@@ -341,7 +356,7 @@ async def test_members_see_assigned_courses_and_the_deadline_before_and_after_en
     assert page["items"][0]["course"]["slug"] == second.course.slug  # to-do assignments lead the page
     assert items[first.course.slug]["enrolled"] is True
     for item in items.values():
-        assert item["assignment"]["cohort_id"] == str(cohort.id)
-        assert item["assignment"]["deadline"].startswith(cohort.deadline.isoformat()[:19])
+        assert item["assignment"]["intake_id"] == str(intake.id)
+        assert item["assignment"]["deadline"].startswith(intake.deadline.isoformat()[:19])
     others = (await client.get("/api/v1/me/enrollments", headers=as_user(outsider))).json()["items"]
     assert [(i["enrolled"], i["assignment"]) for i in others] == [(True, None)]

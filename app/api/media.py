@@ -16,6 +16,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import SettingsDep, StorageDep
+from app.api.problems import problem
 from app.core.errors import Forbidden, HocSoError, NotFound, PayloadTooLarge
 from app.core.i18n import messages
 from app.core.storage import CHUNK, LocalStorage, Storage, StorageKeyError, content_disposition
@@ -81,8 +82,8 @@ async def _read(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
                   response_class=Response,
                   responses={200: {"description": "The whole file"},
                              206: {"description": "The requested range"},
-                             403: {"description": "Bad or expired signature"},
-                             416: {"description": "Range outside the file"}})
+                             403: problem("Bad or expired signature"),
+                             416: problem("Range outside the file")})
 async def read_media(
     key: str, request: Request, storage: StorageDep,
     expires: int, sig: str,
@@ -143,8 +144,8 @@ async def _limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[by
 @router.put("/{key:path}", summary="Upload a file through a signed URL", status_code=200,
             response_class=Response,
             responses={200: {"description": "Stored; `ETag` is the SHA-256 of the bytes"},
-                       403: {"description": "Bad or expired signature, or another Content-Type than signed"},
-                       413: {"description": "Larger than HOCSO_PACKAGE_MAX_BYTES"}})
+                       403: problem("Bad or expired signature, or another Content-Type than signed"),
+                       413: problem("Larger than HOCSO_PACKAGE_MAX_BYTES")})
 async def upload_media(key: str, request: Request, storage: StorageDep, settings: SettingsDep,
                        expires: int, sig: str) -> Response:
     """The URL comes from `POST /api/v1/admin/course-packages/uploads`; send the body with the signed
