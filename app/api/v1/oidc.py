@@ -17,6 +17,7 @@ from app.models.verification import IdentityProviderPublic, OidcExchange, OidcSt
 from app.services.identity import oidc_flow
 from app.services.identity.oidc import Providers
 
+# Transaction exception «sign-in refusals commit» (docs/architecture.md): counted tries and used-up answers.
 router = v1_router("/auth/oidc", tags=["auth"])
 
 

@@ -1,6 +1,9 @@
 """Phone one-time codes: signing in with a code instead of a password, and verifying a signed-in user's phone."""
 
+import uuid
+
 from fastapi import BackgroundTasks, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import CurrentUserId, KeysDep, SettingsDep
 from app.api.problems import problem
@@ -12,6 +15,7 @@ from app.models.identity import TokenPair, User, UserPublic
 from app.models.verification import CodeSent, PhoneCodeCheck, PhoneCodeRequest, PhoneSignIn
 from app.services.identity import phone, sms
 
+# Transaction exception «sign-in refusals commit» (docs/architecture.md): counted tries and used-up answers.
 router = v1_router(tags=["auth"])
 
 LIMITS = {429: problem("Too many codes for this phone or from this address; see Retry-After")}
@@ -49,7 +53,8 @@ async def sign_in_with_code(body: PhoneSignIn, response: Response, session: Toke
     return await phone.sign_in_with_code(session, settings, keys, body.phone, body.code)
 
 
-async def _me(session, user_id) -> User:  # noqa: ANN001
+async def _me(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The signed-in user, read in the session that commits their code tries (one session, one transaction)."""
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized("invalid_token")
