@@ -13,12 +13,14 @@ answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 
 from fastapi import APIRouter
 
-from app.api import media, ops, verify_page
+from app.api import dashboard_page, media, ops, rankings_page, verify_page
 from app.api.v1 import (
     admin_packages,
     auth,
+    board,
     certificates,
     completions,
+    contests,
     courses,
     intakes,
     learning,
@@ -28,11 +30,13 @@ from app.api.v1 import (
     provinces,
     quizzes,
     stats,
+    units,
     users,
 )
 
 ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, auth.router, users.router, stats.router,
     completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
-    programmes.router, admin_packages.router, oidc.router, phone.router, ops.router,
+    programmes.router, admin_packages.router, board.router, units.router, contests.router,
+    dashboard_page.router, rankings_page.router, oidc.router, phone.router, ops.router,
 ]

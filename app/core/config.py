@@ -115,6 +115,9 @@ class Settings(BaseSettings):
         "HOCSO_INTAKE_CSV_MAX_BYTES", "HOCSO_COHORT_CSV_MAX_BYTES"))
     intake_csv_max_rows: int = Field(10_000, validation_alias=AliasChoices(
         "HOCSO_INTAKE_CSV_MAX_ROWS", "HOCSO_COHORT_CSV_MAX_ROWS"))
+    units_csv_max_bytes: int = 2 * 1024 * 1024  # a province's headcount list (units × officials)
+    units_csv_max_rows: int = 20_000
+    ranking_min_headcount: int = 10  # units with fewer officials are listed but not ranked
 
     # Identity: OpenID Connect providers (JSON list; docs/identity.md), where their sign-ins may return to,
     # phone one-time codes and the SMS sender that carries them

@@ -9,7 +9,9 @@ from app.api.deps import CurrentUser, SessionDep, UserAdmin
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.models.identity import Audience, ProfileUpdate, UserAdminView, UserPage, UserPublic
+from app.models.units import UnitAttachment as OfficialVerification
 from app.services.identity import accounts as identity
+from app.services.units import tree
 
 router = v1_router(tags=["users"])
 
@@ -60,7 +62,9 @@ async def list_users(
     responses={404: problem("No such user in your province"),
                409: problem("The user did not register as an official")},
 )
-async def verify_official(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep) -> UserAdminView:
+async def verify_official(user_id: uuid.UUID, admin: UserAdmin, session: SessionDep,
+                          body: OfficialVerification | None = None) -> UserAdminView:
     """From now on the official's completions count as officials' completions and official-only courses
-    open to them. Verifying an already verified official changes nothing."""
-    return UserAdminView.of(await identity.verify_official(session, admin, user_id))
+    open to them. Verifying an already verified official changes nothing. The official is attached to a unit
+    of their province (`unit_id`, or the unit whose name is their agency), where completion rates count them."""
+    return UserAdminView.of(await tree.verify_official(session, admin, user_id, body.unit_id if body else None))

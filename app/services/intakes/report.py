@@ -30,6 +30,7 @@ from app.models.reporting import (
     IntakeReport,
     OverdueAssignment,
 )
+from app.models.units import OrgUnit, UnitOfficial
 from app.services.geo import load_geography
 from app.services.intakes.intakes import intake_public
 
@@ -57,11 +58,18 @@ def _assignment_flags(intake: Intake) -> dict[str, ColumnElement[int]]:
     }
 
 
+# A member's agency is the unit they are counted under (services/units) where they have one, else the agency
+# they typed, so the report groups members the way completion rates do.
+AGENCY = func.coalesce(OrgUnit.name, User.agency)
+
+
 def _over_assignments(query: Select, intake: Intake) -> Select:
     """`query` over every assignment of the intake, with the member's enrollment and completion if any."""
     return (query.select_from(IntakeMember)
             .join(IntakeCourse, IntakeCourse.intake_id == IntakeMember.intake_id)
             .join(User, User.id == IntakeMember.user_id)
+            .outerjoin(UnitOfficial, UnitOfficial.user_id == IntakeMember.user_id)
+            .outerjoin(OrgUnit, OrgUnit.id == UnitOfficial.unit_id)
             .outerjoin(Enrollment, and_(Enrollment.user_id == IntakeMember.user_id,
                                         Enrollment.course_id == IntakeCourse.course_id))
             .outerjoin(Completion, and_(Completion.user_id == IntakeMember.user_id,
@@ -81,9 +89,9 @@ async def intake_report(session: AsyncSession, intake: Intake, *,
 
     # Per member first (did they finish every course?), then per agency.
     per_member = _over_assignments(select(
-        User.agency.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
+        AGENCY.label("agency"), func.count().label("assigned"), sums[0].label("enrolled"),
         sums[1].label("completed"), sums[2].label("on_time")), intake,
-    ).group_by(IntakeMember.user_id, User.agency).subquery()
+    ).group_by(IntakeMember.user_id, AGENCY).subquery()
     m = per_member.c
     agencies = (await session.execute(select(
         m.agency, func.count(), func.sum(case((m.completed == m.assigned, 1), else_=0)),
@@ -114,7 +122,7 @@ async def intake_report(session: AsyncSession, intake: Intake, *,
 
 async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[OverdueAssignment]:
     rows = (await session.execute(_over_assignments(select(
-        IntakeMember.user_id, User.full_name, User.agency, Course.id, Course.slug, flags["enrolled"]), intake)
+        IntakeMember.user_id, User.full_name, AGENCY, Course.id, Course.slug, flags["enrolled"]), intake)
         .join(Course, Course.id == IntakeCourse.course_id).where(Completion.seq.is_(None)))).all()
     overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
                                  course=slug, enrolled=bool(enrolled))

@@ -1,0 +1,218 @@
+"""Contests: who defines them (province scoping), the window (nothing accepted outside it), eligibility and
+attempt limits, the tie-break ranking, name privacy, units and figures, and the leaderboard frozen at the close."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.models.identity import Audience, Role
+from app.models.units import OrgUnit, UnitKind, UnitOfficial
+from app.services.contests import contests as contest_rules
+from app.services.contests import leaderboards, taking
+from tests.factories import auth, make_course, make_user, quiz, token_for
+
+OPENS = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+CLOSES = OPENS + timedelta(days=7)
+RIGHT = {"Hà Nội", "Đúng"}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The contest's idea of now, moved by hand: before, during and after the window without waiting."""
+
+    class Clock:
+        now = OPENS - timedelta(hours=1)
+
+        def at(self, moment: datetime) -> None:
+            self.now = moment
+
+    clock = Clock()
+    for module in (contest_rules, taking, leaderboards):
+        monkeypatch.setattr(module, "utcnow", lambda: clock.now)
+    return clock
+
+
+async def headers_for(session, keyring, settings, **kwargs) -> tuple[dict[str, str], object]:
+    user = await make_user(session, **kwargs)
+    return auth(token_for(keyring, settings, user)), user
+
+
+async def define(client, session, keyring, settings, **overrides) -> tuple[dict, dict[str, str]]:
+    rows = await make_course(session, lessons=[quiz("contest-quiz")])
+    admin, _ = await headers_for(session, keyring, settings, role=Role.province_admin, province_code="19",
+                                 audience=Audience.official, verified=True)
+    body = {"title": "Cuộc thi tìm hiểu chuyển đổi số tỉnh Thái Nguyên",
+            "quiz_id": str(rows.quizzes["contest-quiz"].id),
+            "opens_at": OPENS.isoformat(), "closes_at": CLOSES.isoformat(), "max_attempts": 2, **overrides}
+    r = await client.post("/api/v1/contests", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    return r.json(), admin
+
+
+async def take(client, contest_id: str, headers, *, right: int, clock=None, minutes: float = 0) -> dict:
+    """One attempt answering `right` questions correctly, submitted `minutes` after it starts."""
+    started = await client.post(f"/api/v1/contests/{contest_id}/attempts", headers=headers)
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    answers = []
+    for n, question in enumerate(attempt["questions"]):
+        wanted = [c for c in question["choices"] if (c["text"] in RIGHT) == (n < right)]
+        answers.append({"question_id": question["id"], "choice_ids": [wanted[0]["id"]]})
+    if clock is not None:
+        clock.at(clock.now + timedelta(minutes=minutes))
+    submitted = await client.post(f"/api/v1/contests/{contest_id}/attempts/{attempt['id']}/submit",
+                                  json={"answers": answers}, headers=headers)
+    return submitted
+
+
+# --- who defines and reads results -------------------------------------------------------------------------------
+
+
+async def test_province_admins_define_their_provinces_contests_only(client, session, keyring, settings, clock):
+    contest, own = await define(client, session, keyring, settings)
+    assert contest["province_code"] == "19" and contest["status"] == "upcoming"
+    other, _ = await headers_for(session, keyring, settings, role=Role.province_admin, province_code="22",
+                                 audience=Audience.official, verified=True)
+    body = {"title": "Thi", "quiz_id": contest["quiz_id"], "opens_at": OPENS.isoformat(),
+            "closes_at": CLOSES.isoformat()}
+    assert (await client.post("/api/v1/contests", json={**body, "province_code": "19"}, headers=other)
+            ).status_code == 403
+    ministry, _ = await headers_for(session, keyring, settings, role=Role.ministry_admin, province_code=None)
+    national = await client.post("/api/v1/contests", json=body, headers=ministry)
+    assert national.status_code == 201 and national.json()["province_code"] is None
+    learner, _ = await headers_for(session, keyring, settings)
+    assert (await client.post("/api/v1/contests", json=body, headers=learner)).status_code == 403
+    assert (await client.post("/api/v1/contests", json=body)).status_code == 401
+    results = f"/api/v1/contests/{contest['id']}/results"
+    assert (await client.get(results, headers=other)).status_code == 404  # another province's contest
+    assert (await client.get(results, headers=own)).status_code == 200
+    assert (await client.get(results, headers=ministry)).status_code == 200
+    assert (await client.get(f"/api/v1/contests/{national.json()['id']}/results", headers=own)).status_code == 404
+    bad = await client.post("/api/v1/contests", json={**body, "closes_at": OPENS.isoformat()}, headers=ministry)
+    assert bad.status_code == 422 and "kết thúc phải sau" in bad.json()["errors"][0]["message"]
+
+
+# --- the window --------------------------------------------------------------------------------------------------
+
+
+async def test_nothing_is_accepted_before_the_opening_or_after_the_close(client, session, keyring, settings, clock):
+    contest, _ = await define(client, session, keyring, settings, time_limit_s=3600)
+    cid = contest["id"]
+    learner, _ = await headers_for(session, keyring, settings, province_code="19")
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=learner)).status_code == 409
+    clock.at(OPENS)
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=learner)).status_code == 200
+    clock.at(CLOSES - timedelta(minutes=10))
+    started = (await client.post(f"/api/v1/contests/{cid}/attempts", headers=learner)).json()
+    assert started["deadline"] == CLOSES.isoformat().replace("+00:00", "Z")  # capped at the close, not an hour
+    clock.at(CLOSES)
+    late = await client.post(f"/api/v1/contests/{cid}/attempts/{started['id']}/submit", json={"answers": []},
+                             headers=learner)
+    assert late.status_code == 409 and late.headers["content-type"] == "application/problem+json"
+    assert (await client.post(f"/api/v1/contests/{cid}/attempts", headers=learner)).status_code == 409
+    latecomer, _ = await headers_for(session, keyring, settings, province_code="19")
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=latecomer)).status_code == 409
+    board = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert board["figures"] == {"registered": 1, "finished": 0, "attempts": 0, "units": 0}
+
+
+async def test_eligibility_entry_first_and_the_attempts_allowed(client, session, keyring, settings, clock):
+    contest, _ = await define(client, session, keyring, settings, max_attempts=1, audience="official")
+    cid = contest["id"]
+    clock.at(OPENS + timedelta(hours=1))
+    citizen, _ = await headers_for(session, keyring, settings, province_code="19")
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=citizen)).status_code == 403
+    elsewhere, _ = await headers_for(session, keyring, settings, province_code="22", audience=Audience.official,
+                                     verified=True)
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=elsewhere)).status_code == 403
+    official, _ = await headers_for(session, keyring, settings, province_code="06", audience=Audience.official,
+                                    verified=True)  # Bắc Kạn, now part of Thái Nguyên (19)
+    assert (await client.post(f"/api/v1/contests/{cid}/attempts", headers=official)).status_code == 403
+    assert (await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=official)).status_code == 200
+    assert (await take(client, cid, official, right=2)).status_code == 200
+    again = await client.post(f"/api/v1/contests/{cid}/attempts", headers=official)
+    assert again.status_code == 409
+    entry = (await client.get(f"/api/v1/contests/{cid}/entry", headers=official)).json()
+    assert (entry["attempts_used"], entry["attempts_left"]) == (1, 0)
+
+
+# --- ranking, privacy, units, freezing -------------------------------------------------------------------------
+
+
+async def test_best_score_then_shortest_time_then_earliest_submission(client, session, keyring, settings, clock):
+    contest, admin = await define(client, session, keyring, settings)
+    cid = contest["id"]
+    clock.at(OPENS)
+    people = {}
+    for name in ("Trần Văn An", "Lê Thị Bình", "Phạm Minh Châu", "Hoàng Đức Dũng"):
+        headers, user = await headers_for(session, keyring, settings, province_code="19", full_name=name)
+        await client.put(f"/api/v1/contests/{cid}/entry", json={"show_full_name": name == "Lê Thị Bình"},
+                         headers=headers)
+        people[name] = headers
+    # An: full marks in 20 minutes (a first try of 1/2 counts for nothing more); Bình: full marks in 10;
+    # Châu: full marks in 10 too, but submitted later; Dũng: half marks, fastest.
+    await take(client, cid, people["Trần Văn An"], right=1, clock=clock, minutes=5)
+    await take(client, cid, people["Trần Văn An"], right=2, clock=clock, minutes=20)
+    await take(client, cid, people["Lê Thị Bình"], right=2, clock=clock, minutes=10)
+    await take(client, cid, people["Phạm Minh Châu"], right=2, clock=clock, minutes=10)
+    await take(client, cid, people["Hoàng Đức Dũng"], right=1, clock=clock, minutes=1)
+    board = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert [(r["rank"], r["name"], r["score"], r["duration_ms"]) for r in board["people"]] == [
+        (1, "Lê Thị Bình", 100.0, 600_000),  # opted in: full name
+        (2, "Phạm M. C.", 100.0, 600_000),  # same score and time, submitted later
+        (3, "Trần V. A.", 100.0, 1_200_000),
+        (4, "Hoàng Đ. D.", 50.0, 60_000),
+    ]
+    assert "Trần Văn An" not in str(board) and "user_id" not in str(board)
+    results = (await client.get(f"/api/v1/contests/{cid}/results", headers=admin)).json()
+    assert [r["name"] for r in results["people"]] == ["Lê Thị Bình", "Phạm Minh Châu", "Trần Văn An",
+                                                      "Hoàng Đức Dũng"]
+    assert board["figures"] == {"registered": 4, "finished": 4, "attempts": 5, "units": 0}
+
+
+async def test_the_frozen_leaderboard_is_what_it_was_at_the_close(client, session, keyring, settings, clock):
+    contest, _ = await define(client, session, keyring, settings)
+    cid = contest["id"]
+    unit = OrgUnit(province_code="19", code="XBT", name="UBND xã Bằng Thành", name_key="ubnd xa bang thanh",
+                   kind=UnitKind.commune)
+    session.add(unit)
+    await session.flush()
+    clock.at(OPENS)
+    runners = []
+    for n in range(3):
+        headers, user = await headers_for(session, keyring, settings, province_code="19",
+                                          full_name=f"Vũ Thị Lan {n}", audience=Audience.official, verified=True)
+        if n < 2:
+            session.add(UnitOfficial(user_id=user.id, unit_id=unit.id))
+            await session.flush()
+        await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=headers)
+        runners.append((headers, user))
+    await take(client, cid, runners[0][0], right=2, clock=clock, minutes=3)
+    await take(client, cid, runners[2][0], right=1, clock=clock, minutes=3)
+    open_attempt = (await client.post(f"/api/v1/contests/{cid}/attempts", headers=runners[1][0])).json()
+    clock.at(CLOSES - timedelta(seconds=1))
+    before = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert before["frozen"] is False
+    assert before["units"] == [{"rank": 1, "unit_id": str(unit.id), "name": "UBND xã Bằng Thành",
+                                "province_code": "19", "headcount": None, "entrants": 2, "finishers": 1,
+                                "finisher_percent": None}]
+    assert before["figures"] == {"registered": 3, "finished": 2, "attempts": 2, "units": 1}
+
+    clock.at(CLOSES + timedelta(seconds=1))
+    late = await client.post(f"/api/v1/contests/{cid}/attempts/{open_attempt['id']}/submit",
+                             json={"answers": []}, headers=runners[1][0])
+    assert late.status_code == 409
+    frozen = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert frozen["frozen"] is True and frozen["as_of"] == CLOSES.isoformat().replace("+00:00", "Z")
+    keys = ("people", "units", "figures")
+    assert {k: frozen[k] for k in keys} == {k: before[k] for k in keys}
+    # Later changes (a name, a unit) leave the frozen board as it was at the close.
+    runners[0][1].full_name = "Đỗ Thị Mai"
+    await session.delete(unit)
+    await session.flush()
+    clock.at(CLOSES + timedelta(days=30))
+    again = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert {k: again[k] for k in keys} == {k: before[k] for k in keys}
+    csv_rows = (await client.get(f"/api/v1/contests/{cid}/leaderboard", params={"format": "csv"})
+                ).content.decode("utf-8-sig").splitlines()
+    assert csv_rows[0].startswith("rank,name") and csv_rows[1].startswith("1,Vũ T. L. 0.")
