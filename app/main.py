@@ -5,15 +5,12 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.routing import NoMatchFound
 
 import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
+from app.api.docs_pages import mount_docs
 from app.api.per_worker import PerWorker
 from app.api.problems import install_problem_schema
 from app.api.renamed import RenamedPaths
@@ -97,8 +94,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-None-Match", "X-Request-ID",
+                           "Range"],
+            # Content-Range/Accept-Ranges/Content-Length: players reading media in ranges (docs/frontend.md)
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location", "Content-Range", "Accept-Ranges",
+                            "Content-Length", "Content-Disposition"],
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     install_problem_schema(app)
-    _mount_docs(app)
+    mount_docs(app)
     _resolve_routes(app)
     return app
 
@@ -116,26 +116,6 @@ def _resolve_routes(app: FastAPI) -> None:
     routes at once, which made a new worker's first request take about a second with ~90 routes."""
     with contextlib.suppress(NoMatchFound):
         app.url_path_for("")  # no route has this name: the lookup walks (and so resolves) every route
-
-
-def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI from assets shipped in a Python package, so /docs works with no internet."""
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="HocSo API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-            oauth2_redirect_url="/docs/oauth2-redirect",
-        )
-
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
 
 
 def build() -> FastAPI:

@@ -21,6 +21,7 @@ def fresh_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("HOCSO_PORT", "8123")
     monkeypatch.setenv("HOCSO_WORKERS", "3")
     get_settings.cache_clear()
+    monkeypatch.setattr("app.cli._require_migrated_database", lambda: None)  # no database in these tests
     yield
     get_settings.cache_clear()
 

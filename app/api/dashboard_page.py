@@ -32,6 +32,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "brand": ("HọcSố · Phổ cập kỹ năng số", "HọcSố · Digital skills for all"),
     "year_figures": ("Số liệu năm {year}", "Figures for {year}"),
     "computed": ("tính đến {at}; cập nhật mỗi {ttl} giây", "as of {at}; refreshed every {ttl} seconds"),
+    "as_of": ("tính đến {at}", "as of {at}"),
     "counters": ("Lượt hoàn thành khóa học so với mục tiêu", "Course completions against the targets"),
     "official": ("Cán bộ, công chức, viên chức", "Officials"),
     "citizen": ("Người dân", "Citizens"),
@@ -145,6 +146,12 @@ async def dashboard(
                  href("/dashboard", year=year, units=None if units == "current" else units, lang=other))
 
 
+def _dated(b: board.Board, lang: Lang) -> str:
+    """Each section says which period and which moment its figures are, so a printed or copied part stays dated."""
+    return (f'<p class="dated section-date">{escape(w("year_figures", lang, year=b.year))}, '
+            f'{escape(w("as_of", lang, at=h.moment(b.computed_at, lang)))}</p>')
+
+
 def _year_form(year: int, units: str, lang: Lang) -> str:
     hidden = f'<input type="hidden" name="units" value="{units}">' if units != "current" else ""
     return (f'<form class="inline noprint" method="get" action="/dashboard"><label>{escape(w("year", lang))} '
@@ -158,6 +165,7 @@ def _counters(b: board.Board, lang: Lang) -> str:
         h.progress(w(key, lang), f.completions, f.target, f.percent_of_target, key, lang)
         for key, f in ((a, b.national.audiences[a]) for a in (OFFICIAL.value, CITIZEN.value)))
     return (f'<section id="counters"><h2>{escape(w("counters", lang))}</h2>{bars}'
+            + _dated(b, lang)
             + h.sources([("JSON", f"/api/v1/stats/national?year={b.year}"),
                          ("CSV", f"/api/v1/board/national?year={b.year}&format=csv")], lang) + "</section>")
 
@@ -188,6 +196,7 @@ def _provinces(b: board.Board, lang: Lang) -> str:
     return (f'<section id="provinces"><h2>{escape(title)}</h2>'
             f'<p class="noprint"><a href="{escape(toggle)}">{escape(toggle_text)}</a></p>{chart}'
             + h.table(title, headers, rows, table_id="province-table") + note
+            + _dated(b, lang)
             + h.sources([("JSON", f"/api/v1/board/provinces?year={b.year}{units_q}"),
                          ("CSV", f"/api/v1/board/provinces?year={b.year}{units_q}&format=csv")], lang)
             + "</section>")
@@ -204,6 +213,7 @@ def _months(b: board.Board, lang: Lang) -> str:
                (w("total", lang), True)]
     return (f'<section id="months"><h2>{escape(title)}</h2>{chart}'
             + h.table(title, headers, rows, table_id="month-table")
+            + _dated(b, lang)
             + h.sources([("JSON", f"/api/v1/board/months?year={b.year}"),
                          ("CSV", f"/api/v1/board/months?year={b.year}&format=csv")], lang) + "</section>")
 
@@ -221,5 +231,6 @@ def _courses(b: board.Board, lang: Lang) -> str:
     else:
         content = f'<p class="muted">{escape(w("no_courses", lang))}</p>'
     return (f'<section id="courses"><h2>{escape(title)}</h2>{content}'
+            + _dated(b, lang)
             + h.sources([("JSON", f"/api/v1/board/courses?year={b.year}"),
                          ("CSV", f"/api/v1/board/courses?year={b.year}&format=csv")], lang) + "</section>")

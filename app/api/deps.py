@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import messages
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
-from app.models.identity import ADMIN_ROLES, Role, User
+from app.models.identity import ADMIN_ROLES, Role, Scope, User
 
 messages({
     "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
@@ -86,7 +87,17 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+TOKEN_URL = "/api/v1/auth/token"
+oauth2 = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
+# The same bearer token comes from either grant of /auth/token; declaring both flows lets Swagger UI's Authorize
+# sign in a person (password) or a ministry/province system (client credentials).
+oauth2.model.flows = OAuthFlows(
+    password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes={}),
+    clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes={
+        Scope.stats_read.value: "national and provincial figures",
+        Scope.completions_read.value: "read the completion feed",
+        Scope.completions_write.value: "report partner completions"}),
+)
 
 
 @dataclass

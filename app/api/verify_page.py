@@ -1,6 +1,7 @@
-"""The public verification page the certificate's QR code opens: server-rendered Vietnamese HTML, no sign-in,
-no JavaScript, readable on a phone. It shows every printed fact, so a doctored PDF shows up as a mismatch,
-and a revoked certificate stays here, marked revoked with its reason.
+"""The public verification page the certificate's QR code opens: server-rendered HTML in administrative
+Vietnamese (English with `Accept-Language: en`), no sign-in, no JavaScript, readable on a phone. It shows every
+printed fact, so a doctored PDF shows up as a mismatch, and a revoked certificate stays here, marked revoked with
+its reason. The certificate is issued by the configured body (a ministry); HọcSố is only the platform.
 """
 
 from datetime import date, datetime
@@ -14,13 +15,15 @@ from app.api.deps import SessionDep
 from app.api.problems import problem
 from app.api.v1.certificates import check_verify_rate
 from app.core.errors import NotFound, RateLimited
+from app.core.i18n import current_language
 from app.core.localtime import local_date
 from app.models.certificate import SUPERSEDED, CertificateStatus
 from app.services.certificates import issuing as certificates
-from app.services.certificates.pdf import audience_label, hours_text, vietnamese_date
+from app.services.certificates.pdf import audience_label, english_date, hours_text, place_and_date, vietnamese_date
 from app.services.certificates.serial import normalise_serial
 
 router = APIRouter(tags=["certificates"])
+AUDIENCE_EN = {"citizen": "Citizen", "official": "Civil servant or public employee"}
 
 # No script may run and nothing is loaded from elsewhere; inline styles only.
 _HEADERS = {
@@ -49,20 +52,72 @@ button{font-size:1rem;padding:.5rem 1rem}
 """
 
 
+# Vietnamese (administrative wording) and English, chosen by Accept-Language.
+WORDS = {
+    "brand": ("Nền tảng học trực tuyến HọcSố · Xác minh giấy chứng nhận",
+              "HocSo online learning platform · Certificate verification"),
+    "valid": ("✓ Giấy chứng nhận hợp lệ", "✓ Valid certificate"),
+    "valid_text": ("Giấy chứng nhận này do {body} cấp qua nền tảng HọcSố và đang có hiệu lực.",
+                   "This certificate was issued by {body} through the HocSo platform and is in force."),
+    "revoked": ("✗ Giấy chứng nhận đã bị thu hồi", "✗ Certificate revoked"),
+    "superseded": ("Đã được cấp lại (thông tin người học được đính chính)",
+                   "Reissued (the learner's details were corrected)"),
+    "reason": ("Lý do thu hồi", "Reason"), "revoked_on": ("Thu hồi", "Revoked on"),
+    "replacement": ("Giấy chứng nhận thay thế", "Replaced by"),
+    "serial": ("Số hiệu", "Serial number"), "name": ("Họ và tên", "Full name"), "course": ("Khóa học", "Course"),
+    "hours": ("Thời lượng", "Study time"), "completed": ("Hoàn thành", "Completed on"),
+    "audience": ("Đối tượng", "Audience"), "province": ("Tỉnh, thành phố", "Province"),
+    "issuer": ("Cơ quan cấp", "Issued by"), "issued": ("Nơi cấp, ngày cấp", "Place and date of issue"),
+    "replaces": ("Thay thế giấy chứng nhận", "Replaces certificate"),
+    "match": ("Mọi thông tin in trên giấy chứng nhận phải trùng khớp với trang này; nếu khác, giấy chứng nhận "
+              "đã bị sửa đổi.",
+              "Everything printed on the certificate must match this page; if anything differs, the paper "
+              "was altered."),
+    "machine": ("Dữ liệu để máy đọc", "Machine-readable data (JSON)"),
+    "keys": ("Khóa công khai để kiểm tra chữ ký số", "Public keys to check the digital signature"),
+    "search_title": ("Tra cứu giấy chứng nhận", "Look up a certificate"),
+    "search_text": ("Nhập số hiệu in trên giấy chứng nhận.", "Enter the serial number printed on the certificate."),
+    "search_button": ("Tra cứu", "Look up"),
+    "not_found": ("Không tìm thấy giấy chứng nhận", "Certificate not found"),
+    "not_found_text": ("Không có giấy chứng nhận nào mang số hiệu {serial}.{hint} Hãy kiểm tra lại từng ký tự.",
+                       "No certificate has the serial number {serial}.{hint} Please check each character."),
+    "bad_serial": (" Số hiệu này sai định dạng hoặc sai ký tự kiểm tra.",
+                   " This serial number is malformed or its check character is wrong."),
+    "too_many": ("Quá nhiều lượt tra cứu", "Too many lookups"),
+    "retry": ("Vui lòng thử lại sau {seconds} giây.", "Please try again in {seconds} seconds."),
+    "valid_title": ("Hợp lệ", "Valid"), "revoked_title": ("Đã thu hồi", "Revoked"),
+}
+
+
+def _w(key: str, **params: object) -> str:
+    return WORDS[key][1 if current_language() == "en" else 0].format(**params)
+
+
 def _page(title: str, body: str, status_code: int = 200,
           headers: dict[str, str] | None = None) -> HTMLResponse:
     html = (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"<title>{escape(title)} · HọcSố</title><style>{_STYLE}</style></head>"
-        f'<body><main><p class="brand">HọcSố · Xác minh giấy chứng nhận</p>{body}</main></body></html>'
+        f'<body><main><p class="brand">{_w("brand")}</p>{body}</main></body></html>'
     )
     return HTMLResponse(html, status_code=status_code, headers={**_HEADERS, **(headers or {})})
 
 
+def _date(day: date) -> str:
+    return english_date(day) if current_language() == "en" else vietnamese_date(day)
+
+
 def _day(moment: datetime | None) -> str:
-    return vietnamese_date(local_date(moment)) if moment else "—"
+    return _date(local_date(moment)) if moment else "—"
+
+
+def _issued(place: str | None, moment: datetime) -> str:
+    day = local_date(moment)
+    if current_language() == "en":
+        return f"{place}, {english_date(day)}" if place else english_date(day)
+    return place_and_date(place, day)
 
 
 def _link(serial: str) -> str:
@@ -72,54 +127,52 @@ def _link(serial: str) -> str:
 def _status_block(found: certificates.Verification) -> str:
     cert = found.certificate
     if cert.status == CertificateStatus.valid:
-        return ('<section class="status valid"><h1>✓ Chứng nhận hợp lệ <small lang="en">(valid)</small></h1>'
-                "<p>Giấy chứng nhận này do HọcSố cấp và đang có hiệu lực.</p></section>")
-    if cert.revoked_reason == SUPERSEDED:
-        reason = "Đã được cấp lại (thông tin người học được đính chính)"
-    else:
-        reason = cert.revoked_reason or "—"
-    replacement = (f"<p>Chứng nhận thay thế: {_link(found.superseded_by)}</p>" if found.superseded_by else "")
-    return ('<section class="status revoked"><h1>✗ Đã thu hồi <small lang="en">(revoked)</small></h1>'
-            f"<p>Lý do: {escape(reason)}</p><p>Thu hồi {_day(cert.revoked_at)}</p>{replacement}</section>")
+        return (f'<section class="status valid"><h1>{_w("valid")}</h1>'
+                f"<p>{escape(_w('valid_text', body=cert.facts['issuing_body']))}</p></section>")
+    reason = _w("superseded") if cert.revoked_reason == SUPERSEDED else cert.revoked_reason or "—"
+    replacement = (f"<p>{_w('replacement')}: {_link(found.superseded_by)}</p>" if found.superseded_by else "")
+    return (f'<section class="status revoked"><h1>{_w("revoked")}</h1>'
+            f"<p>{_w('reason')}: {escape(reason)}</p><p>{_w('revoked_on')} {_day(cert.revoked_at)}</p>"
+            f"{replacement}</section>")
 
 
 def _facts_block(found: certificates.Verification) -> str:
     cert, facts = found.certificate, found.certificate.facts
+    english = current_language() == "en"
+    hours = hours_text(facts.get("hours"))
     rows = [
-        ("Số hiệu", f'<span class="serial">{escape(cert.serial)}</span>'),
-        ("Họ và tên", escape(facts["full_name"])),
-        ("Khóa học", escape(facts["course_title"])),
-        ("Phiên bản khóa học", escape(str(facts["course_version"]))),
-        ("Thời lượng", escape(hours_text(facts.get("hours")) or "—")),
-        ("Hoàn thành", escape(vietnamese_date(date.fromisoformat(str(facts["completed_on"]))))),
-        ("Đối tượng", escape(audience_label(facts["audience"]))),
-        ("Tỉnh, thành phố", escape(facts.get("province_name") or "—")),
-        ("Cơ quan cấp", escape(facts["issuing_body"])),
-        ("Ngày cấp", escape(_day(cert.issued_at))),
+        (_w("serial"), f'<span class="serial">{escape(cert.serial)}</span>'),
+        (_w("name"), escape(facts["full_name"])),
+        (_w("course"), escape(facts["course_title"])),  # the version number is in the JSON, for machines
+        (_w("hours"), escape((hours.replace(",", ".").replace(" giờ", " h") if english else hours) or "—")),
+        (_w("completed"), escape(_date(date.fromisoformat(str(facts["completed_on"]))))),
+        (_w("audience"), escape(AUDIENCE_EN.get(facts["audience"], facts["audience"]) if english
+                                else audience_label(facts["audience"]))),
+        (_w("province"), escape(facts.get("province_name") or "—")),
+        (_w("issuer"), escape(facts["issuing_body"])),
+        (_w("issued"), escape(_issued(facts.get("issuing_place"), cert.issued_at))),
     ]
     if found.replaces:
-        rows.append(("Thay thế chứng nhận", _link(found.replaces)))
+        rows.append((_w("replaces"), _link(found.replaces)))
     return "<dl>" + "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows) + "</dl>"
 
 
 def _footer(serial: str) -> str:
     api = f"/api/v1/certificates/verify/{quote(serial)}"
-    return ("<footer><p>Mọi thông tin in trên giấy chứng nhận phải trùng khớp với trang này; nếu khác, giấy "
-            "đã bị sửa.</p>"
-            f'<p>Dữ liệu cho máy: <a href="{api}">JSON</a> · Khóa công khai: '
-            '<a href="/.well-known/jwks.json">JWKS</a></p></footer>')
+    return (f"<footer><p>{_w('match')}</p>"
+            f'<p><a href="{api}">{_w("machine")}</a> · <a href="/.well-known/jwks.json">{_w("keys")}</a></p>'
+            "</footer>")
 
 
 def _search_form(value: str = "") -> str:
-    return ('<form method="get" action="/verify"><label for="s" hidden>Số hiệu</label>'
+    return (f'<form method="get" action="/verify"><label for="s" hidden>{_w("serial")}</label>'
             f'<input id="s" name="serial" value="{escape(value)}" placeholder="HS-2026-7K3Q-9XW2-M" '
-            'autocomplete="off" required><button type="submit">Tra cứu</button></form>')
+            f'autocomplete="off" required><button type="submit">{_w("search_button")}</button></form>')
 
 
 def _limited(exc: RateLimited) -> HTMLResponse:
-    body = ("<h1>Quá nhiều lượt tra cứu</h1>"
-            f"<p>Vui lòng thử lại sau {exc.params['retry_after']} giây.</p>")
-    return _page("Quá nhiều lượt tra cứu", body, 429, exc.headers)
+    body = f"<h1>{_w('too_many')}</h1><p>{_w('retry', seconds=exc.params['retry_after'])}</p>"
+    return _page(_w("too_many"), body, 429, exc.headers)
 
 
 @router.get("/verify", response_class=HTMLResponse, response_model=None, include_in_schema=False)
@@ -127,8 +180,8 @@ async def verify_search(serial: str | None = None) -> HTMLResponse | RedirectRes
     """A form for people who type the serial from paper; it sends them to the serial's page."""
     if serial:
         return RedirectResponse(f"/verify/{quote(serial.strip()[:40])}", status_code=303)
-    body = "<h1>Tra cứu giấy chứng nhận</h1><p>Nhập số hiệu in trên giấy chứng nhận.</p>" + _search_form()
-    return _page("Tra cứu giấy chứng nhận", body)
+    body = f"<h1>{_w('search_title')}</h1><p>{_w('search_text')}</p>" + _search_form()
+    return _page(_w("search_title"), body)
 
 
 @router.get("/verify/{serial}", response_class=HTMLResponse, summary="Verification page (HTML, public)",
@@ -144,13 +197,11 @@ async def verify_page(serial: str, request: Request, session: SessionDep) -> HTM
     try:
         found = await certificates.verify_serial(session, serial)
     except NotFound:
-        hint = "" if normalise_serial(serial) else " Số hiệu này sai định dạng hoặc sai ký tự kiểm tra."
+        hint = "" if normalise_serial(serial) else _w("bad_serial")
         shown = f'<span class="serial">{escape(serial[:40])}</span>'
-        body = ("<h1>Không tìm thấy chứng nhận</h1>"
-                f"<p>Không có giấy chứng nhận nào mang số hiệu {shown}.{hint} "
-                "Hãy kiểm tra lại từng ký tự.</p>"
+        body = (f"<h1>{_w('not_found')}</h1><p>{_w('not_found_text', serial=shown, hint=hint)}</p>"
                 + _search_form(serial[:40]))
-        return _page("Không tìm thấy chứng nhận", body, 404)
+        return _page(_w("not_found"), body, 404)
     cert = found.certificate
-    title = f"{'Hợp lệ' if cert.status == CertificateStatus.valid else 'Đã thu hồi'} · {cert.serial}"
+    title = f"{_w('valid_title' if cert.status == CertificateStatus.valid else 'revoked_title')} · {cert.serial}"
     return _page(title, _status_block(found) + _facts_block(found) + _footer(cert.serial))

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from app.commands.feedback import run_or_exit, use_terminal_language, validated
+from app.commands.feedback import run_or_exit, validated
 from app.core.db import Database
 from app.models.identity import ServiceClient, ServiceClientCreate
 from app.services.identity import accounts as identity
@@ -21,7 +21,6 @@ def create(
     province: Annotated[str | None, typer.Option(help="Limit the client to one province code")] = None,
 ) -> None:
     """Create a client; print {"client_id", "client_secret"} as JSON (the secret is shown only this once)."""
-    use_terminal_language()
     data = validated(ServiceClientCreate, name=name, province_code=province,
                      scopes=[s.strip() for s in scopes.split(",") if s.strip()])
 

@@ -22,10 +22,17 @@ def alembic_config() -> Config:
     return cfg
 
 
+def script_location() -> Path:
+    return Path(alembic_config().get_main_option("script_location") or ROOT / "alembic")
+
+
 def run_with_db(fn: Callable[[Database], Awaitable[T]]) -> T:
-    """Run an async command body with a database that is disposed afterwards."""
+    """Run an async command body with a database that is disposed afterwards; first, exit 1 with one sentence
+    if the database is missing or not migrated (app.commands.preflight)."""
+    from app.commands.preflight import require_migrated_database
 
     async def main() -> T:
+        await require_migrated_database(get_settings(), script_location())
         database = Database(get_settings())
         try:
             return await fn(database)

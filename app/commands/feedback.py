@@ -10,15 +10,15 @@ from pydantic import BaseModel, ValidationError
 from app.commands.common import run_with_db
 from app.core.db import Database
 from app.core.errors import HocSoError, validation_errors
-from app.core.i18n import negotiate, set_language, t
+from app.core.i18n import Lang, negotiate, t
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-def use_terminal_language() -> None:
+def terminal_language() -> Lang:
     """Vietnamese unless the operator's locale is English (LANG=en_US.UTF-8 and the like)."""
-    set_language(negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")))
+    return negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
 
 
 def validated(model: type[M], **values: object) -> M:

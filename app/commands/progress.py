@@ -8,9 +8,12 @@ import typer
 from app.commands.common import run_with_db
 from app.core.config import get_settings
 from app.core.db import Database
+from app.core.i18n import messages, t
 from app.services.learning import retention
 
 app = typer.Typer(help="Learners' progress records", no_args_is_help=True)
+messages({"cli_progress_pruned": ("Đã xóa {count} sự kiện tiến độ cũ hơn {days} ngày.",
+                                  "{count} progress events older than {days} days deleted.")})
 
 Days = Annotated[int | None, typer.Option(
     min=1, help="Keep this many days (default HOCSO_PROGRESS_EVENT_RETENTION_DAYS)")]
@@ -24,4 +27,4 @@ def prune(days: Days = None) -> None:
     async def run(db: Database) -> int:
         return await retention.prune_progress_events(db, retention_days=keep)
 
-    typer.echo(f"{run_with_db(run):,} progress events older than {keep} days deleted")
+    typer.echo(t("cli_progress_pruned", count=f"{run_with_db(run):,}", days=keep))

@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
-from app.commands.feedback import run_or_exit, use_terminal_language, validated
+from app.commands.feedback import run_or_exit, validated
 from app.core.db import Database
+from app.core.i18n import messages, t
 from app.models.identity import AdminAccount, User
 from app.services.identity import accounts as identity
 
@@ -18,6 +19,11 @@ class AdminRole(StrEnum):
     content_admin = "content_admin"
     province_admin = "province_admin"
 
+messages({
+    "cli_admin_created": ("Đã tạo {role}: {email} (id {id}).", "Created {role}: {email} (id {id})."),
+    "cli_admin_created_in_province": ("Đã tạo {role} của tỉnh {province}: {email} (id {id}).",
+                                      "Created {role} of province {province}: {email} (id {id})."),
+})
 
 @app.command("create-admin")
 def create_admin(
@@ -31,7 +37,6 @@ def create_admin(
     name: Annotated[str, typer.Option(help="Full name")] = "Quản trị viên",
 ) -> None:
     """Create an administrator who signs in with EMAIL and PASSWORD."""
-    use_terminal_language()
     account = validated(AdminAccount, email=email, password=password, role=role.value,
                         province_code=province, full_name=name)
 
@@ -40,5 +45,5 @@ def create_admin(
             return await identity.create_admin(session, account)
 
     user = run_or_exit(create)
-    where = f" of province {user.province_code}" if user.province_code else ""
-    typer.echo(f"Created {user.role}{where}: {user.email} (id {user.id})")
+    typer.echo(t("cli_admin_created_in_province" if user.province_code else "cli_admin_created",
+                 role=user.role, province=user.province_code, email=user.email, id=user.id))

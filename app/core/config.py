@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-change-me"
@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where people reach the service (media URLs, QR codes, verification links, credentials). Outside production,
+    # unset means the address the server listens on; production requires it, on https.
+    public_base_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
 
@@ -105,6 +107,7 @@ class Settings(BaseSettings):
 
     # Certificates
     issuing_body: str = "Bộ Khoa học và Công nghệ"
+    issuing_place: str = "Hà Nội"  # printed before the date of issue ("Hà Nội, ngày 04 tháng 12 năm 2026")
 
     # Reporting: how stale a cached stats answer may be (0 turns the cache off), and intake upload limits
     stats_cache_ttl_s: float = 30.0
@@ -144,6 +147,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _public_base_url_from_listen_address(self) -> "Settings":
+        if self.public_base_url is None and self.env != "production":
+            self.public_base_url = listen_url(self.host, self.port)
+        elif self.public_base_url is not None:
+            self.public_base_url = self.public_base_url.rstrip("/")
+        return self
 
     @property
     def effective_database_url(self) -> str:
@@ -194,9 +205,17 @@ class Settings(BaseSettings):
             problems.append("HOCSO_SMS_HTTP_URL must be set with HOCSO_SMS_SENDER=http")
         if self.sms_sender == "console":
             problems.append("HOCSO_SMS_SENDER=console only prints codes; set http (or file) in production")
-        if "127.0.0.1" in self.public_base_url or "localhost" in self.public_base_url:
-            problems.append("HOCSO_PUBLIC_BASE_URL must be the public https:// address of the service")
+        url = self.public_base_url or ""
+        if not url.startswith("https://") or "127.0.0.1" in url or "localhost" in url:
+            problems.append("HOCSO_PUBLIC_BASE_URL must be set to the public https:// address of the service")
         return problems
+
+
+def listen_url(host: str, port: int) -> str:
+    """The http:// address of a server listening on host:port; a wildcard host is reached on loopback."""
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class UnsafeConfiguration(RuntimeError):

@@ -60,6 +60,9 @@ class CertificateFacts(BaseModel):
     province_name: str | None = PydanticField(examples=["Hà Nội"])
     audience: str = PydanticField(description="citizen | official", examples=["citizen"])
     issuing_body: str = PydanticField(examples=["Bộ Khoa học và Công nghệ"])
+    issuing_place: str | None = PydanticField(default=None, examples=["Hà Nội"],
+                                              description="Printed before the date of issue; absent on "
+                                                          "certificates issued before it was recorded")
 
 
 class CertificatePublic(BaseModel):

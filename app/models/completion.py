@@ -176,7 +176,8 @@ class NationalAudienceFigures(BaseModel):
     learners: int  # distinct learners with at least one completion that year
     target: int
     counted_completions: int  # of the assurance levels the programme counts (all by default)
-    percent_of_target: float | None  # counted_completions against the target
+    percent_of_target: float | None  # of counted_completions: two decimals, or three significant figures below 1%
+    ratio_of_target: float | None  # counted_completions / target, unrounded
     assurance: dict[str, LevelFigures]  # per level: none, phone, partner, eid
 
 
@@ -184,13 +185,14 @@ class NationalStats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "year": 2026, "counted_assurance": ["phone", "partner", "eid"], "audiences": {
             "official": {"completions": 8123, "learners": 5210, "target": 10000, "counted_completions": 8123,
-                         "percent_of_target": 81.23, "assurance": {
+                         "percent_of_target": 81.23, "ratio_of_target": 0.8123, "assurance": {
                              "none": {"completions": 0, "learners": 0},
                              "phone": {"completions": 2100, "learners": 1400},
                              "partner": {"completions": 3023, "learners": 1810},
                              "eid": {"completions": 3000, "learners": 2000}}},
             "citizen": {"completions": 4200311, "learners": 2890122, "target": 10000000,
-                        "counted_completions": 4000311, "percent_of_target": 40.0, "assurance": {
+                        "counted_completions": 4000311, "percent_of_target": 40.0, "ratio_of_target": 0.4000311,
+                        "assurance": {
                             "none": {"completions": 200000, "learners": 150000},
                             "phone": {"completions": 2000311, "learners": 1340122},
                             "partner": {"completions": 500000, "learners": 400000},

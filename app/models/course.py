@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -216,7 +216,16 @@ class LessonContent(BaseModel):
 class ImportProblem(BaseModel):
     file: str
     line: int | None = None
+    column: int | None = None  # YAML syntax errors
     message: str
+    hint: str | None = None  # YAML syntax errors: what to change
+    detail: str | None = None  # YAML syntax errors: the parser's own (English) text
+
+    @model_serializer(mode="wrap")
+    def _only_what_applies(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """column, hint and detail appear only on the YAML syntax errors that have them."""
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in ("column", "hint", "detail")}
 
 
 class ImportJobPublic(BaseModel):

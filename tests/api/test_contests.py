@@ -216,3 +216,55 @@ async def test_the_frozen_leaderboard_is_what_it_was_at_the_close(client, sessio
     csv_rows = (await client.get(f"/api/v1/contests/{cid}/leaderboard", params={"format": "csv"})
                 ).content.decode("utf-8-sig").splitlines()
     assert csv_rows[0].startswith("rank,name") and csv_rows[1].startswith("1,Vũ T. L. 0.")
+
+
+async def test_an_attempt_past_its_time_limit_is_refused_and_counts_unscored(client, session, keyring, settings,
+                                                                            clock):
+    quiz_rows = await make_course(session, lessons=[quiz("pool", questions=[
+        {"kind": "single", "prompt": f"Câu {n}?", "choices": [("Hà Nội", 100), ("Huế", 0)]} for n in range(5)])])
+    contest, _ = await define(client, session, keyring, settings, quiz_id=str(quiz_rows.quizzes["pool"].id),
+                              time_limit_s=600, questions=3, max_attempts=2)
+    cid = contest["id"]
+    clock.at(OPENS + timedelta(hours=2))
+    learner, _ = await headers_for(session, keyring, settings, province_code="19")
+    await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=learner)
+    first = (await client.post(f"/api/v1/contests/{cid}/attempts", headers=learner)).json()
+    assert len(first["questions"]) == 3  # drawn from the pool of five
+    assert first["deadline"] == (clock.now + timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    clock.at(clock.now + timedelta(minutes=11))
+    late = await client.post(f"/api/v1/contests/{cid}/attempts/{first['id']}/submit", json={"answers": []},
+                             headers=learner)
+    assert late.status_code == 409
+    second = await take(client, cid, learner, right=3, clock=clock, minutes=4)
+    assert second.status_code == 200 and second.json()["score"] == 100.0 and second.json()["number"] == 2
+    entry = (await client.get(f"/api/v1/contests/{cid}/entry", headers=learner)).json()
+    assert (entry["attempts_used"], entry["attempts_left"]) == (2, 0)
+    board = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert board["figures"]["attempts"] == 1 and board["people"][0]["duration_ms"] == 240_000
+
+
+async def test_units_are_ranked_by_finishers_against_their_headcount(client, session, keyring, settings, clock):
+    contest, admin = await define(client, session, keyring, settings)
+    cid = contest["id"]
+    headcounts = "unit_code,unit_name,kind,officials\nSNV,Sở Nội vụ,agency,4\nXBT,UBND xã Bằng Thành,xã,20\n"
+    upload = await client.post("/api/v1/units/headcounts", files={"file": ("h.csv", headcounts.encode(), "text/csv")},
+                               params={"year": 2026, "source": "QĐ 15", "source_date": "2026-01-15"}, headers=admin)
+    assert upload.status_code == 201
+    units = {u["code"]: u["id"] for u in (await client.get("/api/v1/units", headers=admin)).json()}
+    clock.at(OPENS)
+    for code, entrants, finishers in (("SNV", 3, 2), ("XBT", 5, 2)):
+        for n in range(entrants):
+            headers, user = await headers_for(session, keyring, settings, province_code="19",
+                                              audience=Audience.official, verified=True)
+            await client.put(f"/api/v1/units/officials/{user.id}", json={"unit_id": units[code]}, headers=admin)
+            await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=headers)
+            if n < finishers:
+                await take(client, cid, headers, right=2)
+    board = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert [(u["rank"], u["name"], u["entrants"], u["finishers"], u["headcount"], u["finisher_percent"])
+            for u in board["units"]] == [(1, "Sở Nội vụ", 3, 2, 4, 50.0), (2, "UBND xã Bằng Thành", 5, 2, 20, 10.0)]
+    assert board["figures"] == {"registered": 8, "finished": 4, "attempts": 4, "units": 2}
+    rows = (await client.get(f"/api/v1/contests/{cid}/leaderboard", params={"format": "csv", "board": "units"})
+            ).content.decode("utf-8-sig").splitlines()
+    assert rows[0] == "rank,unit,province_code,headcount,entrants,finishers,finisher_percent"
+    assert rows[1] == "1,Sở Nội vụ,19,4,3,2,50.0"

@@ -114,6 +114,8 @@ async def test_page_is_public_cacheable_script_free_and_self_contained(client):
         if tag == "a":
             assert a["href"].startswith(("/", "?")), a["href"]  # nothing points off the site
     assert "@media print" in r.text
+    dated = [a for t, a in page.tags if t == "p" and "section-date" in (a.get("class") or "")]
+    assert len(dated) == 4  # every section says the year and the moment of its figures
 
 
 async def test_every_source_link_answers_with_the_figures(client, session):

@@ -5,7 +5,9 @@ import csv
 import io
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from app.core.security import keyed_hash
 from app.models.base import utcnow
 from app.models.identity import Role
 from app.models.reporting import IntakeMember
+from app.services.intakes import report_file as intake_report_file
 from tests.factories import auth, make_user, service_token, token_for
 from tests.factories.intakes import (
     INTAKES,
@@ -315,7 +318,8 @@ async def test_report_shows_completed_over_assigned_for_two_agencies(client, ses
     assert report["deadline_passed"] is False and report["overdue"] == []
 
 
-async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client, session, as_user):
+async def past_deadline_intake(session):
+    """Two members after the deadline: one done, one late whose agency looks like a formula."""
     rows = await course(session)
     done = await official(session, "UBND xã Phú Lương", full_name="Trần Thị Bình")
     late = await official(session, "=HYPERLINK(\"x\")", full_name="Đỗ Văn Hùng")
@@ -323,6 +327,11 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
                                deadline=utcnow() - timedelta(days=1))
     await complete(session, done, rows, completed_at=utcnow() - timedelta(days=5))
     await enroll(session, late, rows)
+    return rows, late, intake
+
+
+async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client, session, as_user):
+    rows, late, intake = await past_deadline_intake(session)
 
     r = await client.get(f"{INTAKES}/{intake.id}/report.csv", headers=as_user(await province_admin(session)))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -336,6 +345,30 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
     assert lines[header + 3] == ["Tổng cộng", "2", "1", "2", "2", "1", "1", "50.0", "1 / 2 = 50.0%"]
     overdue = lines.index(["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Đã ghi danh", "Mã học viên"])
     assert lines[overdue + 1:] == [["Đỗ Văn Hùng", "'=HYPERLINK(\"x\")", rows.course.slug, "Có", str(late.id)]]
+
+
+async def test_report_xlsx_has_a_summary_a_sheet_per_course_and_the_overdue_list(client, session, as_user):
+    rows, late, intake = await past_deadline_intake(session)
+
+    r = await client.get(f"{INTAKES}/{intake.id}/report.xlsx", headers=as_user(await province_admin(session)))
+    assert r.status_code == 200 and r.headers["content-disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames == ["Tổng hợp", "Theo khóa học", "Quá hạn"]
+    summary = [[c.value for c in row] for row in book["Tổng hợp"].iter_rows()]
+    summary = [row[:next((i for i in range(len(row), 0, -1) if row[i - 1] is not None), 0)] for row in summary]
+    assert summary[0] == ["Báo cáo đợt học", intake.name]
+    assert summary[4][0] == "Hạn hoàn thành" and summary[4][1] == intake.deadline.astimezone(
+        ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None, microsecond=summary[4][1].microsecond)
+    header = summary.index([c.vi for c in intake_report_file.AGENCY_COLUMNS])
+    assert book["Tổng hợp"].freeze_panes == f"A{header + 2}"
+    assert summary[header + 1][0] == "=HYPERLINK(\"x\")" and book["Tổng hợp"].cell(header + 2, 1).quotePrefix
+    assert summary[header + 3] == ["Tổng cộng", 2, 1, 2, 2, 1, 1, 50.0, "1 / 2 = 50.0%"]
+    overdue = [[c.value for c in row] for row in book["Quá hạn"].iter_rows()]
+    assert overdue[0][0] == "Danh sách quá hạn: 1 lượt chưa hoàn thành sau hạn"
+    assert overdue[2] == ["Đỗ Văn Hùng", "=HYPERLINK(\"x\")", rows.course.slug, "Có", str(late.id)]
+    english = await client.get(f"{INTAKES}/{intake.id}/report.xlsx",
+                               headers={**as_user(await province_admin(session)), "Accept-Language": "en"})
+    assert openpyxl.load_workbook(io.BytesIO(english.content)).sheetnames == ["Summary", "By course", "Overdue"]
 
 
 # --- GET /me/enrollments -----------------------------------------------------------------------------------

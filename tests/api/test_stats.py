@@ -188,6 +188,7 @@ async def test_summary_gives_targets_and_learners_for_a_year_and_null_learners_f
     nobody = {"completions": 0, "learners": 0}
     assert year["audiences"]["official"] == {
         "completions": 1, "learners": 1, "target": 10_000, "counted_completions": 1, "percent_of_target": 0.01,
+        "ratio_of_target": 0.0001,
         "assurance": {"none": {"completions": 1, "learners": 1}, "phone": nobody, "partner": nobody,
                       "eid": nobody}}
     assert year["counted_assurance"] == ["none", "phone", "partner", "eid"] and year["assurance"] is None

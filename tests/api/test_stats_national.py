@@ -22,7 +22,7 @@ async def test_a_new_year_starts_with_the_default_targets(client):
     body = (await client.get(URL, params={"year": 2031})).json()
     nobody = {"completions": 0, "learners": 0}
     assert body["audiences"]["official"] == {"completions": 0, "learners": 0, "target": 10_000,
-                                             "counted_completions": 0, "percent_of_target": 0.0,
+                                             "counted_completions": 0, "percent_of_target": 0.0, "ratio_of_target": 0.0,
                                              "assurance": dict.fromkeys(("none", "phone", "partner", "eid"), nobody)}
     assert body["counted_assurance"] == ["none", "phone", "partner", "eid"]
     assert body["audiences"]["citizen"]["target"] == 10_000_000
@@ -51,7 +51,8 @@ async def test_figures_count_completions_and_distinct_learners_per_audience(clie
     assert (body["official"]["completions"], body["official"]["learners"]) == (2, 1)
     assert (body["citizen"]["completions"], body["citizen"]["learners"]) == (2, 2)
     assert body["official"]["percent_of_target"] == 0.02
-    assert body["citizen"]["percent_of_target"] == 0.0
+    assert body["citizen"]["percent_of_target"] == 0.00002  # 2 of 10,000,000: early progress shows
+    assert body["citizen"]["ratio_of_target"] == 2 / 10_000_000
 
 
 async def test_the_percent_follows_the_programme_target(client, session):

@@ -1,10 +1,15 @@
 """The public verification page (/verify/{serial}) that the certificate's QR code opens."""
 
 import re
+from datetime import UTC, date, datetime
 from html import escape
 
+import pytest
+
+from app.core.localtime import local_date
 from app.models.identity import Role
 from app.services.certificates.issuing import reissue_for_name_change
+from app.services.certificates.pdf import vietnamese_date
 from app.services.certificates.serial import new_serial
 from tests.factories import auth, make_user, token_for
 from tests.factories.certificates import COURSE, NAME, issue, issue_without_pdf
@@ -21,7 +26,7 @@ async def test_after_a_completion_the_page_shows_the_learner_and_the_course(clie
     r = await client.get(f"/verify/{done.certificate.serial}")  # no sign-in
     assert r.status_code == 200
     _assert_plain_html_for_phones(r)
-    assert NAME in r.text and COURSE in r.text and "Chứng nhận hợp lệ" in r.text
+    assert NAME in r.text and COURSE in r.text and "Giấy chứng nhận hợp lệ" in r.text
     for fact in ("1,5 giờ", "Hà Nội", "Người dân", done.certificate.serial, "Bộ Khoa học và Công nghệ"):
         assert fact in r.text, fact
     assert re.search(r"ngày \d{1,2} tháng \d{1,2} năm \d{4}", r.text)
@@ -36,7 +41,7 @@ async def test_after_a_revoke_the_page_shows_revoked_with_the_reason(client, ses
     assert r.status_code == 200
     page = await client.get(f"/verify/{done.certificate.serial}")
     assert page.status_code == 200
-    assert "Đã thu hồi" in page.text and "revoked" in page.text and "Chứng nhận hợp lệ" not in page.text
+    assert "Giấy chứng nhận đã bị thu hồi" in page.text and "Giấy chứng nhận hợp lệ" not in page.text
     assert escape("Gian lận <bài kiểm tra>") in page.text and "<bài" not in page.text  # escaped, not markup
     assert NAME in page.text and COURSE in page.text  # the facts stay visible
 
@@ -49,7 +54,7 @@ async def test_superseded_certificate_links_to_its_replacement_and_back(client, 
     assert "Đã thu hồi" in old_page and "Đã được cấp lại" in old_page
     assert f'href="/verify/{new.serial}"' in old_page
     new_page = (await client.get(f"/verify/{new.serial}")).text
-    assert "Chứng nhận hợp lệ" in new_page and "Nguyễn Thị Hồng Nhung Anh" in new_page
+    assert "Giấy chứng nhận hợp lệ" in new_page and "Nguyễn Thị Hồng Nhung Anh" in new_page
     assert f'href="/verify/{done.certificate.serial}"' in new_page
 
 
@@ -58,7 +63,7 @@ async def test_unknown_serial_is_a_404_page(client):
         r = await client.get(f"/verify/{serial}")
         assert r.status_code == 404
         _assert_plain_html_for_phones(r)
-        assert "Không tìm thấy chứng nhận" in r.text and "<b>x" not in r.text
+        assert "Không tìm thấy giấy chứng nhận" in r.text and "<b>x" not in r.text
 
 
 async def test_search_form_sends_a_typed_serial_to_its_page(client):
@@ -72,3 +77,38 @@ async def test_page_is_never_cached_nor_indexed(client, session, settings):
     done = await issue_without_pdf(session, settings)
     r = await client.get(f"/verify/{done.certificate.serial}")
     assert r.headers["cache-control"] == "no-store" and r.headers["x-robots-tag"] == "noindex"
+
+
+ENGLISH_WORDS = re.compile(r"\b(valid|revoked|certificate|issued|JSON|JWKS|version)\b", re.IGNORECASE)
+
+
+def _visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(style|title)>.*?</\1>", " ", html, flags=re.S))
+
+
+async def test_the_vietnamese_page_is_administrative_vietnamese_with_the_ministry_as_issuer(client, session, db):
+    done = await issue(session, db, completed_at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))  # 4 Dec in Hà Nội
+    page = (await client.get(f"/verify/{done.certificate.serial}")).text
+    text = _visible_text(page)
+    assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text)
+    assert "do Bộ Khoa học và Công nghệ cấp qua nền tảng HọcSố" in text and "do HọcSố cấp" not in text
+    assert "ngày 04 tháng 12 năm 2026" in text  # Decree 30/2020: a leading zero below 10
+    issued = local_date(done.certificate.issued_at)
+    assert f"Hà Nội, {vietnamese_date(issued)}" in text  # the place before the date of issue
+    assert "Phiên bản" not in text
+
+
+async def test_the_english_page_on_accept_language_en(client, session, db):
+    done = await issue(session, db, completed_at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
+    page = (await client.get(f"/verify/{done.certificate.serial}", headers={"Accept-Language": "en"})).text
+    assert '<html lang="en">' in page and "Valid certificate" in page
+    assert "4 December 2026" in page and "issued by Bộ Khoa học và Công nghệ through the HocSo platform" in page
+    assert "Giấy chứng nhận" not in _visible_text(page)
+
+
+@pytest.mark.parametrize(("day", "words"), [
+    (date(2026, 12, 4), "ngày 04 tháng 12 năm 2026"), (date(2026, 2, 15), "ngày 15 tháng 02 năm 2026"),
+    (date(2026, 3, 9), "ngày 09 tháng 3 năm 2026"), (date(2026, 11, 23), "ngày 23 tháng 11 năm 2026"),
+])
+def test_dates_are_written_as_official_papers_write_them(day, words):
+    assert vietnamese_date(day) == words

@@ -17,7 +17,8 @@ from tests.factories import document, make_course, make_user
 
 
 @pytest.fixture
-def cli_env(operator_env, committed_db):
+def cli_env(monkeypatch, operator_env, committed_db):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # English result lines (Vietnamese: --lang vi or another LANG)
     return committed_db
 
 
@@ -45,6 +46,8 @@ async def test_verify_passes_when_counters_agree(cli_env):
     r = await invoke("counters", "verify")
     assert r.exit_code == 0, r.output
     assert "agree" in r.output
+    r = await invoke("--lang", "vi", "counters", "verify")
+    assert r.output.strip() == "Bộ đếm khớp với các lượt hoàn thành."
 
 
 async def test_verify_lists_every_difference_and_exits_non_zero(cli_env):

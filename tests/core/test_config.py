@@ -41,6 +41,27 @@ def test_production_accepts_a_complete_configuration(tmp_path):
     check_production(production(jwt_keys_dir=tmp_path))
 
 
+@pytest.mark.parametrize(("host", "port", "url"), [
+    ("127.0.0.1", 8123, "http://127.0.0.1:8123"), ("0.0.0.0", 8000, "http://127.0.0.1:8000"),
+    ("hocso.local", 80, "http://hocso.local:80"), ("::1", 9000, "http://[::1]:9000"),
+])
+def test_in_development_the_public_address_is_where_the_server_listens(monkeypatch, host, port, url):
+    monkeypatch.setenv("HOCSO_HOST", host)
+    monkeypatch.setenv("HOCSO_PORT", str(port))
+    assert Settings(_env_file=None).public_base_url == url
+    monkeypatch.setenv("HOCSO_PUBLIC_BASE_URL", "https://hoc.example.vn/")
+    assert Settings(_env_file=None).public_base_url == "https://hoc.example.vn"
+
+
+@pytest.mark.parametrize("url", [None, "http://hocso.example.gov.vn", "https://localhost:8443"])
+def test_production_requires_an_explicit_https_public_address(tmp_path, url):
+    (tmp_path / "2026-11.pem").write_text("x")
+    settings = production(jwt_keys_dir=tmp_path, public_base_url=url)
+    assert settings.public_base_url == url
+    with pytest.raises(UnsafeConfiguration, match="HOCSO_PUBLIC_BASE_URL must be set to the public https://"):
+        check_production(settings)
+
+
 def test_intake_csv_limits_read_their_new_names_and_the_round_1_cohort_names(monkeypatch):
     monkeypatch.setenv("HOCSO_COHORT_CSV_MAX_ROWS", "7")
     assert Settings(_env_file=None).intake_csv_max_rows == 7

@@ -4,8 +4,6 @@ Each answer is the stats API's answer for the whole local year nationally (same 
 per-worker cache), so the page, these files and `/api/v1/stats/*` never disagree. Public and cacheable.
 """
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
@@ -14,6 +12,7 @@ from pydantic import BaseModel
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.v1 import v1_router
+from app.core.spreadsheets import CSV_MEDIA_TYPE, csv_table
 from app.models.completion import NationalStats
 from app.models.identity import Audience
 from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
@@ -37,12 +36,8 @@ def _answer(model: BaseModel, fmt: str, name: str, header: Sequence[str], rows: 
     headers = {"Cache-Control": cache}
     if fmt == "json":
         return Response(model.model_dump_json(), media_type="application/json", headers=headers)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
     headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(csv_table(header, rows), media_type=CSV_MEDIA_TYPE, headers=headers)
 
 
 async def _year_query(session: SessionDep, year: int | None) -> stats.StatsQuery:

@@ -9,10 +9,13 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
 from app.api.v1 import v1_router
 from app.core.errors import Forbidden
+from app.core.i18n import current_language
+from app.core.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from app.models.base import utcnow
 from app.models.identity import Audience, Scope
 from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services.completion import partner as partner_completions
+from app.services.stats import completion_export
 from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 
@@ -20,7 +23,7 @@ router = v1_router("/completions", tags=["completions"])
 
 FeedReader = Annotated[Principal, Depends(require_scope(Scope.completions_read))]
 PartnerWriter = Annotated[Principal, Depends(require_scope(Scope.completions_write))]
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+EXPORT_TYPES = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE, "ndjson": "application/x-ndjson"}
 
 
 async def feed_filter(
@@ -57,17 +60,23 @@ async def list_completions(
     return Response(page, media_type="application/json")
 
 
-@router.get("/export", summary="Export completions as CSV or NDJSON (completions:read)",
+@router.get("/export", summary="Export completions as CSV, XLSX or NDJSON (completions:read)",
             response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}},
+            responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}, "application/x-ndjson": {}},
                              "description": "One row (or JSON line) per completion"}})
 async def export_completions(
-    db: DatabaseDep, filters: FeedFilterDep,
-    format: Literal["csv", "ndjson"] = "csv",
+    db: DatabaseDep, session: SessionDep, filters: FeedFilterDep,
+    format: Literal["csv", "xlsx", "ndjson"] = "csv",
+    delimiter: Annotated[Literal[",", ";"], Query(
+        description="CSV only: `;` for Excel in a Vietnamese (or other comma-decimal) locale")] = ",",
 ) -> StreamingResponse:
-    """All completions matching the filters, streamed (constant memory however many there are). CSV is UTF-8
-    with a byte-order mark, so Excel shows Vietnamese names correctly."""
-    body = completion_feed.export(db, filters, format)
+    """All completions matching the filters, streamed (constant memory however many there are).
+    CSV (for machines): UTF-8 with a byte-order mark, the feed's field names as headers, `completed_at` in
+    UTC and `completed_at_local` in Asia/Ho_Chi_Minh. XLSX (for people): Vietnamese headers (English with
+    `Accept-Language: en`), local dates, codes as text with province and course names beside them."""
+    english = current_language() == "en"
+    names = await completion_export.load_names(session) if format == "xlsx" else None
+    body = completion_export.export(db, filters, format, names=names, english=english, delimiter=delimiter)
     name = f"completions-{utcnow():%Y%m%d}.{format}"
     return StreamingResponse(body, media_type=EXPORT_TYPES[format],
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,8 +1,6 @@
 """Contests ("cuộc thi"): admins define them, learners enter and take them within the window, and anyone reads
 the leaderboards (names shortened unless the learner opted in), frozen at the close."""
 
-import csv
-import io
 import uuid
 from typing import Annotated, Literal
 
@@ -11,6 +9,7 @@ from fastapi import Query, Response, status
 from app.api.deps import CurrentUser, SessionDep, UserAdmin
 from app.api.problems import problem
 from app.api.v1 import v1_router
+from app.core.spreadsheets import CSV_MEDIA_TYPE, csv_table
 from app.models.contests import (
     ContestAnswers,
     ContestAttemptPublic,
@@ -84,17 +83,16 @@ async def submit_attempt(contest_id: uuid.UUID, attempt_id: uuid.UUID, body: Con
 
 
 def _csv(board: Leaderboard, which: str, name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Through the shared writer: names are typed by learners, and no cell may become a formula.
     if which == "people":
-        writer.writerow(("rank", "name", "province_code", "unit", "score", "duration_ms", "submitted_at"))
-        writer.writerows((r.rank, r.name, r.province_code or "", r.unit or "", r.score, r.duration_ms,
-                          r.submitted_at.isoformat()) for r in board.people)
+        data = csv_table(("rank", "name", "province_code", "unit", "score", "duration_ms", "submitted_at"),
+                         [(r.rank, r.name, r.province_code, r.unit, r.score, r.duration_ms,
+                           r.submitted_at.isoformat()) for r in board.people])
     else:
-        writer.writerow(("rank", "unit", "province_code", "headcount", "entrants", "finishers", "finisher_percent"))
-        writer.writerows((r.rank, r.name, r.province_code, "" if r.headcount is None else r.headcount, r.entrants,
-                          r.finishers, "" if r.finisher_percent is None else r.finisher_percent) for r in board.units)
-    return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8",
+        data = csv_table(("rank", "unit", "province_code", "headcount", "entrants", "finishers", "finisher_percent"),
+                         [(r.rank, r.name, r.province_code, r.headcount, r.entrants, r.finishers,
+                           r.finisher_percent) for r in board.units])
+    return Response(data, media_type=CSV_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}-{which}.csv"'})
 
 

@@ -1,17 +1,19 @@
 """Intakes ("đợt học"): province and ministry admins assign courses to learners and follow completion."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response, status
 
 from app.api.deps import SessionDep, SettingsDep, UserAdmin
 from app.api.problems import problem
 from app.api.v1 import v1_router
+from app.core.i18n import current_language
 from app.models.reporting import Intake, IntakeCreate, IntakePage, IntakePublic, IntakeReport, MembersUploadResult
 from app.services.intakes import intakes as intakes
 from app.services.intakes import members as intake_members
 from app.services.intakes import report as intake_report
+from app.services.intakes import report_file as intake_report_file
 
 router = v1_router("/intakes", tags=["intakes"])
 
@@ -100,6 +102,21 @@ async def report(
 async def report_csv(intake: CurrentIntake, session: SessionDep) -> Response:
     """The report for Excel: the intake's details, one row per agency and a total row, then every overdue
     assignment. Layout: docs/intakes.md."""
-    data, filename = await intake_report.intake_report_csv(session, intake)
-    return Response(data, media_type="text/csv; charset=utf-8", headers={
+    return await _report_file(session, intake, "csv")
+
+
+@router.get("/{intake_id}/report.xlsx", response_class=Response, summary="Completion report of an intake (XLSX)",
+            responses={200: {"content": {intake_report_file.MEDIA_TYPES["xlsx"]: {}},
+                             "description": "An Excel workbook"}, **_NOT_YOURS})
+async def report_xlsx(intake: CurrentIntake, session: SessionDep) -> Response:
+    """The report as an Excel workbook: a summary sheet (the intake, one row per agency, the total), one row
+    per course, and every overdue assignment; Vietnamese headers (English with `Accept-Language: en`), dates in
+    Vietnam time, figures as numbers."""
+    return await _report_file(session, intake, "xlsx")
+
+
+async def _report_file(session: SessionDep, intake: Intake, fmt: Literal["csv", "xlsx"]) -> Response:
+    data, filename = await intake_report_file.intake_report_file(session, intake, fmt,
+                                                                 english=current_language() == "en")
+    return Response(data, media_type=intake_report_file.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{filename}"'})

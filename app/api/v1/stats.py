@@ -13,11 +13,14 @@ from app.api.deps import Principal, SessionDep, WorkDep, require_scope
 from app.api.v1 import v1_router
 from app.core.cache import StatsCache
 from app.core.errors import Forbidden
+from app.core.i18n import current_language
+from app.core.spreadsheets import XLSX_MEDIA_TYPE
 from app.models.completion import NationalStats
 from app.models.identity import Assurance, Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
 from app.services.counters import buckets as counters
 from app.services.stats import figures as stats
+from app.services.stats.workbook import stats_workbook
 
 router = v1_router("/stats", tags=["stats"])
 
@@ -138,3 +141,20 @@ async def timeseries(request: Request, work: WorkDep, ask: StatsAskDep,
     """Completions per local day or month over the period; every day or month appears, zero when none."""
     return await _answer(request, work, ask, ("timeseries", granularity),
                          lambda session, q, cache: stats.timeseries(session, q, granularity, cache))
+
+
+@router.get("/report.xlsx", summary="Every figure of a period as an Excel workbook (stats:read, admins)",
+            response_class=Response,
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "An Excel workbook"}})
+async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
+    """The same period and filters as the JSON answers, in four sheets: the summary per audience against the
+    targets, per province (codes as text beside names), per course and per local day (typed dates).
+    Vietnamese headers; English with `Accept-Language: en`."""
+    session = await work.session()
+    query = await stats.build_query(
+        session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
+        course=ask.course, scoped_province=ask.scoped_province)
+    data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en")
+    name = f"so-lieu-hoc-so-{query.first_day:%Y%m%d}-{query.last_day:%Y%m%d}.xlsx"
+    return Response(data, media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

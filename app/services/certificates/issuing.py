@@ -96,7 +96,7 @@ async def _printed_facts(session: AsyncSession, completion: Completion, user: Us
         course_version=version.version, hours=course_hours(version.estimated_minutes),
         completed_on=local_date(completion.completed_at), province_code=code,
         province_name=unit.name if unit else None, audience=str(completion.audience),
-        issuing_body=nfc(settings.issuing_body),
+        issuing_body=nfc(settings.issuing_body), issuing_place=nfc(settings.issuing_place),
     )
     return facts.model_dump(mode="json")
 

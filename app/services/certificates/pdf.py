@@ -25,9 +25,24 @@ _PAGE_W, _PAGE_H = 297, 210
 _MARGIN = 22
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
 def vietnamese_date(day: date) -> str:
-    """`ngày 23 tháng 11 năm 2026`, the form used on Vietnamese official papers."""
-    return f"ngày {day.day} tháng {day.month} năm {day.year}"
+    """`ngày 04 tháng 12 năm 2026`, as Decree 30/2020/NĐ-CP writes dates on official papers: a day below 10
+    and the months 1 and 2 take a leading zero (`ngày 15 tháng 02 năm 2026`, `ngày 09 tháng 3 năm 2026`)."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def english_date(day: date) -> str:
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def place_and_date(place: str | None, day: date) -> str:
+    """`Hà Nội, ngày 04 tháng 12 năm 2026`: the place of issue comes before the date on official papers."""
+    return f"{place}, {vietnamese_date(day)}" if place else vietnamese_date(day)
 
 
 
@@ -115,7 +130,7 @@ def render_certificate_pdf(facts: dict[str, Any], *, serial: str, verify_url: st
     y = pdf.centred(y + 3, "đã hoàn thành khóa học trực tuyến", size=13)
     y = pdf.centred(y + 2, facts["course_title"], size=20, bold=True, min_size=12, colour=_ACCENT)
 
-    details = [f"Phiên bản {facts['course_version']}"]
+    details = []  # the course version number is for machines (verification JSON), not for the paper
     if hours := hours_text(facts.get("hours")):
         details.append(f"Thời lượng: {hours}")
     details.append(f"Đối tượng: {audience_label(facts['audience'])}")
@@ -132,15 +147,16 @@ def render_certificate_pdf(facts: dict[str, Any], *, serial: str, verify_url: st
     text_x, text_w = _MARGIN + qr_size + 3, 95
     pdf.set_xy(text_x, qr_y + 6)
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(text_w, 4.5, "Quét mã QR hoặc mở địa chỉ sau để xác minh chứng nhận:", align="L")
+    pdf.multi_cell(text_w, 4.5, "Quét mã QR hoặc mở địa chỉ sau để xác minh giấy chứng nhận trên nền tảng "
+                                "học trực tuyến HọcSố:", align="L")
     pdf.set_x(text_x)
     pdf.set_font("DejaVu", "B", 8)
     pdf.multi_cell(text_w, 4.2, verify_url, align="L")
 
     # Bottom right: where and when it was issued, and by whom.
     right_x, right_w = _PAGE_W - _MARGIN - 110, 110
-    issued_on = vietnamese_date(local_date(issued_at))
-    y = pdf.centred(qr_y + 4, f"Cấp {issued_on}", size=11, x=right_x, width=right_w)
+    y = pdf.centred(qr_y + 4, place_and_date(facts.get("issuing_place"), local_date(issued_at)), size=11,
+                    x=right_x, width=right_w)
     y = pdf.centred(y + 2, facts["issuing_body"].upper(), size=11, bold=True, min_size=8, x=right_x,
                     width=right_w)
     pdf.centred(y + 2, f"Số hiệu: {serial}", size=11, bold=True, x=right_x, width=right_w)

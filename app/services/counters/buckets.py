@@ -29,7 +29,7 @@ from app.models.completion import (
     LearnerYear,
 )
 from app.models.identity import Assurance, Audience
-from app.services.counters.programmes import counted_levels, get_programme
+from app.services.counters.programmes import counted_levels, get_programme, progress_towards
 
 UNKNOWN_PROVINCE = ""  # buckets key on a non-null province so the unique constraint covers "unknown" too
 
@@ -157,7 +157,7 @@ async def national_summary(session: AsyncSession, year: int) -> dict[str, Any]:
             "learners": sum(f["learners"] for f in levels.values()),
             "target": target,
             "counted_completions": counted_done,
-            "percent_of_target": round(counted_done * 100 / target, 2) if target else None,
+            **progress_towards(counted_done, target),
             "assurance": levels,
         }
     return {"year": year, "counted_assurance": [a.value for a in Assurance if a.value in counted],

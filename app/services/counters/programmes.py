@@ -2,6 +2,8 @@
 change them, and which assurance levels count toward them (all unless ministry admins choose fewer; the
 breakdown by level is shown either way)."""
 
+import math
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,17 @@ messages({
         "Năm phải nằm trong khoảng {first}–{last}.", "The year must be between {first} and {last}.",
     ),
 })
+
+
+def progress_towards(done: int, target: int | None) -> dict[str, float | None]:
+    """How far `done` is towards `target`, for every stats answer alike: `percent_of_target` to two decimals,
+    or to three significant figures when smaller (22 of 10,000,000 is 0.00022, not 0.0: early progress
+    shows), and `ratio_of_target` (done / target) unrounded. Both null without a target."""
+    if not target:
+        return {"percent_of_target": None, "ratio_of_target": None}
+    percent = done * 100 / target
+    decimals = 2 if percent == 0 else max(2, 2 - math.floor(math.log10(percent)))
+    return {"percent_of_target": round(percent, decimals), "ratio_of_target": done / target}
 
 
 def _check_year(year: int) -> None:

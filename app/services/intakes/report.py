@@ -1,20 +1,14 @@
 """An intake's completion report: assignments (members × courses) enrolled and completed, by agency and by
-course, and after the deadline the assignments still not completed; as JSON or as a CSV for Excel.
+course, and after the deadline the assignments still not completed (the files for Excel: cohort_report_file).
 
 Every figure comes from GROUP BY queries over the intake's members × courses joined to enrollments and
 completions, so the number of queries does not grow with the intake.
 """
 
-import csv
-import io
-import re
-from datetime import datetime
 
-import anyio.to_thread
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.localtime import LOCAL_TZ
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
@@ -31,7 +25,6 @@ from app.models.reporting import (
     OverdueAssignment,
 )
 from app.models.units import OrgUnit, UnitOfficial
-from app.services.geo import load_geography
 from app.services.intakes.intakes import intake_public
 
 NO_AGENCY = "(Chưa ghi cơ quan, đơn vị)"
@@ -130,61 +123,3 @@ async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[O
     # Sorted here rather than by the database, so Vietnamese names order the same on SQLite and PostgreSQL.
     return sorted(overdue, key=lambda o: (o.agency is None, search_key(o.agency or ""), search_key(o.full_name),
                                           str(o.user_id), o.course))
-
-
-# --- CSV for Excel ------------------------------------------------------------------------------------------
-
-
-async def intake_report_csv(session: AsyncSession, intake: Intake) -> tuple[bytes, str]:
-    """The report as CSV (UTF-8 with a BOM, so Excel shows Vietnamese), with its file name: the intake's
-    details, one row per agency and a total row, then the whole overdue list (docs/intakes.md)."""
-    report = await intake_report(session, intake, overdue_limit=None)
-    province = (await load_geography(session)).current.get(intake.province_code)
-    province_name = f"{intake.province_code} – {province.name}" if province else intake.province_code
-    data = await anyio.to_thread.run_sync(_render_csv, report, province_name)
-    name = re.sub(r"[^a-z0-9]+", "-", search_key(intake.name)).strip("-")[:60]
-    return data, f"bao-cao-dot-hoc-{name}-{intake.id.hex[:8]}.csv"
-
-
-AGENCY_HEADER = ["Cơ quan, đơn vị", "Số học viên", "Học viên hoàn thành tất cả khóa học", "Lượt được giao",
-                 "Lượt đã ghi danh", "Lượt đã hoàn thành", "Lượt hoàn thành đúng hạn", "Tỷ lệ hoàn thành (%)",
-                 "Hoàn thành / được giao"]
-OVERDUE_HEADER = ["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Đã ghi danh", "Mã học viên"]
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def _cell(value: str) -> str:
-    """Text as Excel shows it, never as a formula: names are typed by learners themselves."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _render_csv(report: IntakeReport, province_name: str) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    intake = report.intake
-    writer.writerows([
-        ["Báo cáo đợt học", _cell(intake.name)],
-        ["Tỉnh, thành phố", province_name],
-        ["Khóa học", _cell("; ".join(f"{c.title or c.slug} ({c.slug})" for c in intake.courses))],
-        ["Mở đợt", _local(intake.opens_at)],
-        ["Hạn hoàn thành", _local(intake.deadline)],
-        ["Số liệu tính đến", _local(report.as_of)],
-        [],
-        AGENCY_HEADER,
-    ])
-    for row in [*report.by_agency, report]:
-        label = _cell(row.agency or NO_AGENCY) if isinstance(row, AgencyReport) else "Tổng cộng"
-        writer.writerow([label, row.members, row.members_completed, row.assigned, row.enrolled, row.completed,
-                         row.completed_on_time, f"{row.completion_percent:.1f}", row.completed_of_assigned])
-    writer.writerow([])
-    if not report.deadline_passed:
-        writer.writerow(["Danh sách quá hạn: chưa đến hạn hoàn thành"])
-    else:
-        writer.writerow([f"Danh sách quá hạn: {report.overdue_count} lượt chưa hoàn thành sau hạn"])
-        writer.writerow(OVERDUE_HEADER)
-        writer.writerows([_cell(o.full_name), _cell(o.agency or NO_AGENCY), o.course,
-                          "Có" if o.enrolled else "Chưa", str(o.user_id)] for o in report.overdue)
-    return out.getvalue().encode("utf-8-sig")

@@ -11,8 +11,6 @@ milliseconds). On SQLite writers are serialised (BEGIN IMMEDIATE), so `seq` orde
 is always 0.
 """
 
-import csv
-import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Integer, Select, Text, Uuid, bindparam, cast, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -34,13 +32,11 @@ from app.core.localtime import local_midnight
 from app.core.pagination import decode_cursor, encode_cursor
 from app.models.completion import Completion
 from app.models.identity import Audience
-from app.services.completion.feed_items import FIELDS
 from app.services.geo import load_geography
 from app.services.stats.figures import resolve_course, resolve_province
 
 MAX_PAGE = 1000
 EXPORT_CHUNK = 1000  # rows fetched from the server-side cursor and written out at a time
-CSV_COLUMNS = list(FIELDS)
 # Full pages kept per worker for consumers reading the same stretch of the feed (see read_page): a few
 # seconds, so a learner's new name shows soon; 32 pages of 1,000 rows are ~13 MB.
 SHARED_PAGE_TTL_S = 5.0
@@ -257,25 +253,14 @@ async def _reading_connection(db: Database) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-async def export(db: Database, f: FeedFilter, fmt: Literal["csv", "ndjson"]) -> AsyncIterator[bytes]:
-    """Every completion matching `f`, streamed from a server-side cursor in chunks, so memory stays flat
-    however many rows there are: NDJSON is the stored items a line each, CSV their values in CSV_COLUMNS
-    order. Runs on its own connection: the request's session is closed before the body is sent. CSV starts
-    with a UTF-8 byte-order mark so Excel reads Vietnamese names correctly."""
+async def export(db: Database, f: FeedFilter) -> AsyncIterator[list[str]]:
+    """Every completion matching `f` as stored feed items (compact JSON), in batches of EXPORT_CHUNK read from
+    a server-side cursor, so memory stays flat however many rows there are. Runs on its own connection: the
+    request's session is closed before the body is sent. The formats are written by completion_export."""
     async with _reading_connection(db) as conn:
         values = _values(f, None)
         stmt = _statement(conn.dialect.name, frozenset(values))
         result = await conn.stream(stmt.execution_options(yield_per=EXPORT_CHUNK), values)  # Core rows
-        if fmt == "csv":
-            yield _csv_lines([CSV_COLUMNS], bom=True)
+        yield []  # the query runs and holds its cursor from here (the caller may start its response)
         async for rows in result.partitions():
-            if fmt == "csv":
-                yield _csv_lines([json.loads(row.feed_item).values() for row in rows])
-            else:
-                yield "".join(row.feed_item + "\n" for row in rows).encode()
-
-
-def _csv_lines(rows: list[Any], *, bom: bool = False) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()
+            yield [row.feed_item for row in rows]

@@ -43,7 +43,7 @@ from app.models.reporting import (
     UnitFigures,
 )
 from app.services.content.catalogue import lookup_course
-from app.services.counters.programmes import counted_levels, get_programme
+from app.services.counters.programmes import counted_levels, get_programme, progress_towards
 from app.services.geo import Geography, load_geography
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -262,9 +262,8 @@ async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
         audiences[audience] = AudienceFigures(
             completions=n,
             learners=_learners_for(q, n, None if learned is None else sum(learned.get(audience, {}).values())),
-            target=target, counted_completions=counted_n,
-            percent_of_target=round(counted_n * 100 / target, 2) if target else None,
-            assurance=levels,
+            target=target, counted_completions=counted_n, assurance=levels,
+            **progress_towards(counted_n, target),
         )
     return StatsSummary(period=q.period, province=q.province, course=q.course_slug,
                         assurance=list(q.assurance) if q.assurance else None,

@@ -93,7 +93,7 @@ async def test_completion_of_certificate_course_issues_one_certificate_with_prin
         "course_version": 1,
         "hours": 1.5, "completed_on": "2026-11-23",  # 01:30 on the 23rd in Hà Nội
         "province_code": "01", "province_name": "Hà Nội", "audience": "citizen",
-        "issuing_body": settings.issuing_body,
+        "issuing_body": settings.issuing_body, "issuing_place": settings.issuing_place,
     }
     assert cert.pdf_key and await build_storage(settings).head(cert.pdf_key) is not None
 

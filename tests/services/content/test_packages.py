@@ -128,7 +128,9 @@ async def test_missing_required_fields_are_reported(db, settings, tmp_path):
 async def test_yaml_syntax_errors_carry_their_line(db, settings, tmp_path):
     manifest = edit("language: vi", "language: [vi")
     [error] = await failed(db, settings, package_zip(tmp_path / "p.zip", manifest=manifest))
-    assert error["message"] == "manifest_yaml" and error["line"] >= line_of(manifest, "language: [vi")
+    assert error["message"] == "yaml_unclosed_bracket" and error["line"] == line_of(manifest, "language: [vi")
+    assert error["column"] == len("language: [") and error["hint"] == "yaml_unclosed_bracket_hint"
+    assert "expected" in error["detail"]  # PyYAML's own words, kept only as the detail
 
 
 @pytest.mark.parametrize(("old", "new", "drop", "extra", "message", "file"), [

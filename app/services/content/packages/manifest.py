@@ -18,7 +18,6 @@ from app.services.content.packages.gift import GiftQuestion
 messages({
     "manifest_not_utf8": ("course.yaml phải được lưu bằng UTF-8.", "course.yaml must be saved as UTF-8."),
     "manifest_too_large": ("course.yaml lớn hơn {limit} byte.", "course.yaml is larger than {limit} bytes."),
-    "manifest_yaml": ("YAML không hợp lệ: {problem}.", "Invalid YAML: {problem}."),
     "manifest_format": ("“format” phải là “{expected}”.", "“format” must be “{expected}”."),
     "manifest_missing_field": ("Thiếu trường bắt buộc “{name}”.", "The required field “{name}” is missing."),
     "manifest_unknown_field": ("Trường “{name}” không được hỗ trợ.", "Unknown field “{name}”."),

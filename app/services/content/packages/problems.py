@@ -20,7 +20,7 @@ def problem(message: str, file: str, line: int | None = None, **params: Any) -> 
 
 def to_record(error: FieldError) -> dict[str, Any]:
     """What an import job keeps: the message key and its parameters, rendered in the reader's language."""
-    record: dict[str, Any] = {k: v for k, v in error.items() if k in ("file", "line")}
+    record: dict[str, Any] = {k: v for k, v in error.items() if k in ("file", "line", "column", "hint", "detail")}
     record["message"] = error["message"]
     if error.params:
         record["params"] = {k: v for k, v in error.params.items()}
@@ -28,7 +28,10 @@ def to_record(error: FieldError) -> dict[str, Any]:
 
 
 def render_record(record: dict[str, Any]) -> dict[str, Any]:
-    """`{file, line?, message}` with the message in the current request's language."""
-    rendered = {k: record[k] for k in ("file", "line") if record.get(k) is not None}
+    """`{file, line?, column?, message, hint?, detail?}` in the current request's language."""
+    rendered = {k: record[k] for k in ("file", "line", "column") if record.get(k) is not None}
     rendered["message"] = t(record["message"], **record.get("params", {}))
+    if record.get("hint"):  # a YAML syntax error: what to change, and the parser's own words as a detail
+        rendered["hint"] = t(record["hint"], **record.get("params", {}))
+        rendered["detail"] = record.get("detail")
     return rendered

@@ -23,6 +23,7 @@ from app.services.content.packages.media import (
     probe_video,
 )
 from app.services.content.packages.problems import PackageInvalid, problem
+from app.services.content.packages.yaml_problems import explain as explain_yaml_error
 
 messages({
     "file_missing": ("Tệp “{path}” không có trong gói.", "The file “{path}” is not in the package."),
@@ -69,10 +70,7 @@ def _read_manifest(unpacked: Unpacked) -> tuple[CourseSpec | None, list[FieldErr
         reader = ManifestReader(MANIFEST, loader)
         return reader.course(root), reader.errors
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        line = mark.line + 1 if mark else None
-        return None, [problem("manifest_yaml", MANIFEST, line, problem=reason)]
+        return None, [explain_yaml_error(exc, text, MANIFEST)]
     finally:
         loader.dispose()
 

@@ -1,0 +1,70 @@
+"""The national figures as one Excel workbook for analysts: the summary against the targets, then completions
+per province, per course and per local day, for one period and the same filters as the JSON stats answers
+(read from the same counter buckets and the same per-worker cache)."""
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.cache import StatsCache
+from app.core.spreadsheets import Column, Sheet, xlsx_bytes
+from app.models.base import utcnow
+from app.models.identity import Audience
+from app.services.stats import figures as stats
+
+OFFICIAL, CITIZEN = Audience.official, Audience.citizen
+AUDIENCE_NAMES = {OFFICIAL: ("Cán bộ, công chức, viên chức", "Officials"), CITIZEN: ("Người dân", "Citizens")}
+BY_AUDIENCE = [Column("Lượt hoàn thành", "Completions", "integer", 14),
+               Column("Cán bộ, công chức, viên chức", "Officials", "integer", 16),
+               Column("Người dân", "Citizens", "integer", 14)]
+LEARNERS = Column("Số học viên", "Learners", "integer", 12)
+SUMMARY_COLUMNS = [Column("Đối tượng", "Audience", "text", 30), Column("Lượt hoàn thành", "Completions", "integer"),
+                   LEARNERS, Column("Chỉ tiêu", "Target", "integer"),
+                   Column("Đạt chỉ tiêu (%)", "Percent of target", "percent", 14)]
+PROVINCE_COLUMNS = [Column("Mã tỉnh", "Province code", "code", 9), Column("Tỉnh, thành phố", "Province", "text", 24),
+                    *BY_AUDIENCE, LEARNERS]
+COURSE_COLUMNS = [Column("Khóa học", "Course", "text", 36), Column("Mã khóa học", "Course code", "code", 24),
+                  *BY_AUDIENCE, LEARNERS]
+DAY_COLUMNS = [Column("Ngày", "Day", "date", 12), *BY_AUDIENCE]
+WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "By province"),
+         "courses": ("Theo khóa học", "By course"), "days": ("Theo ngày", "By day"),
+         "from": ("Từ ngày", "From"), "to": ("Đến ngày", "To"), "province": ("Tỉnh, thành phố", "Province"),
+         "course": ("Khóa học", "Course"), "all": ("Tất cả", "All"), "as_of": ("Số liệu lập lúc", "As of"),
+         "unassigned": ("(Chưa ghi tỉnh)", "(No province recorded)")}
+
+
+async def stats_workbook(session: AsyncSession, q: stats.StatsQuery, cache: StatsCache, *,
+                         english: bool = False) -> bytes:
+    """Four sheets: the summary per audience with target and percent, then per province (the 34 current
+    units, former codes rolled up, and the completions with no province), per course and per day."""
+    lang = 1 if english else 0
+
+    def w(key: str) -> str:
+        return WORDS[key][lang]
+
+    summary = await stats.summary(session, q, cache)
+    provinces = await stats.provinces(session, q, "current", cache)
+    courses = await stats.courses(session, q, cache)
+    days = await stats.timeseries(session, q, "day", cache)
+
+    def split(per: dict) -> list[int]:
+        return [per[OFFICIAL].completions, per[CITIZEN].completions]
+
+    facts = [(w("from"), q.first_day.strftime("%d/%m/%Y")), (w("to"), q.last_day.strftime("%d/%m/%Y")),
+             (w("province"), next((f"{p.code} – {p.name}" for p in provinces.items), None) if q.province
+              else w("all")),
+             (w("course"), q.course_slug or w("all")), (w("as_of"), utcnow())]
+    audiences = [[AUDIENCE_NAMES[a][lang], f.completions, f.learners, f.target, f.percent_of_target]
+                 for a, f in summary.audiences.items()]
+    province_rows = [[p.code, p.name, p.completions, *split(p.audiences), p.learners] for p in provinces.items]
+    if provinces.unassigned.completions:
+        province_rows.append([None, w("unassigned"), provinces.unassigned.completions, None, None,
+                              provinces.unassigned.learners])
+    return await xlsx_bytes([
+        Sheet(w("summary"), SUMMARY_COLUMNS, audiences, preamble=facts),
+        Sheet(w("provinces"), PROVINCE_COLUMNS, province_rows),
+        Sheet(w("courses"), COURSE_COLUMNS, [[c.title or c.slug, c.slug, c.completions, *split(c.audiences),
+                                              c.learners] for c in courses.items]),
+        Sheet(w("days"), DAY_COLUMNS, [[date.fromisoformat(p.period), p.completions, p.audiences[OFFICIAL],
+                                        p.audiences[CITIZEN]] for p in days.points]),
+    ], english=english)
