@@ -12,6 +12,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, created_at_field, id_field, time_field, time_ordered_id
+from app.models.quiz_examples import ATTEMPT_EXAMPLE
 from app.models.reporting import CourseAssignment
 
 
@@ -210,16 +211,30 @@ class CompletionStatus(BaseModel):
 # --- API schemas: quiz attempts -----------------------------------------------------------------------------
 
 
+class MatchIn(BaseModel):
+    choice_id: uuid.UUID  # a left item of the matching question
+    option_id: uuid.UUID  # one of the question's `options` in this attempt
+
+
 class AnswerIn(BaseModel):
+    """By question kind: `choice_ids` (single, multiple, true_false), `text` (short_answer, numerical — a
+    decimal comma is fine — and essay), `matches` (matching). Descriptions take no answer."""
+
     question_id: uuid.UUID
     choice_ids: list[uuid.UUID] | None = PydField(default=None, max_length=50)
-    text: str | None = PydField(default=None, max_length=500)
+    text: str | None = PydField(default=None, max_length=10_000, description="Essays up to 10,000 characters; "
+                                "short and numerical answers up to 500")
+    matches: list[MatchIn] | None = PydField(default=None, max_length=100)
 
 
 class AnswersIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"answers": [
         {"question_id": "0b7c3f7e-8a61-4c55-9a3e-5f0f2b9d1c11", "choice_ids": ["6f1d…"]},
-        {"question_id": "9a2e51d4-1f0b-4a57-8f3c-0e9d8c7b6a55", "text": "Hà Nội"}]}]})
+        {"question_id": "9a2e51d4-1f0b-4a57-8f3c-0e9d8c7b6a55", "text": "Hà Nội"},
+        {"question_id": "5d0c9e7a-2b1f-4c3d-8e9f-0a1b2c3d4e5f", "text": "3,1415"},
+        {"question_id": "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928", "matches": [
+            {"choice_id": "c1…", "option_id": "o3…"}, {"choice_id": "c2…", "option_id": "o1…"}]},
+        {"question_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "text": "Bài luận của tôi…"}]}]})
 
     answers: list[AnswerIn] = PydField(max_length=500)
 
@@ -232,28 +247,36 @@ class SubmitIn(BaseModel):
 
 class ChoicePublic(BaseModel):
     id: uuid.UUID
-    text: str
+    text: str  # in the question's `text_format`
 
 
 class QuestionReview(BaseModel):
     """Shown only once the attempt is submitted."""
 
-    earned: float  # share of the question's credit, 0–1
+    earned: float | None  # share of the question's credit, 0–1; null: not graded (essay, description)
     correct_choice_ids: list[uuid.UUID]
-    accepted_answers: list[str]  # short answer
+    accepted_answers: list[str]  # short answer and numerical ("3.1415 ± 0.0005", "3.141..3.142")
     feedback: str | None
     choice_feedback: dict[str, str]
+    correct_matches: dict[str, str] = {}  # matching: left choice id → the right option id
+    answer_feedback: str | None = None  # short answer, numerical: feedback of the answer that graded it
 
 
 class QuestionPublic(BaseModel):
     id: uuid.UUID
-    kind: str
+    kind: str  # single | multiple | true_false | short_answer | numerical | matching | essay | description
+    text_format: Literal["plain", "html"] = "plain"  # html: sanitised, safe to insert as markup
     prompt: str
-    choices: list[ChoicePublic]
+    blank: bool = False  # missing word: the prompt (html) holds one <span data-blank> where the answer goes
+    points: float = 1
+    choices: list[ChoicePublic]  # matching: the left items
+    options: list[ChoicePublic] = []  # matching: the right side, shuffled, ids valid for this attempt only
     review: QuestionReview | None = None
 
 
 class AttemptPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ATTEMPT_EXAMPLE]})
+
     id: uuid.UUID
     quiz_id: uuid.UUID
     number: int
@@ -262,7 +285,7 @@ class AttemptPublic(BaseModel):
     submitted_at: datetime | None = None
     questions: list[QuestionPublic]
     answers: list[dict[str, Any]]
-    score: float | None = None  # 0–100, after submission
+    score: float | None = None  # 0–100 over graded questions (essays and descriptions left out), after submission
     passed: bool | None = None
 
 

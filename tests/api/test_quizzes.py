@@ -61,7 +61,8 @@ async def test_a_started_attempt_has_the_documented_shape_and_no_correctness_dat
     body = r.json()
     assert {"id", "deadline", "questions"} <= set(body) and body["deadline"]
     for question in body["questions"]:
-        assert set(question) == {"id", "kind", "prompt", "choices", "review"} and question["review"] is None
+        assert set(question) == {"id", "kind", "text_format", "prompt", "blank", "points", "choices", "options",
+                                 "review"} and question["review"] is None
         assert all(set(choice) == {"id", "text"} for choice in question["choices"])
     kinds = {q["kind"]: q for q in body["questions"]}
     assert len(kinds["true_false"]["choices"]) == 2 and kinds["short_answer"]["choices"] == []

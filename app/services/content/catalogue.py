@@ -35,7 +35,7 @@ from app.models.course import (
 )
 from app.models.identity import User
 from app.models.learning import Enrollment
-from app.models.quiz import Question, Quiz
+from app.models.quiz import Question, QuestionKind, Quiz
 
 messages({
     "course_not_found": ("Không tìm thấy khóa học.", "Course not found."),
@@ -143,7 +143,9 @@ async def list_catalogue(session: AsyncSession, *, q: str | None = None, audienc
 
 
 async def _quiz_summaries(session: AsyncSession, lesson_ids: list[uuid.UUID]) -> dict[uuid.UUID, QuizSummary]:
-    pools = (select(Question.quiz_id, func.count().label("pool")).group_by(Question.quiz_id)).subquery()
+    # Descriptions are shown, not asked: they are not questions of the count (nor drawn on their own).
+    pools = (select(Question.quiz_id, func.count().label("pool")).where(Question.kind != QuestionKind.description)
+             .group_by(Question.quiz_id)).subquery()
     rows = await session.execute(select(Quiz, pools.c.pool).outerjoin(pools, pools.c.quiz_id == Quiz.id)
                                  .where(Quiz.lesson_id.in_(lesson_ids)))
     return {quiz.lesson_id: QuizSummary(quiz_id=quiz.id,

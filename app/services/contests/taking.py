@@ -25,11 +25,12 @@ from app.models.contests import (
 )
 from app.models.identity import User
 from app.models.learning import ChoicePublic
-from app.models.quiz import Choice, Question, QuestionKind
+from app.models.quiz import Choice, Question
 from app.models.units import UnitOfficial
 from app.services.contests.contests import status
 from app.services.geo import load_geography
-from app.services.quizzes.attempts import grade_question
+from app.services.quizzes.grading import grade_question, score_of
+from app.services.quizzes.layout import layout_item, option_map
 
 _random = random.SystemRandom()
 
@@ -122,12 +123,8 @@ async def start_attempt(session: AsyncSession, contest: Contest, user: User, *,
     drawn = _random.sample(pool, contest.questions) if contest.questions and contest.questions < len(pool) \
         else _random.sample(pool, len(pool))
     choices = await _choices(session, [q.id for q in drawn])
-    layout = []
-    for question in drawn:
-        ids = [] if question.kind == QuestionKind.short_answer else [str(c.id) for c in choices[question.id]]
-        if question.kind in (QuestionKind.single, QuestionKind.multiple):
-            _random.shuffle(ids)
-        layout.append({"question_id": str(question.id), "kind": question.kind, "choice_ids": ids})
+    # The quiz layout rules: typed answers (short, numerical), essays and descriptions show no choices.
+    layout = [layout_item(question, choices[question.id], shuffle=True) for question in drawn]
     deadline = contest.closes_at
     if contest.time_limit_s:
         deadline = min(deadline, now + timedelta(seconds=contest.time_limit_s))
@@ -202,8 +199,8 @@ async def submit_attempt(session: AsyncSession, contest: Contest, user: User, at
                                             "text": answer.text}
     questions = {uuid.UUID(q): q for q in layout}
     choices = await _choices(session, list(questions))
-    earned = [grade_question(item["kind"], choices[uuid.UUID(qid)], answers.get(qid)) for qid, item in layout.items()]
-    score = round(100 * sum(earned) / len(earned), 2) if earned else 0.0
+    score = score_of([(grade_question(item["kind"], choices[uuid.UUID(qid)], answers.get(qid), option_map(item)), 1)
+                      for qid, item in layout.items()])  # essays and descriptions are not graded
     duration_ms = int((now - attempt.started_at) / timedelta(milliseconds=1))
     closed = await session.execute(update(ContestAttempt).where(
         ContestAttempt.id == attempt.id, ContestAttempt.submitted_at.is_(None)).values(

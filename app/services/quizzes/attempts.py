@@ -10,8 +10,8 @@ Rules enforced here rather than trusted to the client:
   submission; the best score counts toward passing.
 """
 
-import random
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.dialect import insert_for
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.i18n import messages
-from app.core.text import search_key
+from app.core.storage import Storage
 from app.models.base import utcnow
 from app.models.course import CourseVersion, Lesson
 from app.models.identity import User
@@ -29,19 +29,19 @@ from app.models.learning import (
     AnswerIn,
     AttemptBrief,
     AttemptPublic,
-    ChoicePublic,
     LessonProgress,
-    QuestionPublic,
-    QuestionReview,
     QuizAttempts,
 )
 from app.models.quiz import Choice, Question, QuestionKind, Quiz, QuizAttempt
 from app.services.completion.completions import complete_if_met
 from app.services.learning.enrollment import require_enrollment
+from app.services.quizzes.files import sign_files
+from app.services.quizzes.grading import TEXT_ANSWER_KINDS, grade_question, score_of
+from app.services.quizzes.layout import draw_questions, layout_item, option_map
+from app.services.quizzes.views import question_view
 
 GRACE = timedelta(seconds=30)
-FULL_CREDIT = 100  # a choice weight of 100 (percent) is the right answer of a single-choice question
-_random = random.SystemRandom()
+SHORT_TEXT_MAX = 500  # short and numerical answers; essays take up to AnswerIn's 10,000 characters
 
 messages({
     "quiz_not_found": ("Không tìm thấy bài kiểm tra.", "Quiz not found."),
@@ -57,28 +57,12 @@ messages({
     "answer_one_choice": ("Câu hỏi này chỉ chọn một đáp án.", "This question takes a single choice."),
     "answer_text_only": ("Câu hỏi này cần trả lời bằng chữ.", "This question takes a text answer."),
     "answer_choices_only": ("Câu hỏi này cần chọn đáp án.", "This question takes choices, not text."),
+    "answer_matches_only": ("Câu hỏi ghép cặp cần trả lời bằng các cặp (matches).",
+                            "A matching question takes pairs (matches)."),
+    "answer_unknown_match": ("Cặp ghép không thuộc câu hỏi này.", "A pair does not belong to this question."),
+    "answer_not_expected": ("Phần mô tả không cần trả lời.", "A description takes no answer."),
+    "answer_too_long": ("Câu trả lời dài quá {limit} ký tự.", "The answer is longer than {limit} characters."),
 })
-
-
-def normalise_answer(text: str) -> str:
-    """Case, surrounding/repeated spaces and Vietnamese diacritics do not matter ("Đà Nẵng" == " da nang ")."""
-    return search_key(text)
-
-
-def grade_question(kind: str, choices: list[Choice], answer: dict | None) -> float:
-    """Share of a question's credit earned, 0–1: single and true/false all-or-nothing, multiple response by
-    weights with a floor of 0, short answer by the best matching accepted answer."""
-    if not answer:
-        return 0.0
-    if kind == QuestionKind.short_answer:
-        given = normalise_answer(answer.get("text") or "")
-        matches = [c.weight for c in choices if c.weight > 0 and given and normalise_answer(c.text) == given]
-        return min(1.0, max(matches, default=0) / 100)
-    weights = {str(c.id): c.weight for c in choices}
-    chosen = [weights[c] for c in answer.get("choice_ids") or [] if c in weights]
-    if kind == QuestionKind.multiple:
-        return min(1.0, max(0.0, sum(chosen) / 100))
-    return 1.0 if len(chosen) == 1 and chosen[0] >= FULL_CREDIT else 0.0
 
 
 def _expired(attempt: QuizAttempt, now: datetime) -> bool:
@@ -103,32 +87,29 @@ def _view(attempt: QuizAttempt, questions: dict[str, Question],
           choices: dict[str, list[Choice]]) -> AttemptPublic:
     reveal = attempt.submitted_at is not None
     answers = {a["question_id"]: a for a in attempt.answers}
-    shown = []
-    for item in attempt.layout:
-        question, own = questions.get(item["question_id"]), choices.get(item["question_id"], [])
-        if question is None:  # content removed since; the score already recorded stands
-            continue
-        by_id = {str(c.id): c for c in own}
-        review = None
-        if reveal:
-            short = question.kind == QuestionKind.short_answer
-            right = [c for c in own if (c.weight >= FULL_CREDIT if question.kind != QuestionKind.multiple
-                                        else c.weight > 0)]
-            review = QuestionReview(
-                earned=grade_question(question.kind, own, answers.get(item["question_id"])),
-                correct_choice_ids=[] if short else [c.id for c in right],
-                accepted_answers=[c.text for c in own if c.weight > 0] if short else [],
-                feedback=question.feedback,
-                choice_feedback={} if short else {str(c.id): c.feedback for c in own if c.feedback})
-        shown.append(QuestionPublic(
-            id=question.id, kind=question.kind, prompt=question.prompt, review=review,
-            choices=[ChoicePublic(id=by_id[c].id, text=by_id[c].text)
-                     for c in item["choice_ids"] if c in by_id]))
+    shown = [question_view(questions[item["question_id"]], choices.get(item["question_id"], []), item,
+                           answers.get(item["question_id"]), reveal)
+             for item in attempt.layout
+             if item["question_id"] in questions]  # content removed since: the score already recorded stands
     return AttemptPublic(
         id=attempt.id, quiz_id=attempt.quiz_id, number=attempt.number, started_at=attempt.started_at,
         deadline=attempt.deadline, submitted_at=attempt.submitted_at, questions=shown,
         answers=attempt.answers, score=attempt.score if reveal else None,
         passed=attempt.passed if reveal else None)
+
+
+@dataclass
+class Media:
+    """Where question images are stored, and how long their signed URLs last."""
+
+    storage: Storage
+    url_ttl_s: int
+
+
+async def _shown(session: AsyncSession, user: User, media: Media | None, view: AttemptPublic) -> AttemptPublic:
+    """The view with its question images as signed URLs (emptied without `media` or an active enrollment)."""
+    return await sign_files(session, media.storage if media else None, user.id, view,
+                            ttl_s=media.url_ttl_s if media else 0)
 
 
 async def _quiz_in_course(session: AsyncSession,
@@ -152,7 +133,7 @@ async def _own_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID)
 
 
 async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *,
-                        now: datetime | None = None) -> AttemptPublic:
+                        now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Start an attempt for an enrolled learner: draw `draw` questions from the pool, shuffle questions and
     choices (when the quiz says so), fix that layout for the attempt, and set the deadline."""
     now = now or utcnow()
@@ -171,27 +152,14 @@ async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         raise Conflict("no_attempts_left", max=quiz.max_attempts)
 
-    pool = list((await session.execute(select(Question).where(Question.quiz_id == quiz.id)
-                                       .order_by(Question.position))).scalars())
-    if quiz.draw and quiz.draw < len(pool):
-        pool = _random.sample(pool, quiz.draw)
-        if not quiz.shuffle:
-            pool.sort(key=lambda q: q.position)
-    elif quiz.shuffle:
-        _random.shuffle(pool)
+    pool = draw_questions(list((await session.execute(select(Question).where(Question.quiz_id == quiz.id)))
+                               .scalars()), quiz.draw, quiz.shuffle)
     questions = {str(q.id): q for q in pool}
     choices: dict[str, list[Choice]] = {key: [] for key in questions}
     for choice in (await session.execute(select(Choice).where(Choice.question_id.in_([q.id for q in pool]))
                                          .order_by(Choice.position))).scalars():
         choices[str(choice.question_id)].append(choice)
-    layout = []
-    for question in pool:
-        # Short answers show no choices (they are the accepted answers); true/false keeps Đúng before Sai.
-        own = choices[str(question.id)]
-        ids = [] if question.kind == QuestionKind.short_answer else [str(c.id) for c in own]
-        if quiz.shuffle and question.kind in (QuestionKind.single, QuestionKind.multiple):
-            _random.shuffle(ids)
-        layout.append({"question_id": str(question.id), "kind": question.kind, "choice_ids": ids})
+    layout = [layout_item(question, choices[str(question.id)], quiz.shuffle) for question in pool]
 
     attempt = QuizAttempt(quiz_id=quiz.id, user_id=user.id, course_id=course_id, lesson_key=lesson_key,
                           number=used + 1, layout=layout, answers=[], started_at=now,
@@ -201,22 +169,54 @@ async def start_attempt(session: AsyncSession, user: User, quiz_id: uuid.UUID, *
             session.add(attempt)
     except IntegrityError as exc:  # a simultaneous start won the open-attempt index
         raise Conflict("attempt_open") from exc
-    return _view(attempt, questions, choices)
+    return await _shown(session, user, media, _view(attempt, questions, choices))
 
 
 async def get_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID, *,
-                      now: datetime | None = None) -> AttemptPublic:
+                      now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """The learner's own attempt; correct answers and feedback appear only once it is submitted."""
     attempt = await _own_attempt(session, user, attempt_id)
     content = await _content(session, attempt.layout)
     if attempt.submitted_at is None and _expired(attempt, now or utcnow()):
         await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, attempt.answers,
                      now or utcnow(), content)
-    return _view(attempt, *content)
+    return await _shown(session, user, media, _view(attempt, *content))
+
+
+def _text_answer(answer: AnswerIn, item: dict, qid: str, where: str) -> tuple[dict, list[FieldError]]:
+    errors = []
+    if answer.choice_ids or answer.matches:
+        errors.append(FieldError("answer_text_only", field=f"{where}.choice_ids"))
+    text = (answer.text or "").strip()
+    if item["kind"] != QuestionKind.essay and len(text) > SHORT_TEXT_MAX:
+        errors.append(FieldError("answer_too_long", field=f"{where}.text", limit=SHORT_TEXT_MAX))
+    return {"question_id": qid, "text": text}, errors
+
+
+def _matches_answer(answer: AnswerIn, item: dict, qid: str, where: str) -> tuple[dict, list[FieldError]]:
+    if answer.choice_ids or answer.text is not None:
+        return {}, [FieldError("answer_matches_only", field=f"{where}.matches")]
+    options, stems = option_map(item), set(item["choice_ids"])
+    pairs = {str(m.choice_id): str(m.option_id) for m in answer.matches or []}
+    if not set(pairs) <= stems or not set(pairs.values()) <= set(options):
+        return {}, [FieldError("answer_unknown_match", field=f"{where}.matches")]
+    return {"question_id": qid, "matches": [{"choice_id": c, "option_id": o} for c, o in pairs.items()]}, []
+
+
+def _choices_answer(answer: AnswerIn, item: dict, qid: str, where: str) -> tuple[dict, list[FieldError]]:
+    ids = list(dict.fromkeys(str(c) for c in answer.choice_ids or []))
+    if answer.text is not None or answer.matches:
+        return {}, [FieldError("answer_choices_only", field=f"{where}.text")]
+    if not set(ids) <= set(item["choice_ids"]):
+        return {}, [FieldError("answer_unknown_choice", field=f"{where}.choice_ids")]
+    if len(ids) > 1 and item["kind"] != QuestionKind.multiple:
+        return {}, [FieldError("answer_one_choice", field=f"{where}.choice_ids")]
+    return {"question_id": qid, "choice_ids": ids}, []
 
 
 def _merge(attempt: QuizAttempt, given: list[AnswerIn]) -> list[dict]:
-    """The attempt's answers with `given` applied per question, checked against the attempt's own layout."""
+    """The attempt's answers with `given` applied per question, checked against the attempt's own layout:
+    each kind takes its own shape (docs/learning.md)."""
     layout = {item["question_id"]: item for item in attempt.layout}
     merged = {a["question_id"]: a for a in attempt.answers}
     errors = []
@@ -225,26 +225,23 @@ def _merge(attempt: QuizAttempt, given: list[AnswerIn]) -> list[dict]:
         item = layout.get(qid)
         if item is None:
             errors.append(FieldError("answer_unknown_question", field=f"{where}.question_id"))
-        elif item["kind"] == QuestionKind.short_answer:
-            if answer.choice_ids:
-                errors.append(FieldError("answer_text_only", field=f"{where}.choice_ids"))
-            merged[qid] = {"question_id": qid, "text": (answer.text or "").strip()}
-        else:
-            ids = list(dict.fromkeys(str(c) for c in answer.choice_ids or []))
-            if answer.text is not None:
-                errors.append(FieldError("answer_choices_only", field=f"{where}.text"))
-            elif not set(ids) <= set(item["choice_ids"]):
-                errors.append(FieldError("answer_unknown_choice", field=f"{where}.choice_ids"))
-            elif len(ids) > 1 and item["kind"] != QuestionKind.multiple:
-                errors.append(FieldError("answer_one_choice", field=f"{where}.choice_ids"))
-            merged[qid] = {"question_id": qid, "choice_ids": ids}
+            continue
+        if item["kind"] == QuestionKind.description:
+            errors.append(FieldError("answer_not_expected", field=f"{where}.question_id"))
+            continue
+        shape = (_text_answer if item["kind"] in TEXT_ANSWER_KINDS else
+                 _matches_answer if item["kind"] == QuestionKind.matching else _choices_answer)
+        value, problems = shape(answer, item, qid, where)
+        errors += problems
+        if not problems:
+            merged[qid] = value
     if errors:
         raise ValidationFailed(errors=errors)
     return [merged[item["question_id"]] for item in attempt.layout if item["question_id"] in merged]
 
 
 async def save_answers(session: AsyncSession, user: User, attempt_id: uuid.UUID, given: list[AnswerIn], *,
-                       now: datetime | None = None) -> AttemptPublic:
+                       now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Autosave: merge answers per question while the attempt is open and on time (deadline + grace)."""
     now = now or utcnow()
     attempt = await _own_attempt(session, user, attempt_id)
@@ -258,12 +255,12 @@ async def save_answers(session: AsyncSession, user: User, attempt_id: uuid.UUID,
         answers=answers, answers_saved_at=now))
     if not saved.rowcount:
         raise Conflict("attempt_submitted")
-    return _view(attempt, *await _content(session, attempt.layout))
+    return await _shown(session, user, media, _view(attempt, *await _content(session, attempt.layout)))
 
 
 async def submit_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUID,
                          given: list[AnswerIn] | None = None, *,
-                         now: datetime | None = None) -> AttemptPublic:
+                         now: datetime | None = None, media: Media | None = None) -> AttemptPublic:
     """Grade the attempt on the server, once. On time, `given` answers are saved with it; late, only what was
     saved by the deadline (plus grace) counts. Submitting again returns the graded attempt unchanged."""
     now = now or utcnow()
@@ -272,18 +269,19 @@ async def submit_attempt(session: AsyncSession, user: User, attempt_id: uuid.UUI
     if attempt.submitted_at is None:
         answers = _merge(attempt, given) if given and not _expired(attempt, now) else attempt.answers
         await _close(session, user, await session.get(Quiz, attempt.quiz_id), attempt, answers, now, content)
-    return _view(attempt, *content)
+    return await _shown(session, user, media, _view(attempt, *content))
 
 
 async def _close(session: AsyncSession, user: User, quiz: Quiz | None, attempt: QuizAttempt,
                  answers: list[dict], now: datetime, content: Content) -> None:
     """Grade and close an open attempt unless a concurrent call already did (then reload its result).
     `content` is the attempt's questions and choices, read once by the caller, which shows them too."""
-    _, choices = content
-    earned = [grade_question(item["kind"], choices.get(item["question_id"], []),
-                             next((a for a in answers if a["question_id"] == item["question_id"]), None))
-              for item in attempt.layout]
-    score = round(100 * sum(earned) / len(earned), 2) if earned else 0.0
+    questions, choices = content
+    given = {a["question_id"]: a for a in answers}
+    score = score_of([(grade_question(item["kind"], choices.get(item["question_id"], []),
+                                      given.get(item["question_id"]), option_map(item)),
+                       questions[item["question_id"]].points if item["question_id"] in questions else 1)
+                      for item in attempt.layout])
     passed = quiz is not None and score >= quiz.pass_score
     closed = await session.execute(update(QuizAttempt).where(
         QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None)).values(

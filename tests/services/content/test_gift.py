@@ -3,7 +3,7 @@
 import pytest
 
 from app.core.i18n import set_language
-from app.models.quiz import QuestionKind
+from app.models.quiz import BLANK, QuestionKind, TextFormat
 from app.services.content.packages.gift import parse_gift
 
 
@@ -82,22 +82,75 @@ def test_text_is_normalised_to_nfc():
     assert q.prompt == "Kỹ năng"
 
 
-# --- refused ---
+def test_missing_word_keeps_a_blank_where_the_answer_block_was():
+    q = only("::Điền:: Thủ đô của Việt Nam là {=Hà Nội ~Huế ~Đà Nẵng} từ năm 1976.")
+    assert q.kind == QuestionKind.single and q.prompt == f"Thủ đô của Việt Nam là {BLANK} từ năm 1976."
+    short = only("Hai cộng hai bằng {=bốn =4}.")
+    assert short.kind == QuestionKind.short_answer and short.prompt == f"Hai cộng hai bằng {BLANK}."
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("::Ghép:: Ghép cặp {=a -> 1 =b -> 2}", "matching"),
-    ("::Số:: Bao nhiêu tỉnh? {#34}", "numerical"),
-    ("::Tự luận:: Hãy trình bày. {}", "essay"),
-    ("::Điền:: Thủ đô là {=Hà Nội ~Huế} của Việt Nam.", "missing word"),
-    ("::Mô tả:: Chỉ là đoạn văn.", "description"),
+
+def test_an_author_cannot_forge_the_blank_marker():
+    q = only(f"Câu {BLANK} hỏi {{T}}")
+    assert BLANK not in q.prompt
+
+
+@pytest.mark.parametrize(("block", "expected"), [
+    ("{#1822}", [("1822", 100, 1822, 0)]),
+    ("{#3.1415:0.0005}", [("3.1415 ± 0.0005", 100, 3.1415, 0.0005)]),
+    ("{#3,1415:0,0005}", [("3,1415 ± 0,0005", 100, 3.1415, 0.0005)]),
+    ("{#3.141..3.142}", [("3.141..3.142", 100, 3.1415, 0.0005)]),
+    ("{#-5:1}", [("-5 ± 1", 100, -5, 1)]),
+    ("{#\n =1822:0 #Đúng\n =%50%1822:2 #Gần đúng\n}", [("1822", 100, 1822, 0), ("1822 ± 2", 50, 1822, 2)]),
 ])
-def test_other_question_types_are_refused_by_name(text, kind):
-    questions, [error] = parse("Câu đúng {T}\n\n" + text)
-    assert len(questions) == 1
-    rendered = error.render()
-    assert rendered["file"] == "q.gift" and rendered["line"] == 3
-    assert f"“{kind}”" in rendered["message"] and rendered["message"].startswith("Question “")
+def test_numerical_answers_values_and_tolerances(block, expected):
+    q = only(f"Năm sinh? {block}")
+    assert q.kind == QuestionKind.numerical
+    got = [(c.text, c.weight, c.value, c.tolerance) for c in q.choices]
+    assert [(t, w) for t, w, _, _ in got] == [(t, w) for t, w, _, _ in expected]
+    for (_, _, value, tolerance), (_, _, want_value, want_tolerance) in zip(got, expected, strict=True):
+        assert value == pytest.approx(want_value) and tolerance == pytest.approx(want_tolerance)
 
+
+def test_numerical_feedback_for_any_other_number():
+    q = only("Bao nhiêu tỉnh? {#34#Đúng ~#Hiện có 34 đơn vị cấp tỉnh.}")
+    assert [(c.text, c.weight, c.value, c.feedback) for c in q.choices] == [
+        ("34", 100, 34, "Đúng"), ("*", 0, None, "Hiện có 34 đơn vị cấp tỉnh.")]
+
+
+def test_matching_pairs_and_distractors():
+    q = only("::Ghép:: Ghép dịch vụ {\n =Căn cước -> Bộ Công an\n =Thuế -> Bộ Tài chính\n"
+             " =BHXH -> BHXH Việt Nam\n =-> Bộ Y tế\n}")
+    assert q.kind == QuestionKind.matching
+    assert [(c.text, c.match_text) for c in q.choices] == [
+        ("Căn cước", "Bộ Công an"), ("Thuế", "Bộ Tài chính"), ("BHXH", "BHXH Việt Nam"), ("", "Bộ Y tế")]
+
+
+def test_essay_and_description():
+    essay = only("::Tự luận:: Hãy nêu ba cách giữ an toàn tài khoản. {####Gợi ý: mật khẩu, OTP, 2FA.}")
+    assert (essay.kind, essay.choices, essay.feedback) == (QuestionKind.essay, [], "Gợi ý: mật khẩu, OTP, 2FA.")
+    text = only("::Phần 2:: Phần sau nói về an toàn thông tin.")
+    assert (text.kind, text.title, text.prompt) == (QuestionKind.description, "Phần 2",
+                                                   "Phần sau nói về an toàn thông tin.")
+
+
+def test_categories_apply_to_the_questions_after_them():
+    questions, errors = parse("Câu một {T}\n\n$CATEGORY: $course$/An toàn\n\nCâu hai {T}\n\n"
+                              "$CATEGORY: Kỹ năng/Cơ bản\nCâu ba {F}")
+    assert errors == [] and [q.category for q in questions] == [None, "$course$/An toàn", "Kỹ năng/Cơ bản"]
+
+
+def test_formats_are_kept_and_html_is_sanitised_at_import():
+    md = only("[markdown]Ai **được** hỏi mã OTP? {=không ai}")
+    assert (md.format, md.prompt) == (TextFormat.markdown, "Ai **được** hỏi mã OTP?")
+    html = only('::H::[html]<p onclick="x()">Chọn <b>đúng</b><script>alert(1)</script></p> {'
+                '=<i>A</i><img src\\=x onerror\\=alert(1)> ~B}')
+    assert html.format == TextFormat.html
+    assert html.prompt == "<p>Chọn <b>đúng</b></p>" and html.choices[0].text == '<i>A</i><img src="x">'
+    assert only("[plain]<b>x</b> {T}").format == TextFormat.plain
+    assert only("[moodle]Văn bản {T}").format == TextFormat.plain
+
+
+# --- refused ---
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("::A:: Câu {=a ~b", "without a matching"),
@@ -110,6 +163,13 @@ def test_other_question_types_are_refused_by_name(text, kind):
     ("::A:: Câu {~%50%a ~%20%b ~c}", "add up to 70.0%"),
     ("::A:: Câu {~%abc%a ~%100%b}", "weight “abc”"),
     ("::A:: Câu {~%150%a ~%-50%b}", "weight “150”"),
+    ("::A:: Số? {#abc}", "“abc” is not a number"),
+    ("::A:: Số? {#3..1}", "“3..1” is not a number"),
+    ("::A:: Số? {#=%50%3 =%20%4}", "at least one answer must be worth 100%"),
+    ("::A:: Ghép {=a -> 1 =b -> 2}", "at least three pairs"),
+    ("::A:: Ghép {=a -> 1 =-> 2 =-> 3}", "at least two of them with a left side"),
+    ("::A:: Ghép {=a -> 1 =b 2 =c -> 3}", "lacks “->”"),
+    ("::A:: {}", "question text is empty"),
 ])
 def test_syntax_errors_name_the_question(text, expected):
     _, [error] = parse(text)
@@ -123,7 +183,7 @@ def test_the_line_points_at_the_bad_answer_inside_a_multi_line_question():
 
 
 def test_every_problem_is_reported_at_once():
-    _, errors = parse("::A:: {=a ~b}\n\n::B:: Câu {#1}\n\n::C:: Câu {~a}")
+    _, errors = parse("::A:: {=a ~b}\n\n::B:: Câu {#x}\n\n::C:: Câu {~a}")
     assert [e["line"] for e in errors] == [1, 3, 5]
 
 

@@ -4,6 +4,7 @@ import io
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -47,6 +48,20 @@ def line_of(manifest: str, text: str) -> int:
 
 
 # --- a good package ---
+
+async def test_moodles_gift_examples_import_as_a_course_quiz(db, settings, session, tmp_path):
+    examples = (Path(__file__).parents[2] / "fixtures" / "moodle" / "examples.gift").read_bytes()
+    bank = examples + "\n\n$CATEGORY: An toàn\nMô tả cuối.".encode()
+    job = await import_package(db, build_storage(settings), package_zip(
+        tmp_path / "p.zip", extra={"quizzes/cuoi-khoa.gift": bank}))
+    assert job.status == "succeeded", job.errors
+    questions = (await session.execute(select(Question).order_by(Question.position))).scalars().all()
+    assert len(questions) == 44 and {q.kind for q in questions} == {
+        "single", "multiple", "true_false", "short_answer", "numerical", "matching", "description"}
+    assert questions[-1].category == "An toàn" and questions[0].category is None
+    numerical = next(q for q in questions if q.kind == "numerical")
+    [choice] = (await session.execute(select(Choice).where(Choice.question_id == numerical.id))).scalars().all()
+    assert (choice.value, choice.tolerance, choice.weight) == (1822, 1, 100)
 
 async def test_sample_becomes_rows_assets_and_questions(db, settings, session):
     storage = build_storage(settings)
@@ -142,6 +157,10 @@ async def test_yaml_syntax_errors_carry_their_line(db, settings, tmp_path):
     ("", "", (), {"docs/so-tay-ky-nang-so.pdf": b"<html>"}, "media_not_pdf", "docs/so-tay-ky-nang-so.pdf"),
     ("", "", (), {"quizzes/cuoi-khoa.gift": "::A:: Câu {=a ~b".encode()}, "gift_unclosed_brace",
      "quizzes/cuoi-khoa.gift"),
+    ("draw: 4", "draw: 1", (), {"quizzes/cuoi-khoa.gift": "Tự luận {}\n\nMô tả\n\nTự luận nữa {}".encode()},
+     "bank_nothing_graded", "quizzes/cuoi-khoa.gift"),
+    ("draw: 4", "draw: 2", (), {"quizzes/cuoi-khoa.gift": "Một {}\n\nHai {}\n\nBa {T}".encode()},
+     "bank_draw_essays", "course.yaml"),
 ])
 async def test_file_problems(db, settings, tmp_path, old, new, drop, extra, message, file):
     manifest = edit(old, new) if old else None

@@ -12,8 +12,9 @@ from app.models.base import utcnow
 from app.models.learning import AnswerIn, Enrollment, LessonProgress
 from app.models.quiz import QuizAttempt
 from app.services.quizzes import attempts
-from app.services.quizzes.attempts import get_attempt, grade_question, normalise_answer, save_answers, start_attempt
+from app.services.quizzes.attempts import get_attempt, save_answers, start_attempt
 from app.services.quizzes.attempts import submit_attempt as submit
+from app.services.quizzes.grading import grade_question, normalise_answer
 from tests.factories import make_course, make_user, quiz
 from tests.statements import statements_run
 

@@ -1,30 +1,28 @@
-"""GIFT quizzes (Moodle's text format), in the subset HocSo grades.
+"""GIFT quizzes (Moodle's text format), every question type Moodle's GIFT importer reads.
 
-Supported: single choice `{=right ~wrong}`, multiple response with weights `{~%50%a ~%50%b ~%-100%c}`,
-true/false `{T}` `{F}` `{TRUE}` `{FALSE}`, short answer `{=a =b}`; `::title::`, `//` comment lines, per-answer
-`#feedback`, general feedback after `####`, `$CATEGORY:` lines (ignored), and backslash escapes for
-`~ = # { } :` (plus `\\n` for a line break). Matching, numerical, essay, missing-word and description items
-are refused by name, with their line and title, so authors learn at once what to change.
+Single choice `{=right ~wrong ~%50%partly}`, multiple response `{~%50%a ~%50%b ~%-100%c}`, true/false `{T}`
+`{FALSE#if wrong#if right}`, short answer `{=a =%50%b}`, numerical `{#1822}` `{#3.1415:0.0005}` `{#3.141..3.142}`
+`{#=1822:0 =%50%1822:2}`, matching `{=a -> 1 =b -> 2 =c -> 3}`, essay `{}`, description (no answer block), and
+missing word (text after the answer block: the prompt keeps a BLANK where the block was). Also `::title::`,
+`[html]`/`[markdown]`/`[plain]`/`[moodle]` formats, `//` comment lines, `$CATEGORY:` lines (the category of the
+questions after them), per-answer `#feedback`, general feedback after `####`, and backslash escapes for
+`~ = # { } :` (plus `\\n` for a line break). Problems are reported with their line and the question's title.
 """
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 
 from app.core.errors import FieldError
 from app.core.i18n import messages
-from app.models.quiz import QuestionKind
+from app.models.quiz import BLANK, QuestionKind, TextFormat
+from app.services.content.packages.bank import QuestionSpec, clean_texts, rule_broken
+from app.services.content.packages.gift_answers import Refused, classify
 from app.services.content.packages.problems import problem
 
 _SYNTAX_VI, _SYNTAX_EN = "Câu hỏi “{title}”: lỗi cú pháp GIFT — ", "Question “{title}”: GIFT syntax error — "
 messages({
     "gift_not_utf8": ("Tệp GIFT phải được lưu bằng UTF-8.", "The GIFT file must be saved as UTF-8."),
     "gift_empty": ("Tệp GIFT không có câu hỏi nào.", "The GIFT file has no questions."),
-    "gift_unsupported_type": (
-        "Câu hỏi “{title}”: dạng “{type}” không được hỗ trợ (chỉ hỗ trợ một đáp án, nhiều đáp án có "
-        "trọng số, đúng/sai, trả lời ngắn).",
-        "Question “{title}”: the “{type}” type is not supported (single choice, weighted multiple "
-        "response, true/false and short answer are)."),
     "gift_unclosed_title": (_SYNTAX_VI + "tiêu đề ::…:: chưa đóng.",
                             _SYNTAX_EN + "the ::title:: is not closed."),
     "gift_unclosed_brace": (_SYNTAX_VI + "“{{” không có “}}” tương ứng.",
@@ -32,49 +30,21 @@ messages({
     "gift_text_before_answer": (_SYNTAX_VI + "có chữ trước đáp án đầu tiên (= hoặc ~).",
                                 _SYNTAX_EN + "text before the first = or ~ answer."),
     "gift_empty_answer": (_SYNTAX_VI + "có đáp án rỗng.", _SYNTAX_EN + "an answer is empty."),
-    "gift_empty_prompt": (_SYNTAX_VI + "thiếu nội dung câu hỏi.", _SYNTAX_EN + "the question text is empty."),
     "gift_several_right": (
         "Câu hỏi “{title}”: có nhiều đáp án “=” cùng đáp án sai; câu nhiều đáp án dùng trọng số ~%50%.",
         "Question “{title}”: several “=” answers next to wrong ones; use weights (~%50%) instead."),
-    "gift_no_right": ("Câu hỏi “{title}”: không có đáp án đúng.", "Question “{title}”: no answer is right."),
-    "gift_weights_sum": ("Câu hỏi “{title}”: tổng trọng số dương là {total}%, cần đúng 100%.",
-                         "Question “{title}”: positive weights add up to {total}%, they must make 100%."),
     "gift_weight_invalid": ("Câu hỏi “{title}”: trọng số “{weight}” phải là số từ -100 đến 100.",
                             "Question “{title}”: weight “{weight}” must be a number from -100 to 100."),
-    "gift_too_long": ("Câu hỏi “{title}”: tiêu đề dài quá {limit} ký tự.",
-                      "Question “{title}”: the title is longer than {limit} characters."),
+    "gift_number_invalid": (
+        _SYNTAX_VI + "“{number}” không phải là số, số:sai số hoặc khoảng nhỏ..lớn.",
+        _SYNTAX_EN + "“{number}” is not a number, number:tolerance or low..high range."),
+    "gift_matching_arrow": (_SYNTAX_VI + "một cặp ghép thiếu “->”.", _SYNTAX_EN + "a matching pair lacks “->”."),
 })
 
-TRUE_TEXT, FALSE_TEXT = "Đúng", "Sai"
-TITLE_MAX = 300
 _ESCAPES = {c: chr(0xE000 + i) for i, c in enumerate("\\~=#{}:")}  # private-use stand-ins while parsing
 _RESTORE = {v: k for k, v in _ESCAPES.items()}
-_TRUE_FALSE = re.compile(r"(TRUE|FALSE|T|F)\s*(?:#([^#]*))?\s*(?:#([^#]*))?", re.IGNORECASE)
-_WEIGHT = re.compile(r"^\s*%([^%]*)%")
 _FORMAT = re.compile(r"^\s*\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
-
-
-@dataclass
-class GiftChoice:
-    text: str
-    weight: float
-    feedback: str | None = None
-
-
-@dataclass
-class GiftQuestion:
-    line: int
-    kind: QuestionKind
-    title: str | None
-    prompt: str
-    choices: list[GiftChoice] = field(default_factory=list)
-    feedback: str | None = None
-
-
-class _Refused(Exception):
-    def __init__(self, code: str, offset: int, **params: object) -> None:
-        super().__init__(code)
-        self.code, self.offset, self.params = code, offset, params
+_FORMATS = {"html": TextFormat.html, "markdown": TextFormat.markdown}  # [moodle] and [plain] are plain text
 
 
 def _escape(text: str) -> str:
@@ -96,128 +66,71 @@ def _escape(text: str) -> str:
     return "".join(out)
 
 
+def _unescape(text: str) -> str:
+    return "".join(_RESTORE.get(ch, ch) for ch in text)
+
+
 def _restore(text: str) -> str:
-    return "".join(_RESTORE.get(ch, ch) for ch in text).strip()
+    return _unescape(text).strip()
 
 
-def _blocks(text: str) -> list[tuple[int, str]]:
-    """Questions are separated by blank lines; comment and category lines are dropped."""
-    blocks: list[tuple[int, str]] = []
+def _blocks(text: str) -> list[tuple[int, str, str | None]]:
+    """(first line, text, category) of each question: blank lines separate questions, comment lines are
+    dropped, and a `$CATEGORY:` line sets the category of the questions after it."""
+    blocks: list[tuple[int, str, str | None]] = []
     current: list[str] = []
-    start = 0
+    start, category = 0, None
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
-        if stripped.startswith("//") or stripped.startswith("$CATEGORY:"):
+        if stripped.startswith("//"):
+            continue
+        if stripped.startswith("$CATEGORY:"):
+            category = stripped.removeprefix("$CATEGORY:").strip() or None
             continue
         if not stripped:
             if current:
-                blocks.append((start, "\n".join(current)))
+                blocks.append((start, "\n".join(current), category))
                 current = []
             continue
         if not current:
             start = number
         current.append(raw)
     if current:
-        blocks.append((start, "\n".join(current)))
+        blocks.append((start, "\n".join(current), category))
     return blocks
 
 
-def _weight(raw: str, offset: int) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _Refused("gift_weight_invalid", offset, weight=raw) from None
-    if not -100 <= value <= 100:
-        raise _Refused("gift_weight_invalid", offset, weight=raw)
-    return value
-
-
-def _answers(body: str, base: int) -> list[tuple[str, float | None, str, str | None]]:
-    """(marker, weight, text, feedback) for each `=`/`~` answer of an answer block."""
-    pieces = re.split(r"([=~])", body)
-    if pieces[0].strip():
-        raise _Refused("gift_text_before_answer", base)
-    found, offset = [], base + len(pieces[0])
-    for marker, content in zip(pieces[1::2], pieces[2::2], strict=True):
-        weight = None
-        if match := _WEIGHT.match(content):
-            weight = _weight(match.group(1).strip(), offset)
-            content = content[match.end():]
-        text, _, feedback = content.partition("#")
-        if not _restore(text):
-            raise _Refused("gift_empty_answer", offset)
-        found.append((marker, weight, _restore(text), _restore(feedback) or None))
-        offset += 1 + len(content)
-    return found
-
-
-def _classify(body: str, base: int) -> tuple[QuestionKind, list[GiftChoice]]:
-    stripped = body.strip()
-    if not stripped:
-        raise _Refused("gift_unsupported_type", base, type="essay")
-    if stripped.startswith("#"):
-        raise _Refused("gift_unsupported_type", base, type="numerical")
-    if tf := _TRUE_FALSE.fullmatch(stripped):
-        right = tf.group(1).upper().startswith("T")
-        if_wrong, if_right = _restore(tf.group(2) or "") or None, _restore(tf.group(3) or "") or None
-        return QuestionKind.true_false, [
-            GiftChoice(TRUE_TEXT, 100 if right else 0, if_right if right else if_wrong),
-            GiftChoice(FALSE_TEXT, 0 if right else 100, if_wrong if right else if_right),
-        ]
-    if "->" in stripped:
-        raise _Refused("gift_unsupported_type", base, type="matching")
-    answers = _answers(body, base)
-    rights = [a for a in answers if a[0] == "="]
-    wrongs = [a for a in answers if a[0] == "~"]
-    if not wrongs:
-        return QuestionKind.short_answer, [GiftChoice(t, 100 if w is None else w, f) for _, w, t, f in rights]
-    if len(rights) > 1:
-        raise _Refused("gift_several_right", base)
-    if rights:
-        _, _, text, feedback = rights[0]
-        choices = [GiftChoice(text, 100, feedback)]
-        return QuestionKind.single, choices + [GiftChoice(t, w or 0, f) for _, w, t, f in wrongs]
-    choices = [GiftChoice(t, w or 0, f) for _, w, t, f in wrongs]
-    total = sum(c.weight for c in choices if c.weight > 0)
-    if total == 0:
-        raise _Refused("gift_no_right", base)
-    if abs(total - 100) > 0.5:
-        raise _Refused("gift_weights_sum", base, total=round(total, 2))
-    return QuestionKind.multiple, choices
-
-
-def _question(start: int, raw: str) -> GiftQuestion:
-    text = _escape(raw)
-    i = len(text) - len(text.lstrip())
-    title = None
-    if text.startswith("::", i):
-        end = text.find("::", i + 2)
+def _question(start: int, raw: str, category: str | None) -> QuestionSpec:
+    text = _escape(raw.replace(BLANK, "")).strip()
+    i, title = 0, None
+    if text.startswith("::"):
+        end = text.find("::", 2)
         if end < 0:
-            raise _Refused("gift_unclosed_title", i)
-        title = _restore(text[i + 2:end]) or None
+            raise Refused("gift_unclosed_title", 0)
+        title = _restore(text[2:end]) or None
         i = end + 2
+    text_format = TextFormat.plain
     if match := _FORMAT.match(text[i:]):
+        text_format = _FORMATS.get(match.group(1).lower(), TextFormat.plain)
         i += match.end()
     opening = text.find("{", i)
     if opening < 0:
-        raise _Refused("gift_unsupported_type", i, type="description")
+        return QuestionSpec(line=start, kind=QuestionKind.description, title=title, prompt=_restore(text[i:]),
+                            category=category, format=text_format)
     closing = text.find("}", opening)
     if closing < 0 or "{" in text[opening + 1:closing]:
-        raise _Refused("gift_unclosed_brace", opening)
-    prompt = _restore(text[i:opening])
-    if text[closing + 1:].strip():
-        raise _Refused("gift_unsupported_type", closing, type="missing word")
-    if not prompt:
-        raise _Refused("gift_empty_prompt", i)
+        raise Refused("gift_unclosed_brace", opening)
+    before, after = _unescape(text[i:opening]), _unescape(text[closing + 1:])
+    # Moodle's rule: an answer block that does not end the question marks a blank (a "missing word").
+    prompt = (before + BLANK + after).strip() if after.strip() else before.strip()
     body = text[opening + 1:closing]
     general = None
     if "####" in body:
         body, general = body.split("####", 1)
         general = _restore(general) or None
-    kind, choices = _classify(body, opening + 1)
-    if title and len(title) > TITLE_MAX:
-        raise _Refused("gift_too_long", 0, limit=TITLE_MAX)
-    return GiftQuestion(line=start, kind=kind, title=title, prompt=prompt, choices=choices, feedback=general)
+    kind, choices = classify(body, opening + 1, _restore)
+    return QuestionSpec(line=start, kind=kind, title=title, prompt=prompt, choices=choices, feedback=general,
+                        category=category, format=text_format)
 
 
 def _label(raw: str) -> str:
@@ -228,20 +141,26 @@ def _label(raw: str) -> str:
     return " ".join(text.split())[:60]
 
 
-def parse_gift(data: bytes, file: str) -> tuple[list[GiftQuestion], list[FieldError]]:
+def parse_gift(data: bytes, file: str) -> tuple[list[QuestionSpec], list[FieldError]]:
     """Every question of a GIFT file, or every problem with its line and question title."""
     try:
         text = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return [], [problem("gift_not_utf8", file)]
-    questions: list[GiftQuestion] = []
+    questions: list[QuestionSpec] = []
     errors: list[FieldError] = []
-    for start, raw in _blocks(text):
+    for start, raw, category in _blocks(text):
         try:
-            questions.append(_question(start, raw))
-        except _Refused as refused:
-            line = start + _escape(raw)[:refused.offset].count("\n")
+            question = _question(start, raw, category)
+        except Refused as refused:
+            line = start + _escape(raw.strip())[:refused.offset].count("\n")
             errors.append(problem(refused.code, file, line, title=_label(raw), **refused.params))
+            continue
+        if broken := rule_broken(question):
+            code, params = broken
+            errors.append(problem(code, file, start, title=_label(raw), **params))
+            continue
+        questions.append(clean_texts(question))
     if not questions and not errors:
         errors.append(problem("gift_empty", file))
     return questions, errors

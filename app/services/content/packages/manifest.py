@@ -13,7 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import LessonKind
-from app.services.content.packages.gift import GiftQuestion
+from app.services.content.packages.bank import QuestionSpec
 
 messages({
     "manifest_not_utf8": ("course.yaml phải được lưu bằng UTF-8.", "course.yaml must be saved as UTF-8."),
@@ -30,6 +30,8 @@ messages({
     "manifest_empty_list": ("“{name}” cần ít nhất một mục.", "“{name}” needs at least one item."),
     "manifest_audience": ("Đối tượng “{value}” không hợp lệ (citizen, official).",
                           "Unknown audience “{value}” (citizen, official)."),
+    "manifest_quiz_bank": ("Bài kiểm tra cần đúng một trong: gift, moodle_xml.",
+                           "A quiz needs exactly one of: gift, moodle_xml."),
     "manifest_lesson_kind": ("Bài học cần đúng một trong: video, document, text, quiz.",
                              "A lesson needs exactly one of: video, document, text, quiz."),
     "manifest_duplicate_key": ("Mã bài học “{key}” đã dùng ở dòng {first_line}.",
@@ -49,21 +51,23 @@ _COURSE_FIELDS = {"format": True, "slug": True, "title": True, "description": Fa
                   "audiences": True, "estimated_minutes": False, "certificate": False, "completion": False,
                   "modules": True}
 _LESSON_FIELDS = {"key": True, "title": True, "required": False, **{k: False for k in _KINDS}}
-_QUIZ_FIELDS = {"gift": True, "pass_score": False, "max_attempts": False, "time_limit_s": False,
+BANK_FORMATS = ("gift", "moodle_xml")  # a quiz's questions come from exactly one bank file
+_QUIZ_FIELDS = {"gift": False, "moodle_xml": False, "pass_score": False, "max_attempts": False, "time_limit_s": False,
                 "draw": False, "shuffle": False}
 
 
 @dataclass
 class QuizSpec:
-    gift: str
+    bank: str  # path of the question bank file
     line: int
+    bank_format: str = "gift"  # one of BANK_FORMATS
     pass_score: float = 80
     max_attempts: int | None = None
     time_limit_s: int | None = None
     draw: int | None = None
     draw_line: int = 0
     shuffle: bool = True
-    questions: list[GiftQuestion] = field(default_factory=list)
+    questions: list[QuestionSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -301,12 +305,16 @@ class ManifestReader:
 
     def quiz(self, node: Node, name: str) -> QuizSpec | None:
         found = self.fields(node, _QUIZ_FIELDS, name)
-        if found is None or "gift" not in found:
+        if found is None:
             return None
-        gift = self.path(found["gift"], f"{name}.gift")
-        if gift is None:
+        banks = [key for key in BANK_FORMATS if key in found]
+        if len(banks) != 1:
+            self.fail("manifest_quiz_bank", node, name)
             return None
-        quiz = QuizSpec(gift=gift, line=line_of(found["gift"]))
+        bank = self.path(found[banks[0]], f"{name}.{banks[0]}")
+        if bank is None:
+            return None
+        quiz = QuizSpec(bank=bank, line=line_of(found[banks[0]]), bank_format=banks[0])
         limits = {"pass_score": (0, 100, False), "max_attempts": (1, 1000, True),
                   "time_limit_s": (1, 7 * 24 * 3600, True), "draw": (1, 10_000, True)}
         for key, (low, high, integer) in limits.items():

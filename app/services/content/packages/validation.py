@@ -12,8 +12,9 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import LessonKind
 from app.services.content.packages.archive import MANIFEST, Unpacked
+from app.services.content.packages.bank import drawable_count, graded_count
 from app.services.content.packages.gift import parse_gift
-from app.services.content.packages.manifest import CourseSpec, ManifestReader
+from app.services.content.packages.manifest import CourseSpec, ManifestReader, QuizSpec
 from app.services.content.packages.media import (
     DOCUMENT_TYPES,
     VIDEO_TYPES,
@@ -22,6 +23,7 @@ from app.services.content.packages.media import (
     probe_document,
     probe_video,
 )
+from app.services.content.packages.moodle_xml import parse_moodle_xml
 from app.services.content.packages.problems import PackageInvalid, problem
 from app.services.content.packages.yaml_problems import explain as explain_yaml_error
 
@@ -32,11 +34,12 @@ messages({
         "No lesson uses this file; remove it from the package or reference it in course.yaml."),
     "quiz_draw_too_large": ("Rút {draw} câu nhưng “{gift}” chỉ có {pool} câu hỏi.",
                             "Draws {draw} questions but “{gift}” holds only {pool}."),
-    "gift_too_large": ("Tệp GIFT lớn hơn {limit} byte.", "The GIFT file is larger than {limit} bytes."),
+    "bank_too_large": ("Tệp câu hỏi lớn hơn {limit} byte.", "The question bank is larger than {limit} bytes."),
 })
 
 MANIFEST_MAX_BYTES = 1024 * 1024
 GIFT_MAX_BYTES = 5 * 1024 * 1024
+MOODLE_XML_MAX_BYTES = 50 * 1024 * 1024  # base64 images make Moodle exports large; parsed in memory, in a thread
 _ALLOWED = {LessonKind.video: VIDEO_TYPES, LessonKind.document: DOCUMENT_TYPES}
 
 
@@ -80,6 +83,44 @@ def _probe(kind: LessonKind, path: str, unpacked: Unpacked) -> Probed:
     return probe_video(target) if kind == LessonKind.video else probe_document(target)
 
 
+def _pool_problems(quiz: QuizSpec) -> list[FieldError]:
+    """The questions drawn per attempt must exist, and every attempt must hold a graded question (essays and
+    descriptions are not graded)."""
+    pool, graded = drawable_count(quiz.questions), graded_count(quiz.questions)
+    if quiz.draw and quiz.draw > pool:
+        return [problem("quiz_draw_too_large", MANIFEST, quiz.draw_line, draw=quiz.draw, gift=quiz.bank,
+                        pool=pool)]
+    if not graded:
+        return [problem("bank_nothing_graded", quiz.bank)]
+    if quiz.draw and pool - graded >= quiz.draw:
+        return [problem("bank_draw_essays", MANIFEST, quiz.draw_line, draw=quiz.draw, graded=graded)]
+    return []
+
+
+def _read_bank(quiz: QuizSpec, plan: PackagePlan, referenced: set[str]) -> list[FieldError]:
+    """The quiz's questions from its GIFT or Moodle XML file. Images a Moodle XML bank embeds are written
+    next to the unpacked files and planned for storing like any other asset."""
+    unpacked = plan.unpacked
+    if quiz.bank not in unpacked.files:
+        return [problem("file_missing", MANIFEST, quiz.line, path=quiz.bank)]
+    limit = GIFT_MAX_BYTES if quiz.bank_format == "gift" else MOODLE_XML_MAX_BYTES
+    if unpacked.files[quiz.bank] > limit:
+        return [problem("bank_too_large", quiz.bank, limit=limit)]
+    data = (unpacked.root / quiz.bank).read_bytes()
+    if quiz.bank_format == "gift":
+        quiz.questions, errors = parse_gift(data, quiz.bank)
+    else:
+        quiz.questions, embedded, errors = parse_moodle_xml(data, quiz.bank)
+        for image in [] if errors else embedded:
+            target = unpacked.root / image.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(image.data)
+            unpacked.files[image.path] = len(image.data)
+            plan.files[image.path] = Probed(content_type=image.content_type)
+            referenced.add(image.path)
+    return errors or _pool_problems(quiz)
+
+
 def validate_package(unpacked: Unpacked) -> PackagePlan:
     """Every rule of format v1 at once; raises PackageInvalid with all problems (file and line each)."""
     course, errors = _read_manifest(unpacked)
@@ -103,21 +144,9 @@ def validate_package(unpacked: Unpacked) -> PackagePlan:
                 except MediaProblem as bad:
                     errors.append(problem(bad.code, lesson.path, ext=suffix, kind=lesson.kind.value,
                                           allowed=", ".join(sorted(allowed))))
-        quiz = lesson.quiz
-        if quiz is None:
-            continue
-        referenced.add(quiz.gift)
-        if quiz.gift not in unpacked.files:
-            errors.append(problem("file_missing", MANIFEST, quiz.line, path=quiz.gift))
-            continue
-        if unpacked.files[quiz.gift] > GIFT_MAX_BYTES:
-            errors.append(problem("gift_too_large", quiz.gift, limit=GIFT_MAX_BYTES))
-            continue
-        quiz.questions, gift_errors = parse_gift((unpacked.root / quiz.gift).read_bytes(), quiz.gift)
-        errors.extend(gift_errors)
-        if not gift_errors and quiz.draw and quiz.draw > len(quiz.questions):
-            errors.append(problem("quiz_draw_too_large", MANIFEST, quiz.draw_line, draw=quiz.draw,
-                                  gift=quiz.gift, pool=len(quiz.questions)))
+        if lesson.quiz is not None:
+            referenced.add(lesson.quiz.bank)
+            errors.extend(_read_bank(lesson.quiz, plan, referenced))
     errors.extend(problem("file_unreferenced", path) for path in sorted(set(unpacked.files) - referenced))
     if errors:
         raise PackageInvalid(errors)

@@ -87,13 +87,20 @@ async def write_version(session: AsyncSession, plan, course_id: uuid.UUID, numbe
 def _quiz_rows(lesson: Lesson, spec) -> list:  # noqa: ANN001
     quiz = Quiz(lesson_id=lesson.id, pass_score=spec.pass_score, max_attempts=spec.max_attempts,
                 time_limit_s=spec.time_limit_s, draw=spec.draw, shuffle=spec.shuffle)
-    rows: list = [quiz]
-    for q_position, item in enumerate(spec.questions, 1):
-        question = Question(quiz_id=quiz.id, position=q_position, kind=item.kind, title=item.title,
-                            prompt=item.prompt, feedback=item.feedback)
+    return [quiz, *question_rows(quiz.id, spec.questions)]
+
+
+def question_rows(quiz_id: uuid.UUID, questions: list) -> list:
+    """Question and choice rows of a quiz's bank (QuestionSpecs), in bank order."""
+    rows: list = []
+    for q_position, item in enumerate(questions, 1):
+        question = Question(quiz_id=quiz_id, position=q_position, kind=item.kind, title=item.title,
+                            prompt=item.prompt, feedback=item.feedback, category=item.category,
+                            format=item.format, points=item.points)
         rows.append(question)
         rows += [Choice(question_id=question.id, position=c_position, text=choice.text, weight=choice.weight,
-                        feedback=choice.feedback) for c_position, choice in enumerate(item.choices, 1)]
+                        feedback=choice.feedback, match_text=choice.match_text, value=choice.value,
+                        tolerance=choice.tolerance) for c_position, choice in enumerate(item.choices, 1)]
     return rows
 
 
