@@ -31,6 +31,10 @@ from app.models.base import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.browser"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "calendar: reads today's date; tests/test_clock.py reruns it moved")
 KEEP_TABLES = {"admin_unit", "alembic_version"}  # reference data seeded by migrations
 
 

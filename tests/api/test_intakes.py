@@ -28,6 +28,9 @@ from tests.factories.intakes import (
     province_admin,
 )
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture
 def as_user(keyring, settings):

@@ -12,6 +12,9 @@ from app.models.identity import Role, User
 from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 URL = "/api/v1/completions"
 NATIONAL_ID = "001190012345"  # Hà Nội birth registration, a woman born in 1990
 

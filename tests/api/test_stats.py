@@ -9,6 +9,9 @@ from app.services.stats import figures as stats
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.factories.reporting import complete
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 ROUTES = ["/api/v1/stats/summary", "/api/v1/stats/provinces", "/api/v1/stats/courses",
           "/api/v1/stats/timeseries"]
 
@@ -20,6 +23,14 @@ async def admin_headers(session, keyring, settings, role: Role, province: str | 
 
 def client_headers(keyring, settings, scopes=("stats:read",), province=None) -> dict[str, str]:
     return auth(service_token(keyring, settings, scopes=list(scopes), province=province))
+
+
+@pytest.fixture(autouse=True)
+def mid_2026(monkeypatch):
+    """Requests without a period read the current local year, and `complete` dates completions 10 March 2026:
+    the clock is set to 2026 here so these answers do not change on 1 January 2027 (tests/test_clock.py runs
+    this module with the system clock moved)."""
+    monkeypatch.setattr(stats, "local_today", lambda: date(2026, 7, 1))
 
 
 # --- who may read -------------------------------------------------------------------------------------------

@@ -2,10 +2,15 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from app.models.identity import Audience
 from app.services.completion.completions import record_completion
 from app.services.counters.buckets import current_year
 from tests.factories import make_course, make_user
+
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
 
 URL = "/api/v1/stats/national"
 

@@ -15,6 +15,9 @@ from app.services.completion.completions import complete_course, record_completi
 from app.services.counters import buckets as counters
 from tests.factories import document, make_course, make_user
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture
 def cli_env(monkeypatch, operator_env, committed_db):

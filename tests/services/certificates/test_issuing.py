@@ -28,6 +28,9 @@ from app.services.certificates.serial import (
 from tests.factories import make_user
 from tests.factories.certificates import COURSE, NAME, complete_course, issue, pdf_text
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 SERIAL_SHAPE = re.compile(r"^HS-\d{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]$")
 
 

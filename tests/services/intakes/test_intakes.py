@@ -3,6 +3,7 @@ overdue list, rounding, and which intake a learner's assignment shows."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models.base import utcnow
@@ -14,6 +15,9 @@ from app.services.intakes.report import completion_figures, intake_report
 from tests.factories import make_user
 from tests.factories.intakes import complete, course, enroll, make_intake, official
 from tests.statements import statements_run
+
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
 
 # --- figures ------------------------------------------------------------------------------------------------
 

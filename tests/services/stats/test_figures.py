@@ -13,6 +13,9 @@ from app.services.completion.completions import record_completion
 from app.services.stats import figures as stats
 from tests.factories import make_course, make_user
 
+# Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
+pytestmark = pytest.mark.calendar
+
 NO_CACHE = StatsCache(0)
 
 
