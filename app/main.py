@@ -17,6 +17,7 @@ from app.api.renamed import RenamedPaths
 from app.api.routes import ROUTERS
 from app.core.config import Settings, check_production, get_settings
 from app.core.db import Database
+from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -33,6 +34,7 @@ TAGS = [
     {"name": "course packages", "description": "Importing and publishing courses (admins)"},
     {"name": "learning", "description": "Enrollment, progress, completion"},
     {"name": "quizzes", "description": "Quiz attempts"},
+    {"name": "scorm", "description": "SCORM lessons: launch, runtime, results"},
     {"name": "completions", "description": "Completion feed and partner completions"},
     {"name": "certificates", "description": "Certificates and verification"},
     {"name": "stats", "description": "National and provincial figures"},
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.per_worker = PerWorker.build(settings, app.state.db)
 
     install_error_handlers(app)
+    app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes,
+                       header_max_bytes=settings.header_max_bytes, body_timeout_s=settings.body_timeout_s)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     check_production(settings)
     uvicorn.run("app.main:build", factory=True, host=settings.host, port=settings.port,
                 workers=args.workers or settings.workers, log_config=None, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+                forwarded_allow_ips=",".join(settings.trusted_proxies))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ buckets gain assurance in their keys: existing ones become `none`, and the partn
 to `partner` buckets (set-based; only partner completions are read).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from app.models.base import JSONType, UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,13 +11,16 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.client_address import client_address
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.i18n import messages
+from app.core.ratelimit import RateLimits
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, Scope, User
+from app.services.identity.access import client_status
 
 messages({
     "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
@@ -25,6 +28,8 @@ messages({
     "user_token_required": ("Thao tác này cần người dùng đăng nhập, không phải hệ thống kết nối.",
                             "This needs a signed-in user, not a service client."),
     "missing_scope": ("Hệ thống kết nối thiếu quyền {scope}.", "The client lacks the {scope} scope."),
+    "province_admin_without_province": ("Tài khoản quản trị tỉnh này chưa được gán tỉnh/thành phố.",
+                                        "This province admin account has no province."),
 })
 
 # The plain accessors are `async def` on purpose: FastAPI runs a sync dependency in a worker thread, a thread
@@ -73,6 +78,17 @@ async def get_session(work: WorkDep) -> AsyncSession:
     return await work.session()
 
 
+def caller_address(request: Request) -> str:
+    """The caller's address for per-address limits, through the trusted proxies (app/core/client_address.py)."""
+    settings: Settings = request.app.state.settings
+    return client_address(request.client.host if request.client else None,
+                          request.headers.get("x-forwarded-for"), settings.trusted_proxy_networks)
+
+
+async def get_rate_limits(request: Request) -> RateLimits:
+    return request.app.state.per_worker.rate_limits
+
+
 async def get_keys(request: Request) -> KeyRing:
     return request.app.state.keys
 
@@ -86,6 +102,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 
 TOKEN_URL = "/api/v1/auth/token"
 oauth2 = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
@@ -124,13 +141,16 @@ def _verified_claims(token: str | None, keys: KeyRing, settings: Settings) -> di
             "WWW-Authenticate": 'Bearer realm="hocso", error="invalid_token"'}) from exc
 
 
-async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
+async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep, db: DatabaseDep,
                         token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """A service client from its token alone; a user from the token and their account, read in the request's
-    session (so a deactivated account is refused at once)."""
+    """A service client from its token and its status (re-read every few seconds: a deactivated client stops
+    within them); a user from the token and their account, read in the request's session (so a deactivated
+    account is refused at once)."""
     claims = _verified_claims(token, keys, settings)
     subject = str(claims.get("sub", ""))
     if claims.get("role") == "service":
+        if not await client_status.is_active(db, subject.removeprefix("client:")):
+            raise Unauthorized("invalid_token")  # deactivated: its tokens stop within seconds, not at expiry
         return Principal(client_id=subject.removeprefix("client:"),
                          scopes=set(str(claims.get("scope", "")).split()),
                          province_code=claims.get("province"))
@@ -142,6 +162,9 @@ async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep,
     if user is None or not user.is_active:
         raise Unauthorized("invalid_token")
     province = user.province_code if user.role == Role.province_admin else None
+    if user.role == Role.province_admin and not province:
+        # Fail closed: a province admin without a province would otherwise read as unscoped (every province).
+        raise Forbidden("province_admin_without_province")
     return Principal(user=user, province_code=province)
 
 

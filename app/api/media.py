@@ -5,6 +5,7 @@ single `Range` so video players can seek; PUT receives direct uploads (course pa
 """
 
 import mimetypes
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,6 +38,9 @@ class RangeNotSatisfiable(HocSoError):
     status, code = 416, "range_not_satisfiable"
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 def parse_byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The inclusive (first, last) byte of a single `bytes=` range, or None to send the whole file.
 
@@ -46,8 +50,9 @@ def parse_byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not header or not header.startswith("bytes=") or "," in header:
         return None
     first, sep, last = header[len("bytes="):].strip().partition("-")
-    if not sep or not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) \
-            or (last and not last.isdigit()):
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses (a 500 before).
+    if not sep or not (_DIGITS.fullmatch(first) or _DIGITS.fullmatch(last)) \
+            or (first and not _DIGITS.fullmatch(first)) or (last and not _DIGITS.fullmatch(last)):
         return None
     if not first:  # suffix range: the last N bytes
         length = int(last)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from app.core.cache import SharedPages, StatsCache
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import RateLimits, build_storage
 from app.services.identity.oidc import Providers
 from app.services.identity.sms import SmsSender, build_sms_sender
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
@@ -24,7 +24,7 @@ class PerWorker:
     stats: StatsCache  # rendered stats answers, per request as sent and caller scope
     catalogue: StatsCache  # rendered catalogue pages and their ETags
     feed_pages: SharedPages  # completion feed pages shared by identical requests
-    verify_limiter: SlidingWindowLimiter  # certificate verifications per client address
+    rate_limits: RateLimits  # per-address limits: in Redis with HOCSO_REDIS_URL (shared), else this worker's
     oidc: Providers  # OpenID providers' metadata and keys, fetched on first use, and one HTTP client
     sms: SmsSender  # carries phone one-time codes
 
@@ -34,7 +34,7 @@ class PerWorker:
                    stats=StatsCache(settings.stats_cache_ttl_s),
                    catalogue=StatsCache(settings.catalogue_cache_ttl_s),
                    feed_pages=SharedPages(feed.SHARED_PAGE_TTL_S, max_entries=feed.SHARED_PAGES),
-                   verify_limiter=SlidingWindowLimiter(settings.verify_rate_per_minute, 60.0),
+                   rate_limits=RateLimits(build_storage(settings.redis_url)),
                    oidc=Providers(settings), sms=build_sms_sender(settings))
 
     async def close(self) -> None:

@@ -13,8 +13,9 @@ answer. The docs group routes by tag (`app.main.TAGS`), not by this order.
 
 from fastapi import APIRouter
 
-from app.api import dashboard_page, media, ops, rankings_page, verify_page
+from app.api import dashboard_page, media, ops, rankings_page, scorm_player, verify_page
 from app.api.v1 import (
+    access,
     admin_packages,
     auth,
     board,
@@ -29,6 +30,7 @@ from app.api.v1 import (
     programmes,
     provinces,
     quizzes,
+    scorm,
     stats,
     units,
     users,
@@ -37,6 +39,6 @@ from app.api.v1 import (
 ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, auth.router, users.router, stats.router,
     completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
-    programmes.router, admin_packages.router, board.router, units.router, contests.router,
-    dashboard_page.router, rankings_page.router, oidc.router, phone.router, ops.router,
+    programmes.router, admin_packages.router, scorm.router, scorm_player.router, board.router, units.router,
+    contests.router, access.router, dashboard_page.router, rankings_page.router, oidc.router, phone.router, ops.router,
 ]

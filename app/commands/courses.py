@@ -4,6 +4,7 @@ import uuid
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
@@ -11,7 +12,7 @@ from app.commands.common import ROOT, run_with_db
 from app.core.db import Database
 from app.core.i18n import messages, t
 from app.core.storage import build_storage
-from app.models.course import CourseVersion, ImportJob, ImportStep
+from app.models.course import CourseVersion, ImportJob, ImportOptions, ImportStep
 from app.services.content.packages.importer import ensure_course, import_file
 from app.services.content.packages.problems import render_record
 
@@ -44,12 +45,24 @@ messages({
 def import_package(
     path: Path = typer.Argument(..., help="The package (.zip)"),
     publish: bool = typer.Option(False, "--publish", help="Publish the new version when the import succeeds"),
+    slug: str | None = typer.Option(None, help="SCORM: course slug (default: the title, Vietnamese folded)"),
+    audience: list[str] | None = typer.Option(None, help="SCORM: citizen and/or official (default both)"),
+    language: str = typer.Option("vi", help="SCORM: course language"),
+    certificate: bool = typer.Option(False, "--certificate", help="SCORM: issue certificates"),
+    minutes: int = typer.Option(0, help="SCORM: estimated minutes"),
 ) -> None:
     """Import PATH.zip as a new version of its course (a new course for a new slug)."""
     console = Console(stderr=True)
     if not path.is_file():
         typer.echo(t("cli_package_missing", path=path), err=True)
         raise typer.Exit(1)
+    try:
+        options = ImportOptions.model_validate({"slug": slug, "language": language, "certificate": certificate,
+                                                "estimated_minutes": minutes,
+                                                **({"audiences": audience} if audience else {})})
+    except ValidationError as bad:
+        typer.echo(f"Invalid option: {bad.errors()[0]['loc'][0]}: {bad.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
 
     async def run(db: Database) -> tuple[ImportJob, int | None]:
         with Progress(TextColumn("{task.description:<14}"), BarColumn(), TaskProgressColumn(),
@@ -59,7 +72,7 @@ def import_package(
             def on_progress(step: ImportStep, percent: int) -> None:
                 bar.update(task, description=t(f"cli_step_{step}"), completed=percent)
 
-            job = await import_file(db, build_storage(db.settings), path, publish=publish,
+            job = await import_file(db, build_storage(db.settings), path, publish=publish, options=options,
                                     on_progress=on_progress)
         async with db.session() as session:
             version = await session.get(CourseVersion, job.version_id) if job.version_id else None
@@ -75,6 +88,9 @@ def import_package(
             if shown.get("hint"):
                 typer.echo(f"    → {shown['hint']}", err=True)
         raise typer.Exit(1)
+    for notice in job.notices or []:
+        shown = render_record(notice)
+        typer.echo(f"  {shown.get('file', '')}:{shown.get('line', '')}: {shown['message']}", err=True)
     typer.echo(t("cli_imported_published" if job.publish else "cli_imported_draft", course_id=job.course_id,
                  version=number))
 

@@ -1,11 +1,13 @@
 """Settings from the environment (`HOCSO_*`) and `.env`; production refuses unsafe defaults."""
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.client_address import IPNetwork, parse_networks
 
 DEV_SECRET = "dev-insecure-change-me"
 
@@ -61,6 +63,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    metrics_token: str | None = None  # /metrics needs `Authorization: Bearer <this>` when set (production: must)
 
     # Keys and secrets
     secret_key: str = DEV_SECRET
@@ -72,10 +75,21 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = 30
     service_token_ttl_s: int = 60 * 60
 
-    # Abuse limits
+    # Abuse limits. Sign-in: failures are remembered for login_lockout_s; past login_max_failures on one
+    # account (login_ip_max_failures from one address, much higher: a carrier NAT or an office is many
+    # learners) each further failure locks that key a little longer, 1 s doubling up to login_max_lock_s.
     login_max_failures: int = 5
+    login_ip_max_failures: int = 100
     login_lockout_s: int = 15 * 60
+    login_max_lock_s: int = Field(default=60, ge=1)
     verify_rate_per_minute: int = 30
+    register_rate_per_hour: int = Field(default=30, ge=1)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    redis_url: str | None = None  # rate limits shared by every worker and host; memory per process without
+    # JSON and form bodies (uploads excepted): a partner batch of 1,000 or an offline batch of 500 fits
+    json_body_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    header_max_bytes: int = Field(default=32 * 1024, ge=1024)  # all request headers together
+    body_timeout_s: float = Field(default=30.0, gt=0)  # a JSON or form body must arrive within this
 
     # Object storage
     storage: Literal["local", "s3"] = "local"
@@ -95,6 +109,11 @@ class Settings(BaseSettings):
     package_max_entries: int = 2000
     package_max_uncompressed_bytes: int = 30 * 1024**3
     package_max_ratio: int = 100
+
+    # SCORM: how long a launch's player, content and runtime links work; the least time an attempt must
+    # report (its sessions' time, capped by wall-clock time) before its lesson counts (0: no minimum)
+    scorm_session_ttl_s: int = Field(default=4 * 3600, ge=300, le=24 * 3600)
+    scorm_min_time_s: float = Field(default=0, ge=0)
 
     # Background jobs
     run_worker_in_process: bool = True
@@ -141,7 +160,7 @@ class Settings(BaseSettings):
     sms_http_password: str | None = None
     sms_http_timeout_s: float = Field(default=10.0, gt=0)
 
-    @field_validator("cors_origins", "oidc_return_urls", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "oidc_return_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -159,6 +178,16 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'hocso.db').resolve()}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo fails at start, not silently as "no proxy"
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def keys_dir(self) -> Path:
@@ -208,6 +237,12 @@ class Settings(BaseSettings):
         url = self.public_base_url or ""
         if not url.startswith("https://") or "127.0.0.1" in url or "localhost" in url:
             problems.append("HOCSO_PUBLIC_BASE_URL must be set to the public https:// address of the service")
+        if self.db_echo:
+            problems.append("HOCSO_DB_ECHO must be false: echoed SQL would log names, phones and hashes")
+        if "*" in self.cors_origins:
+            problems.append("HOCSO_CORS_ORIGINS must list the front ends' origins, not *")
+        if not self.metrics_token or len(self.metrics_token) < 32:
+            problems.append("HOCSO_METRICS_TOKEN must be set (≥ 32 random characters): /metrics is not public")
         return problems
 
 

@@ -19,12 +19,16 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     url = url or settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=settings.db_echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=settings.db_echo, hide_parameters=not settings.db_echo,
+                                     connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
     engine = create_async_engine(
         url,
         echo=settings.db_echo,
+        # Statement errors (an IntegrityError's message) otherwise carry their parameters: names, phones,
+        # password hashes. Only a developer who asked for SQL echo sees them.
+        hide_parameters=not settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=settings.db_pre_ping,

@@ -94,13 +94,21 @@ class ServiceUnavailable(HocSoError):
 
 def problem(request: Request, status: int, code: str, detail: str, *, errors: list[dict] | None = None,
             headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
+    return problem_response(request.url.path, getattr(request.state, "request_id", None), status, code, detail,
+                            errors=errors, headers=headers, extra=extra)
+
+
+def problem_response(path: str, request_id: str | None, status: int, code: str, detail: str, *,
+                     errors: list[dict] | None = None, headers: dict[str, str] | None = None,
+                     extra: dict[str, Any] | None = None) -> JSONResponse:
+    """The problem+json answer; also used by middleware, which has a scope but no Request."""
     body: dict[str, Any] = {
         "type": f"/problems/{code.replace('_', '-')}",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
-        "request_id": getattr(request.state, "request_id", None),
+        "instance": path,
+        "request_id": request_id,
     }
     if errors:
         body["errors"] = errors

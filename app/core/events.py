@@ -15,6 +15,7 @@ Reaction = Callable[..., Awaitable[None]]
 _reactions: dict[str, list[Reaction]] = {}
 
 LEARNER_RENAMED = "learner_renamed"  # payload: user (the learner, already renamed and flushed)
+LESSON_MET = "lesson_met"  # payload: user_id, course_id (a lesson's progress was just completed and flushed)
 
 
 def reacts_to(event: str) -> Callable[[Reaction], Reaction]:

@@ -98,6 +98,7 @@ messages(
         "v.too_short": ("Cần ít nhất {min_length} phần tử.", "At least {min_length} items."),
         "v.datetime_parsing": ("Cần là thời điểm ISO 8601.", "Must be an ISO 8601 date-time."),
         "v.datetime_from_date_parsing": ("Cần là thời điểm ISO 8601.", "Must be an ISO 8601 date-time."),
+        "v.time_out_of_range": ("Thời điểm nằm ngoài khoảng cho phép.", "The time is out of range."),
         "v.date_parsing": ("Cần là ngày dạng YYYY-MM-DD.", "Must be a date (YYYY-MM-DD)."),
         "v.date_from_datetime_parsing": ("Cần là ngày dạng YYYY-MM-DD.", "Must be a date (YYYY-MM-DD)."),
         "v.value_error": ("Giá trị không hợp lệ: {error}", "Invalid value: {error}"),

@@ -13,7 +13,12 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _REDACT = [
     (re.compile(r"(?i)(password|secret|token|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1\2***"),
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "***jwt***"),
-    (re.compile(r"(?<!\d)(\+?84|0)\d{9}(?!\d)"), "***phone***"),
+    (re.compile(r"\$argon2(?:id|i|d)\$[\w$=,+/.-]+"), "***hash***"),
+    # A database's own account of a conflict or a bad row carries the values: "Key (phone)=(+84…)".
+    (re.compile(r"(Key \([^)]*\)=\().*?(\) (?:already exists|is not present))"), r"\1***\2"),
+    (re.compile(r"(Failing row contains \().*(\))"), r"\1***\2"),
+    (re.compile(r"(?<![\w-])(\+?84|0)(?:[ .-]?\d){9}(?!\d)"), "***phone***"),
+    (re.compile(r"(?<!\d)\d{12}(?!\d)"), "***id***"),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "***email***"),
 ]
 

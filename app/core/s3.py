@@ -68,6 +68,10 @@ class S3Storage:
     async def _call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(lambda: fn(**kwargs))
 
+    async def ready(self) -> None:
+        """The bucket answers (one HEAD; botocore's retries bound how long an outage takes to say so)."""
+        await self._call(self.client.head_bucket, Bucket=self.bucket)
+
     async def ensure_bucket(self) -> None:
         """Create the bucket if it is missing (development and tests; production buckets are provisioned)."""
         try:

@@ -136,10 +136,16 @@ class KeyRing:
         if key is None:
             raise InvalidToken("unknown key")
         try:
-            return jwt.decode(token, key.verifier, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-                              options={"verify_aud": audience is not None, "require_exp": True})
+            # python-jose checks `aud`, `iss` and `sub` only when the token has them: each must be required,
+            # or a token signed by our key without `aud` (a certificate credential) would pass.
+            claims = jwt.decode(token, key.verifier, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
+                                options={"verify_aud": audience is not None, "require_aud": audience is not None,
+                                         "require_iss": True, "require_sub": True, "require_exp": True})
         except JOSEError as exc:
             raise InvalidToken(str(exc)) from exc
+        if "vc" in claims or not isinstance(claims.get("role"), str):
+            raise InvalidToken("not an access token")  # a credential never acts as one, whatever it carries
+        return claims
 
 
 class InvalidToken(Exception):

@@ -6,6 +6,7 @@ live. Bytes move in chunks: no method holds a whole object in memory (except `pu
 
 import hashlib
 import hmac
+import os
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -49,6 +50,7 @@ class Storage(Protocol):
     async def presigned_get(self, key: str, *, ttl_s: int, content_type: str | None = None,
                             filename: str | None = None) -> str: ...
     async def presigned_put(self, key: str, *, ttl_s: int, content_type: str) -> PresignedUpload: ...
+    async def ready(self) -> None: ...  # raises when the store cannot be reached (for /readyz)
 
 
 class StorageKeyError(ValueError):
@@ -81,6 +83,13 @@ class LocalStorage:
         # A key of its own, so a media signature can never be replayed as any other HMAC the service makes.
         self.secret = hmac.new(secret.encode(), b"hocso-media-url", hashlib.sha256).digest()
         self.base_url = base_url.rstrip("/")
+
+    async def ready(self) -> None:
+        def check() -> None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):
+                raise OSError(f"{self.root} is not writable")
+        await anyio.to_thread.run_sync(check)
 
     def path_of(self, key: str) -> Path:
         path = (self.root / check_key(key)).resolve()
@@ -163,7 +172,8 @@ class LocalStorage:
         if expires < time.time():
             return False
         expected = self.sign(method, key, expires, content_type, filename)
-        return hmac.compare_digest(expected, sig)
+        # compare_digest refuses str with non-ASCII characters (a TypeError, a 500 before): compare bytes.
+        return hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass"))
 
     def _expiry(self, ttl_s: int) -> int:
         return int(time.time()) + max(1, min(ttl_s, MAX_URL_TTL_S))

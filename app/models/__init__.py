@@ -11,5 +11,6 @@ from app.models.jobs import Job  # noqa: F401
 from app.models.learning import Enrollment, LessonProgress, ProgressEvent  # noqa: F401
 from app.models.quiz import Choice, Question, Quiz, QuizAttempt  # noqa: F401
 from app.models.reporting import Intake, IntakeCourse, IntakeMember  # noqa: F401
+from app.models.scorm import ScormAttempt, ScormInteraction, ScormObjective, ScormSco, ScormSession  # noqa: F401
 from app.models.units import HeadcountVersion, OrgUnit, UnitHeadcount, UnitOfficial  # noqa: F401
 from app.models.verification import LinkedIdentity, OidcSignIn, PhoneCode  # noqa: F401

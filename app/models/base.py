@@ -4,7 +4,10 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -36,6 +39,18 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """A client's time in UTC; one that UTC cannot hold (year 0001 at +14:00) is a 422 on its field, not a 500."""
+    try:
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("time_out_of_range", "time out of range") from None
+
+
+# A time given by a client, with its offset, held in UTC from validation on.
+UtcMoment = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.

@@ -7,7 +7,7 @@ import creates a `CourseVersion`. Learners see the version the course publishes;
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 from pydantic import Field as PydField
@@ -28,6 +28,7 @@ class LessonKind(StrEnum):
     document = "document"
     text = "text"
     quiz = "quiz"
+    scorm = "scorm"  # a SCO or asset of a SCORM package (app/models/scorm.py)
 
 
 class Course(SQLModel, table=True):
@@ -121,6 +122,9 @@ class ImportJob(SQLModel, table=True):
     step: ImportStep | None = Field(default=None, sa_type=String(12))
     percent: int = 0
     errors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    # What an import ignored or assumed (SCORM sequencing, a guessed version…), each with file and line.
+    notices: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # ImportOptions given with the zip
     source_key: str = Field(max_length=500)  # the uploaded zip in storage
     filename: str | None = Field(default=None, max_length=300)
     publish: bool = False
@@ -213,6 +217,17 @@ class LessonContent(BaseModel):
     quiz: QuizSummary | None = None
 
 
+class ImportOptions(BaseModel):
+    """What a SCORM package does not say about its course (course.yaml says it itself and ignores these)."""
+
+    slug: str | None = PydField(default=None, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                description="Default: the title, Vietnamese folded (Kỹ năng số → ky-nang-so)")
+    audiences: list[Literal["citizen", "official"]] = PydField(default=["citizen", "official"], min_length=1)
+    language: str = PydField(default="vi", pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
+    certificate: bool = False
+    estimated_minutes: int = PydField(default=0, ge=0, le=100_000)
+
+
 class ImportProblem(BaseModel):
     file: str
     line: int | None = None
@@ -246,6 +261,7 @@ class ImportJobPublic(BaseModel):
     course_id: uuid.UUID | None
     version_id: uuid.UUID | None
     errors: list[ImportProblem]
+    notices: list[ImportProblem] = []  # what was ignored or assumed (SCORM sequencing, a guessed version…)
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

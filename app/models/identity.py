@@ -263,8 +263,8 @@ PhoneNumber = Annotated[str, SchemaField(max_length=40), AfterValidator(normalis
 EmailAddress = Annotated[str, SchemaField(max_length=254), AfterValidator(normalise_email)]
 PersonName = Annotated[str, SchemaField(max_length=200), AfterValidator(normalise_name)]
 AgencyName = Annotated[str, SchemaField(max_length=200), AfterValidator(normalise_text)]
-NewPassword = Annotated[str, SchemaField(max_length=4 * PASSWORD_MAX_LENGTH),
-                        AfterValidator(check_new_password)]
+# The documented limit is the enforced one (the schema said 512 while 128 was enforced after normalising).
+NewPassword = Annotated[str, SchemaField(max_length=PASSWORD_MAX_LENGTH), AfterValidator(check_new_password)]
 ProvinceCode = Annotated[str, SchemaField(min_length=2, max_length=2)]
 
 
@@ -360,6 +360,21 @@ class ServiceClientCreate(BaseModel):
     name: PersonName
     scopes: list[Scope] = SchemaField(min_length=1)
     province_code: ProvinceCode | None = None
+
+
+class ServiceClientView(BaseModel):
+    """A service client as a ministry admin sees it (never its secret)."""
+
+    client_id: str
+    name: str
+    scopes: list[str]
+    province_code: str | None
+    is_active: bool
+
+
+class ServiceClientSecret(BaseModel):
+    client_id: str
+    client_secret: str = SchemaField(description="Shown only this once; stored hashed")
 
 
 class TokenRequest(BaseModel):

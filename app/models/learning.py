@@ -2,7 +2,7 @@
 
 import math
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -11,9 +11,10 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import JSONType, created_at_field, id_field, time_field, time_ordered_id
+from app.models.base import JSONType, created_at_field, id_field, time_field, time_ordered_id, to_utc
 from app.models.quiz_examples import ATTEMPT_EXAMPLE
 from app.models.reporting import CourseAssignment
+from app.models.scorm import ScoStatus
 
 
 class Enrollment(SQLModel, table=True):
@@ -102,7 +103,7 @@ class HeartbeatIn(BaseModel):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         # A client that omits the offset is taken to mean UTC, so events still sort against each other.
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        return to_utc(value) if value is not None else None
 
 
 class BatchEventIn(HeartbeatIn):
@@ -198,6 +199,7 @@ class Requirement(BaseModel):
     best_score: float | None = None  # quizzes
     pass_score: float | None = None
     viewed: bool | None = None  # documents and text
+    scorm: ScoStatus | None = None  # SCORM lessons: the SCO's status and score in the latest attempt
 
 
 class CompletionStatus(BaseModel):

@@ -5,11 +5,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, created_at_field, id_field
+from app.models.base import UTCDateTime, UtcMoment, created_at_field, id_field
 from app.models.identity import Audience
 
 
@@ -177,7 +177,7 @@ class PartnerCompletionIn(BaseModel):
     audience: Audience
     province_code: str = PydField(min_length=2, max_length=2)
     course: str = PydField(min_length=1, max_length=100)
-    completed_at: AwareDatetime | None = None
+    completed_at: UtcMoment | None = None
     # No control characters: a reference is printable, and it keeps a feed item within an index row's size.
     external_ref: str = PydField(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     agency: str | None = PydField(default=None, max_length=200)
@@ -220,8 +220,8 @@ class IntakeCreate(BaseModel):
 
     name: str = PydField(min_length=1, max_length=300)
     courses: list[str] = PydField(min_length=1, max_length=50, description="Published courses, by id or slug")
-    opens_at: AwareDatetime
-    deadline: AwareDatetime = PydField(description="Must be after opens_at")
+    opens_at: UtcMoment
+    deadline: UtcMoment = PydField(description="Must be after opens_at")
     province_code: str | None = PydField(
         default=None, min_length=2, max_length=2,
         description="A current province code; default: the admin's own. A province admin can name only theirs")

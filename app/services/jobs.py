@@ -13,18 +13,28 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
+from app.core.faults import outage
 from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus
 
 log = logging.getLogger("hocso.jobs")
 Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
 _handlers: dict[str, Handler] = {}
-STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; it is claimed again
+# A running job's worker renews its lease (locked_at) every LEASE_RENEW; a lease not renewed for STALE_AFTER
+# means the worker died or lost the database, and the job is claimed again within minutes, not half an hour.
+LEASE_RENEW = timedelta(seconds=60)
+STALE_AFTER = timedelta(minutes=5)
 DEFAULT_MAX_ATTEMPTS = 3  # a job that failed this many times stays failed for an operator to look at
+# A failure caused by an outage (database or storage unreachable, app/core/faults.py) is not the job's fault: it
+# is retried with a backoff doubling from 30 s to an hour, for a day, whatever max_attempts says. A certificate
+# no longer fails for good after a 70-second storage outage.
+OUTAGE_FIRST_RETRY = timedelta(seconds=30)
+OUTAGE_MAX_RETRY = timedelta(hours=1)
+OUTAGE_RETRY_FOR = timedelta(days=1)
 
 
 def job_handler(kind: str) -> Callable[[Handler], Handler]:
@@ -64,13 +74,21 @@ async def _claim(db: Database) -> Job | None:
         return job
 
 
-async def _finish(db: Database, job_id: uuid.UUID, error: str | None) -> None:
+def outage_retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … at most an hour between tries while a dependency is down."""
+    return min(OUTAGE_MAX_RETRY, OUTAGE_FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20))
+
+
+async def _finish(db: Database, job_id: uuid.UUID, error: str | None, *, outage: str | None = None) -> None:
     # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         job = await session.get(Job, job_id)
         assert job is not None
         if error is None:
             job.status, job.finished_at = JobStatus.succeeded, utcnow()
+        elif outage is not None and utcnow() - job.created_at < OUTAGE_RETRY_FOR:
+            job.status, job.error = JobStatus.queued, error
+            job.run_after = utcnow() + outage_retry_delay(job.attempts)
         elif job.attempts >= job.max_attempts:
             job.status, job.finished_at, job.error = JobStatus.failed, utcnow(), error
         else:  # back off and retry
@@ -84,16 +102,40 @@ async def run_one(db: Database) -> bool:
     if job is None:
         return False
     handler = _handlers.get(job.kind)
-    error = None
+    error = down = None
+    done = asyncio.Event()
+    lease = asyncio.create_task(_renew_lease(db, job.id, done))
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         await handler(db, job.payload)
     except Exception as exc:  # noqa: BLE001 - a failed job is recorded, not allowed to kill the worker
-        log.exception("job failed", extra={"job_id": str(job.id), "kind": job.kind})
+        down = outage(exc)
+        if down is None:
+            log.exception("job failed", extra={"job_id": str(job.id), "kind": job.kind})
+        else:
+            log.warning("job waits for the %s to come back", down, extra={"job_id": str(job.id), "kind": job.kind})
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    await _finish(db, job.id, error)
+    finally:
+        done.set()  # stopped between renewals, never cancelled in the middle of one
+        await lease
+    await _finish(db, job.id, error, outage=down)
     return True
+
+
+async def _renew_lease(db: Database, job_id: uuid.UUID, done: asyncio.Event) -> None:
+    """Keep the claim fresh while the handler runs, so only a job whose worker is gone looks stale."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), LEASE_RENEW.total_seconds())
+        if done.is_set():
+            return
+        try:
+            async with db.session() as session:  # jobs own their sessions (docs/architecture.md)
+                await session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
+                                      .values(locked_at=utcnow()))
+        except Exception:  # noqa: BLE001 - the database is away: the lease lapses and the job is reclaimed
+            log.warning("job lease not renewed", extra={"job_id": str(job_id)}, exc_info=True)
 
 
 async def run_pending(db: Database, limit: int = 1000) -> int:

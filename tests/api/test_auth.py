@@ -18,6 +18,7 @@ from app.core.security import access_claims
 from app.models.base import utcnow
 from app.models.identity import RefreshToken, Role, Scope, ServiceClientCreate, User
 from app.services.identity import accounts as identity
+from tests.conftest import make_app
 from tests.factories import PASSWORD, auth, make_user, service_token, token_for
 
 REGISTER = "/api/v1/auth/register"
@@ -261,28 +262,115 @@ def client_from(app, ip: str) -> httpx.AsyncClient:
 
 @pytest.fixture
 def settings(settings):
-    # The limit is a setting (5 by default); a smaller one keeps these tests' argon2 checks few.
+    # The limits are settings (5 per account, 100 per address by default); smaller ones keep these tests'
+    # argon2 checks few.
     settings.login_max_failures = 3
+    settings.login_ip_max_failures = 20
     return settings
 
 
-async def test_repeated_failures_lock_the_account_even_from_another_ip(app, session, settings):
+@pytest.fixture
+def clock(monkeypatch):
+    class Clock:
+        now = utcnow()
+
+        def advance(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+    clock = Clock()
+    monkeypatch.setattr("app.services.identity.sign_in.utcnow", lambda: clock.now)
+    return clock
+
+
+async def test_failures_past_the_free_ones_lock_the_account_briefly_and_progressively(app, session, settings,
+                                                                                      clock):
     user = await make_user(session)
     async with client_from(app, "203.0.113.1") as attacker, client_from(app, "198.51.100.7") as owner:
         for _ in range(settings.login_max_failures):
             assert (await sign_in(attacker, user.email, "guess-again")).status_code == 401
-        r = await sign_in(owner, user.email)  # right password, other IP: the account itself is locked
-    assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
-    assert 0 < int(r.headers["retry-after"]) <= settings.login_lockout_s
-
-
-async def test_repeated_failures_lock_the_ip_across_accounts(app, session, settings):
-    users = [await make_user(session) for _ in range(settings.login_max_failures + 1)]
-    async with client_from(app, "203.0.113.2") as attacker, client_from(app, "198.51.100.8") as other:
-        for user in users[:-1]:
+        assert (await sign_in(owner, user.email)).status_code == 200  # free failures lock nothing
+        for _ in range(settings.login_max_failures):
             assert (await sign_in(attacker, user.email, "guess-again")).status_code == 401
-        assert (await sign_in(attacker, users[-1].email)).status_code == 429
-        assert (await sign_in(other, users[-1].email)).status_code == 200
+        waits = []
+        for _ in range(4):  # each failure past the free ones locks a little longer: 1, 2, 4, 8 s
+            assert (await sign_in(attacker, user.email, "guess-again")).status_code == 401
+            r = await sign_in(owner, user.email)  # right password, other address: the account is locked
+            assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
+            waits.append(int(r.headers["retry-after"]))
+            clock.advance(waits[-1])
+        assert waits == [1, 2, 4, 8]
+        assert (await sign_in(owner, user.email)).status_code == 200  # once the short lock ends
+
+
+async def test_a_lock_never_lasts_longer_than_the_cap(app, session, settings, clock):
+    user = await make_user(session)
+    async with client_from(app, "203.0.113.5") as attacker, client_from(app, "198.51.100.9") as owner:
+        for _ in range(settings.login_max_failures + 12):
+            await sign_in(attacker, user.email, "guess-again")
+            clock.advance(settings.login_max_lock_s)
+        await sign_in(attacker, user.email, "guess-again")
+        r = await sign_in(owner, user.email)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) <= settings.login_max_lock_s == 60
+
+
+async def test_six_learners_mistyping_behind_one_address_do_not_stop_a_seventh(app, session, settings):
+    learners = [await make_user(session) for _ in range(7)]
+    async with client_from(app, "100.64.0.1") as carrier_nat:
+        for learner in learners[:6]:
+            for _ in range(settings.login_max_failures):
+                assert (await sign_in(carrier_nat, learner.email, "mistyped")).status_code == 401
+        assert (await sign_in(carrier_nat, learners[6].email)).status_code == 200
+
+
+async def test_the_same_through_a_configured_proxy_and_each_caller_counted_on_its_own(settings, db, keyring,
+                                                                                      session):
+    proxied = make_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]}), db, keyring)
+    learners = [await make_user(session) for _ in range(7)]
+
+    async def via_proxy(forwarded_for: str, email: str, password: str = PASSWORD) -> httpx.Response:
+        async with client_from(proxied, "10.1.2.3") as proxy:
+            return await proxy.post(TOKEN, data={"username": email, "password": password},
+                                    headers={"X-Forwarded-For": forwarded_for})
+    for learner in learners[:6]:
+        for _ in range(settings.login_max_failures):
+            assert (await via_proxy("1.2.3.4, 100.64.0.2", learner.email, "mistyped")).status_code == 401
+    assert (await via_proxy("100.64.0.2", learners[6].email)).status_code == 200
+    # One address exhausting its budget behind the proxy locks that address, not the proxy's other callers.
+    for i in range(settings.login_ip_max_failures + 1):
+        await via_proxy("203.0.113.66", f"nobody{i}@example.vn", "guess")
+    assert (await via_proxy("203.0.113.66", learners[6].email)).status_code == 429
+    assert (await via_proxy("198.51.100.66", learners[6].email)).status_code == 200
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(app, session, settings):
+    for i in range(settings.login_ip_max_failures + 1):
+        async with client_from(app, "203.0.113.77") as c:
+            await c.post(TOKEN, data={"username": f"nobody{i}@example.vn", "password": "guess"},
+                         headers={"X-Forwarded-For": f"198.51.100.{i}"})
+    user = await make_user(session)
+    async with client_from(app, "203.0.113.77") as c:
+        r = await c.post(TOKEN, data={"username": user.email, "password": PASSWORD},
+                         headers={"X-Forwarded-For": "198.51.100.200"})
+    assert r.status_code == 429
+
+
+async def test_repeated_failures_lock_the_address_across_accounts(app, session, settings):
+    user = await make_user(session)
+    async with client_from(app, "203.0.113.2") as attacker, client_from(app, "198.51.100.8") as other:
+        for i in range(settings.login_ip_max_failures + 1):
+            assert (await sign_in(attacker, f"nobody{i}@example.vn", "guess-again")).status_code == 401
+        assert (await sign_in(attacker, user.email)).status_code == 429
+        assert (await sign_in(other, user.email)).status_code == 200
+
+
+async def test_registration_is_throttled_per_address(settings, db, keyring):
+    limited = make_app(settings.model_copy(update={"register_rate_per_hour": 2}), db, keyring)
+    async with client_from(limited, "203.0.113.88") as c, client_from(limited, "198.51.100.88") as other:
+        for phone in ("0912000001", "0912000001"):
+            assert (await c.post(REGISTER, json=registration(phone=phone))).status_code in (201, 409)
+        r = await c.post(REGISTER, json=registration(phone="0912000002"))
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert r.headers["content-type"] == "application/problem+json"
+        assert (await other.post(REGISTER, json=registration(phone="0912000002"))).status_code == 201
 
 
 async def test_success_resets_the_account_count(app, session, settings):

@@ -23,6 +23,7 @@ from app.services.completion import feed_items
 from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.factories.reporting import ON_POSTGRES, complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 READ = ["completions:read"]
 
@@ -413,5 +414,6 @@ async def test_export_of_100000_rows_streams_in_constant_memory(live, keyring, s
     status, lines, growth = await _stream(live.app, "/api/v1/completions/export?format=csv", headers)
     assert status == 200
     assert lines == total + 1  # header + one line per completion
+    print(f"export of 100,000 rows: peak RSS growth {growth / 1024 / 1024:.1f} MB")
     # Holding 100,000 rows at once would take well over 100 MB; chunks of 1,000 keep growth to a few MB.
     assert growth < 40 * 1024 * 1024, f"RSS grew by {growth / 1e6:.1f} MB"

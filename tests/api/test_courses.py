@@ -54,7 +54,7 @@ async def test_accent_free_words_find_the_sample_course(client, sample):
     [item] = r.json()["items"]
     assert item["slug"] == "ky-nang-so-co-ban" and item["title"] == "Kỹ năng số cơ bản"
     assert item["lesson_count"] == 4
-    assert item["lessons_by_kind"] == {"video": 1, "document": 1, "text": 1, "quiz": 1}
+    assert item["lessons_by_kind"] == {"video": 1, "document": 1, "text": 1, "quiz": 1, "scorm": 0}
     assert item["version"] == 1 and item["certificate"] is True and item["published_at"]
     assert (await client.get("/api/v1/courses", params={"q": "KỸ NĂNG"})).json()["items"]
     assert (await client.get("/api/v1/courses", params={"q": "dinh danh"})).json()["items"]  # đ → d

@@ -195,7 +195,7 @@ MIXED = (
     "Chi,,,019 085 123 456\n"                   # 4: valid national ID
     "Dũng,0912,,\n"                             # 5: bad phone
     "Em,,nobody@example.vn,\n"                  # 6: unknown e-mail
-    "Giang,,giang@example.vn,\n"                # 7: learner of another province
+    "Giang,,giang@example.vn,\n"                # 7: learner of another province: as unknown as row 6
     "Hà,,,12345\n"                              # 8: malformed national ID
     "An lần nữa,+84912345001,,\n"               # 9: duplicate of row 2
     "Khoa,,khoa@example.vn,\n"                  # 10: valid, former province code
@@ -216,7 +216,9 @@ async def test_lenient_upload_adds_valid_rows_and_reports_each_bad_one(client, s
     assert (result["rows"], result["added"], result["already_members"], result["rejected"]) == (11, 4, 0, 7)
     assert [(row, field) for row, field, _ in problem_rows(r)] == MIXED_ERRORS
     messages = {row: message for row, _, message in problem_rows(r)}
-    assert "another province" in messages[7] and "row 2" in messages[9] and "12 digits" in messages[8]
+    assert "row 2" in messages[9] and "12 digits" in messages[8]
+    # A learner of another province reads exactly as no learner: the upload reveals nobody registered elsewhere.
+    assert messages[7] == messages[6] == "No learner has these details."
     members = set((await session.execute(select(IntakeMember.user_id).where(
         IntakeMember.intake_id == intake.id))).scalars())
     assert members == {people[k].id for k in ("an", "binh", "chi", "khoa")}

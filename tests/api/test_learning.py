@@ -1,6 +1,7 @@
 """Enrollment, progress, completion-status and the completion endpoint, over HTTP."""
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -10,6 +11,7 @@ from app.models.completion import Completion
 from app.models.course import Course
 from app.models.identity import Audience
 from app.models.learning import Enrollment, LessonProgress
+from app.services.learning import progress as progress_service
 from tests.factories import (
     auth,
     document,
@@ -155,6 +157,71 @@ async def test_a_heartbeat_replay_answers_as_the_first_time(client, session, key
     replay = await client.post(url, headers=headers, json={"event_id": "hb", "intervals": [[0, 120]]})
     assert replay.status_code == 200 and replay.json() == first.json()
     assert first.json()["covered_s"] == 20
+
+
+async def test_a_heartbeat_claiming_more_than_twice_the_server_time_is_capped_by_the_batch(
+        client, session, keyring, settings, clock, monkeypatch):
+    rows = await make_course(session, lessons=[video("intro", 600)])
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    url = f"/api/v1/lessons/{rows.lessons['intro'].id}/progress"
+    assert (await client.post(url, headers=headers, json={"event_id": "start", "intervals": []})).status_code == 200
+    full_path = []
+    record_heartbeat = progress_service.record_heartbeat
+
+    async def counted(*args, **kwargs):
+        full_path.append(args)
+        return await record_heartbeat(*args, **kwargs)
+
+    monkeypatch.setattr(progress_service, "record_heartbeat", counted)
+    clock.advance(25)
+    far_ahead = (clock.now + timedelta(days=3)).isoformat()  # the client's clock is not the server's
+    r = await client.post(url, headers=headers, json={"event_id": "greedy", "intervals": [[0, 300]],
+                                                       "position_s": 300, "playback_rate": 16,
+                                                       "client_time": far_ahead})
+    assert r.status_code == 200 and full_path == []  # answered by the group-committed batch
+    assert (r.json()["credited_s"], r.json()["covered_s"], r.json()["intervals"]) == (50, 50, [[0, 50]])
+    stored = (await client.get(url, headers=headers)).json()
+    assert (stored["covered_s"], stored["intervals"]) == (50, [[0, 50]])
+
+
+async def test_an_event_id_used_on_one_lesson_is_409_on_another_naming_it(client, session, keyring, settings,
+                                                                          clock):
+    rows = await make_course(session)
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    intro, handbook = rows.lessons["intro"].id, rows.lessons["handbook"].id
+    first = await client.post(f"/api/v1/lessons/{intro}/progress", headers=headers,
+                              json={"event_id": "e-1", "intervals": []})
+    assert first.status_code == 200
+    r = await client.post(f"/api/v1/lessons/{handbook}/progress", headers=headers,
+                          json={"event_id": "e-1", "viewed": True})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["lesson_id"] == str(intro) and str(intro) in r.json()["detail"]
+    # Nothing was recorded on the second lesson; a fresh id records it.
+    state = await client.get(f"/api/v1/lessons/{handbook}/progress", headers=headers)
+    assert state.json()["viewed"] is False
+    r = await client.post(f"/api/v1/lessons/{handbook}/progress", headers=headers,
+                          json={"event_id": "e-2", "viewed": True})
+    assert r.status_code == 200 and r.json()["viewed"] is True
+
+
+async def test_a_batch_refuses_an_event_id_of_another_lesson(client, session, keyring, settings, clock):
+    rows = await make_course(session)
+    _, headers = await learner(session, keyring, settings)
+    await enroll(client, headers, rows.course)
+    intro, handbook = str(rows.lessons["intro"].id), str(rows.lessons["handbook"].id)
+    await client.post(f"/api/v1/lessons/{intro}/progress", headers=headers, json={"event_id": "o-1", "intervals": []})
+    at = utcnow().isoformat()
+    r = await client.post("/api/v1/me/progress/batch", headers=headers, json={"events": [
+        {"event_id": "o-1", "lesson_id": handbook, "client_time": at, "viewed": True},
+        {"event_id": "o-2", "lesson_id": handbook, "client_time": at, "viewed": True},
+        {"event_id": "o-2", "lesson_id": intro, "client_time": at, "intervals": []},
+    ]})
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["rejected", "accepted", "rejected"]
+    assert results[0]["reason"] == results[2]["reason"] == "event_id_other_lesson"
+    assert intro in results[0]["detail"] and handbook in results[2]["detail"]
 
 
 async def test_batch_is_limited_to_500_events(client, session, keyring, settings):

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.cli import app as hocso
 from tests.factories import auth, make_course
 from tests.factories.reporting import complete, live_app, read_feed  # noqa: F401  (live_app: the `live` fixture)
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 YEAR = 2026
 

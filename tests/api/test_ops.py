@@ -96,3 +96,16 @@ async def test_cors_allows_listed_spa_origins_with_authorization_header(settings
         assert "authorization" in r.headers["access-control-allow-headers"].lower()
         r = await c.options("/api/v1/provinces", headers=preflight | {"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
+
+
+async def test_metrics_need_the_metrics_token_when_one_is_set(settings, db, keyring):
+    import httpx
+
+    from tests.conftest import make_app
+    guarded = make_app(settings.model_copy(update={"metrics_token": "m" * 40}), db, keyring)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=guarded), base_url="http://test") as c:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "m" * 40}):
+            r = await c.get("/metrics", headers=headers)
+            assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+        r = await c.get("/metrics", headers={"Authorization": "Bearer " + "m" * 40})
+        assert r.status_code == 200 and "hocso_http_requests_total" in r.text

@@ -11,6 +11,7 @@ from app.models.completion import Completion, CompletionCounter
 from app.models.identity import Role, User
 from app.services.completion.completions import record_completion
 from tests.factories import auth, make_course, make_user, service_token, token_for
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 # Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
 pytestmark = pytest.mark.calendar
@@ -215,3 +216,74 @@ async def test_batches_hold_at_most_1000_reports(client, keyring, settings, cour
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items"
     r = await client.post(f"{URL}/batch", json={"items": []}, headers=writer(keyring, settings))
     assert r.status_code == 422
+
+
+# --- a province-scoped client stays in its province (issue 18, item 2) --------------------------------------
+
+
+@pytest.mark.parametrize("named", [{"national_id": NATIONAL_ID, "phone": None},
+                                   {"national_id": None, "phone": "0919 000 111"}])
+async def test_a_scoped_client_learns_and_touches_nothing_of_another_provinces_learner(
+        client, session, keyring, settings, course, named):
+    elsewhere = await make_user(session, phone="+84919000111", province_code="19", full_name="Lê Văn Riêng")
+    if named["national_id"]:
+        elsewhere.national_id_hash = keyed_hash(settings.secret_key, "national_id", NATIONAL_ID)
+        await session.flush()
+    known_hash = elsewhere.national_id_hash
+    headers = writer(keyring, settings, province="01")
+    for body in (report(course.slug, province_code="01", **named),
+                 report(course.slug, province_code="01", external_ref="2", national_id=NATIONAL_ID,
+                        phone="0919000111")):
+        r = await client.post(URL, json=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert "Lê Văn Riêng" not in r.text and str(elsewhere.id) not in r.text and "phố 19" not in r.text
+        batch = await client.post(f"{URL}/batch", json={"items": [body]}, headers=headers)
+        assert batch.json()["rejected"] == 1 and "Lê Văn Riêng" not in batch.text
+        assert str(elsewhere.id) not in batch.text
+    await session.refresh(elsewhere)
+    assert elsewhere.national_id_hash == known_hash  # nothing attached to their account
+    assert await _count(session, Completion, Completion.user_id == elsewhere.id) == 0
+
+
+async def test_a_scoped_client_cannot_claim_a_learner_without_a_province(client, session, keyring, settings,
+                                                                         course):
+    nowhere = await make_user(session, phone="+84919000222", province_code=None)
+    r = await client.post(URL, json=report(course.slug, province_code="01", national_id=None, phone="0919000222"),
+                          headers=writer(keyring, settings, province="01"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "phone"
+    assert await _count(session, Completion, Completion.user_id == nowhere.id) == 0
+
+
+async def test_a_scoped_client_still_reports_its_own_provinces_learners(client, session, keyring, settings,
+                                                                        course):
+    mine = await make_user(session, phone="+84919000333", province_code="01")
+    r = await client.post(URL, json=report(course.slug, province_code="01", national_id=None, phone="0919000333"),
+                          headers=writer(keyring, settings, province="01"))
+    assert r.status_code == 201 and r.json()["learner_id"] == str(mine.id)
+
+
+async def test_an_existing_learners_completion_carries_the_learners_audience(client, session, keyring,
+                                                                             settings, course):
+    citizen = await make_user(session, phone="+84919000444", province_code="01")
+    r = await client.post(URL, json=report(course.slug, province_code="01", national_id=None, phone="0919000444",
+                                           audience="official"), headers=writer(keyring, settings))
+    assert r.status_code == 201 and r.json()["completion"]["audience"] == "citizen"
+    stored = (await session.execute(select(Completion).where(Completion.user_id == citizen.id))).scalar_one()
+    assert stored.audience == "citizen"
+
+
+async def test_a_repeat_for_a_learner_who_moved_away_no_longer_shows_them(client, session, keyring, settings,
+                                                                          course):
+    headers = writer(keyring, settings, province="01")
+    first = await client.post(URL, json=report(course.slug, province_code="01"), headers=headers)
+    assert first.status_code == 201
+    learner = await session.get(User, uuid.UUID(first.json()["learner_id"]))
+    learner.province_code = "79"
+    await session.flush()
+    r = await client.post(URL, json=report(course.slug, province_code="01"), headers=headers)
+    assert r.status_code == 422 and "Trần Thị Bình" not in r.text
+
+
+async def test_a_client_scoped_to_an_unknown_province_is_refused_not_unscoped(client, keyring, settings, course):
+    r = await client.post(URL, json=report(course.slug), headers=writer(keyring, settings, province="99"))
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"

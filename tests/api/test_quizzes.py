@@ -1,8 +1,13 @@
 """Quiz attempts over HTTP: shapes, no correctness data before submission, autosave, submit, review."""
 
 import uuid
+from datetime import datetime, timedelta
 
+import pytest
+
+from app.models.base import utcnow
 from app.models.learning import Enrollment
+from app.services.quizzes import attempts
 from tests.factories import auth, make_course, make_user, quiz, token_for
 
 QUESTIONS = [
@@ -131,3 +136,48 @@ async def test_another_learners_attempt_is_404(client, session, keyring, setting
     for request in (client.get(f"/api/v1/attempts/{attempt['id']}", headers=stranger),
                     client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=stranger)):
         assert (await request).status_code == 404
+
+
+# --- deadline and grace at their edge -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def quiz_clock(monkeypatch):
+    """The server's clock for attempts, set by the test: the edge of the grace is a single instant."""
+    clock = {"now": utcnow().replace(microsecond=0)}
+    monkeypatch.setattr(attempts, "utcnow", lambda: clock["now"])
+    return clock
+
+
+EDGE = [(timedelta(seconds=90), True), (timedelta(seconds=90, microseconds=1000), False)]  # 60 s + 30 s grace
+
+
+@pytest.mark.parametrize("after_start, on_time", EDGE, ids=["exactly 90 s", "1 ms later"])
+async def test_a_save_at_the_end_of_the_grace_is_kept_and_a_moment_later_refused(client, session, keyring, settings,
+                                                                                 quiz_clock, after_start, on_time):
+    headers, rows = await setup(session, keyring, settings, time_limit_s=60)
+    started = quiz_clock["now"]
+    attempt = (await client.post(start_url(rows), headers=headers)).json()
+    assert datetime.fromisoformat(attempt["deadline"]) == started + timedelta(seconds=60)
+    quiz_clock["now"] = started + after_start
+    saved = await client.put(f"/api/v1/attempts/{attempt['id']}/answers", headers=headers,
+                             json=answers_for(rows, right=True))
+    if on_time:
+        assert saved.status_code == 200 and len(saved.json()["answers"]) == 4
+    else:
+        assert saved.status_code == 409 and saved.headers["content-type"] == "application/problem+json"
+    graded = (await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers)).json()
+    assert graded["score"] == (100 if on_time else 0)
+
+
+@pytest.mark.parametrize("after_start, on_time", EDGE, ids=["exactly 90 s", "1 ms later"])
+async def test_answers_sent_with_a_submission_at_the_end_of_the_grace_count_and_a_moment_later_do_not(
+        client, session, keyring, settings, quiz_clock, after_start, on_time):
+    headers, rows = await setup(session, keyring, settings, time_limit_s=60)
+    started = quiz_clock["now"]
+    attempt = (await client.post(start_url(rows), headers=headers)).json()
+    quiz_clock["now"] = started + after_start
+    submitted = await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers,
+                                  json=answers_for(rows, right=True))
+    assert submitted.status_code == 200
+    assert (submitted.json()["score"], submitted.json()["passed"]) == ((100, True) if on_time else (0, False))

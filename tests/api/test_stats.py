@@ -59,6 +59,20 @@ async def test_stats_clients_and_ministry_admins_read_every_route(client, sessio
 
 
 @pytest.mark.parametrize("url", ROUTES)
+async def test_an_unknown_or_missing_province_scope_fails_closed(client, session, keyring, settings, url):
+    """A scope naming no known province (or a province admin without one) is refused, never read as national."""
+    for headers in (client_headers(keyring, settings, province="99"),
+                    client_headers(keyring, settings, scopes=("stats:read", "completions:read"), province="99"),
+                    await admin_headers(session, keyring, settings, Role.province_admin, province=None),
+                    await admin_headers(session, keyring, settings, Role.province_admin, province="99")):
+        r = await client.get(url, headers=headers)
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json", r.text
+    feed = await client.get("/api/v1/completions", headers=client_headers(
+        keyring, settings, scopes=("completions:read",), province="99"))
+    assert feed.status_code == 403
+
+
+@pytest.mark.parametrize("url", ROUTES)
 async def test_province_admin_of_22_reading_19_gets_403(client, session, keyring, settings, url):
     headers = await admin_headers(session, keyring, settings, Role.province_admin, province="22")
     r = await client.get(url, params={"province": "19"}, headers=headers)

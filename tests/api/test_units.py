@@ -78,6 +78,17 @@ async def test_a_province_admin_acts_only_in_their_own_province(client, session,
     assert r.status_code == 200 and r.json()["unit_id"] == unit_id
 
 
+async def test_a_unit_code_used_twice_in_a_province_is_409_naming_it(client, session, keyring, settings):
+    """Found by schemathesis (issue 18, item 7): the second unit with one code was a 500."""
+    own = await admin(session, keyring, settings, province="19")
+    assert (await client.post("/api/v1/units", json={"code": "SNV", "name": "Sở Nội vụ"}, headers=own)
+            ).status_code == 201
+    r = await client.post("/api/v1/units", json={"code": "snv", "name": "Sở Nội vụ 2"},
+                          headers=own | {"Accept-Language": "en"})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert "SNV" in r.json()["detail"] and r.json()["errors"][0]["field"] == "code"
+
+
 async def test_a_ministry_admin_names_the_province(client, session, keyring, settings):
     ministry = await admin(session, keyring, settings, role=Role.ministry_admin, province=None)
     r = await client.post("/api/v1/units", json={"code": "SNV", "name": "Sở Nội vụ"}, headers=ministry)

@@ -1,7 +1,10 @@
 """The load driver keeps working: a one-second run against a real uvicorn server on SQLite (in-process)."""
 
 import asyncio
+import contextlib
 import socket
+import time
+from collections.abc import AsyncIterator
 
 import pytest
 import uvicorn
@@ -14,46 +17,67 @@ from bench.report import Results, Row, Target, markdown
 from bench.scenarios import Healthz
 from bench.seed_sql import Shape, bind
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SERVER_START_TIMEOUT_S = 20  # a loaded 2-core machine starts uvicorn in well under a second
 
 
-async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:  # noqa: ANN001
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    return server, task
+@contextlib.asynccontextmanager
+async def _serving(app, start_timeout_s: float = SERVER_START_TIMEOUT_S) -> AsyncIterator[int]:  # noqa: ANN001
+    """Serve `app` with uvicorn on a loopback socket bound here first, so no other process can take the port
+    between choosing and binding it; yields the port. Startup is waited for with a deadline: a server that
+    fails to start (its task ends) or hangs fails the test instead of looping."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(start_timeout_s):
+            while not server.started:
+                if task.done():
+                    raise AssertionError(f"uvicorn stopped before it started: {task.exception()!r}")
+                await asyncio.sleep(0.02)
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception, SystemExit):  # one that failed to start has already said why
+            await asyncio.wait_for(task, start_timeout_s)
+        sock.close()
+
+
+@pytest.mark.parametrize("failure", ["raises", "hangs"])
+async def test_a_server_that_does_not_start_fails_the_test_within_its_deadline(monkeypatch, failure):
+    async def broken_startup(self, sockets=None):  # noqa: ANN001, ANN202
+        if failure == "raises":
+            raise OSError("address already in use")
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(uvicorn.Server, "startup", broken_startup)
+    began = time.monotonic()
+    with pytest.raises(AssertionError if failure == "raises" else TimeoutError):
+        async with _serving(Starlette(), start_timeout_s=0.5):
+            pass
+    assert time.monotonic() - began < 5
 
 
 async def test_driver_measures_healthz_on_the_real_app_for_one_second(app):
-    port = _free_port()
-    server, task = await _serve(app, port)
-    try:
+    async with _serving(app) as port:
+        began = time.monotonic()
         result = await run_load(
             Healthz(), host="127.0.0.1", port=port, concurrency=4, duration_s=1.0, warmup_s=0.1
         )
-    finally:
-        server.should_exit = True
-        await task
-    assert result.count > 20 and result.statuses == {200: result.count} and not result.errors
-    assert 0 < result.percentile_ms(50) <= result.percentile_ms(99) < 1000
-    assert 0.5 < result.elapsed_s < 3 and result.throughput > 0
+        wall_s = time.monotonic() - began
+    assert result.count > 0 and result.statuses == {200: result.count} and not result.errors
+    # What the driver reports must hang together; how fast the machine is, is bench/'s business: a loaded
+    # 2-core machine gives anything from a few to hundreds of requests, and latencies of whole seconds.
+    assert 0 < result.percentile_ms(50) <= result.percentile_ms(99) <= wall_s * 1000
+    assert 0 < result.elapsed_s <= wall_s and wall_s >= 1.0
+    assert result.throughput == pytest.approx(result.count / result.elapsed_s)
 
 
 async def test_driver_stops_at_the_request_cap(app):
-    port = _free_port()
-    server, task = await _serve(app, port)
-    try:
+    async with _serving(app) as port:
         result = await run_load(
             Healthz(), host="127.0.0.1", port=port, concurrency=2, duration_s=30, max_requests=25
         )
-    finally:
-        server.should_exit = True
-        await task
     assert 25 <= result.count <= 27  # each client stops after the answer in flight
 
 
@@ -65,16 +89,13 @@ async def test_driver_reads_chunked_bodies():
 
         return StreamingResponse(parts())
 
-    port = _free_port()
-    server, task = await _serve(Starlette(routes=[Route("/s", stream)]), port)
-    conn = Connection("127.0.0.1", port)
-    try:
-        first = await conn.send(Request("GET", "/s"))
-        second = await conn.send(Request("GET", "/s"))  # the same keep-alive connection
-    finally:
-        await conn.close()
-        server.should_exit = True
-        await task
+    async with _serving(Starlette(routes=[Route("/s", stream)])) as port:
+        conn = Connection("127.0.0.1", port)
+        try:
+            first = await conn.send(Request("GET", "/s"))
+            second = await conn.send(Request("GET", "/s"))  # the same keep-alive connection
+        finally:
+            await conn.close()
     assert (first.status, first.body) == (200, b"chao the gioi") and second.body == first.body
 
 

@@ -5,7 +5,7 @@ from app.core.config import Settings, UnsafeConfiguration, check_production
 
 def production(**overrides) -> Settings:
     values = dict(env="production", database_url="postgresql+asyncpg://hocso@db/hocso", secret_key="s" * 40,
-                  public_base_url="https://hocso.example.gov.vn", sms_sender="http",
+                  public_base_url="https://hocso.example.gov.vn", metrics_token="m" * 40, sms_sender="http",
                   sms_http_url="https://sms.example.gov.vn/send", _env_file=None)
     return Settings(**(values | overrides))
 
@@ -39,6 +39,25 @@ def test_production_refuses_development_keys(tmp_path):
 def test_production_accepts_a_complete_configuration(tmp_path):
     (tmp_path / "2026-11.pem").write_text("x")
     check_production(production(jwt_keys_dir=tmp_path))
+
+
+@pytest.mark.parametrize("overrides, setting", [
+    ({"db_echo": True}, "HOCSO_DB_ECHO"),
+    ({"cors_origins": ["https://hocso.gov.vn", "*"]}, "HOCSO_CORS_ORIGINS"),
+    ({"public_base_url": "http://hocso.example.gov.vn"}, "HOCSO_PUBLIC_BASE_URL"),
+    ({"metrics_token": None}, "HOCSO_METRICS_TOKEN"),
+])
+def test_production_refuses_echoed_sql_open_cors_plain_http_and_public_metrics(tmp_path, overrides, setting):
+    (tmp_path / "2026-11.pem").write_text("x")
+    with pytest.raises(UnsafeConfiguration, match=setting):
+        check_production(production(jwt_keys_dir=tmp_path, **overrides))
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    assert Settings(trusted_proxies="10.0.0.0/8, fd00::/8", _env_file=None).trusted_proxies == ["10.0.0.0/8",
+                                                                                              "fd00::/8"]
+    with pytest.raises(ValueError):
+        Settings(trusted_proxies="10.0.0.300", _env_file=None)
 
 
 @pytest.mark.parametrize(("host", "port", "url"), [

@@ -56,3 +56,22 @@ def test_the_memory_is_bounded(keyring, settings, monkeypatch):
     for value in values:
         decode(fresh, settings, value)
     assert list(fresh._verified) == [(v, settings.jwt_audience, settings.jwt_issuer) for v in values[2:]]
+
+
+@pytest.mark.parametrize("missing", ["aud", "iss", "sub", "exp", "role"])
+def test_an_access_token_must_carry_aud_iss_sub_exp_and_role(keyring, settings, missing):
+    claims = access_claims(settings, subject="u-1", role="learner", ttl_s=900)
+    del claims[missing]
+    with pytest.raises(InvalidToken):
+        decode(keyring, settings, keyring.sign(claims))
+
+
+def test_a_credential_signed_by_our_key_never_acts_as_an_access_token(keyring, settings):
+    """Even one carrying every access-token claim: the `vc` claim marks it as a certificate credential."""
+    credential = {"iss": settings.jwt_issuer, "sub": "u-1", "jti": "urn:uuid:1", "nbf": int(time.time()),
+                  "iat": int(time.time()), "vc": {"type": ["VerifiableCredential"]}}
+    with pytest.raises(InvalidToken):
+        decode(keyring, settings, keyring.sign(credential))
+    forged = access_claims(settings, subject="u-1", role="learner", ttl_s=900, extra={"vc": {}})
+    with pytest.raises(InvalidToken):
+        decode(keyring, settings, keyring.sign(forged))

@@ -3,6 +3,7 @@
 import hashlib
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -209,3 +210,54 @@ async def test_s3_errors_other_than_not_found_propagate(s3_settings):
     storage = S3Storage(s3_settings.model_copy(update={"s3_bucket": "missing-bucket-xyz"}))
     with pytest.raises(ClientError):
         await storage.put_bytes("a.txt", b"x", "text/plain")
+
+
+# --- the S3 server refuses what a real S3 refuses (tests/s3_server.py checks SigV4 in front of moto) ---
+
+
+def s3_error(response: httpx.Response) -> str:
+    assert response.status_code == 403, response.text
+    return response.text.split("<Code>")[1].split("</Code>")[0]
+
+
+async def test_s3_refuses_unsigned_requests_and_a_wrong_secret(s3, s3_settings):
+    await s3.put_bytes("m/a.txt", b"a", "text/plain")
+    async with httpx.AsyncClient() as http:
+        assert s3_error(await http.get(f"{s3_settings.s3_endpoint_url}/{s3.bucket}/m/a.txt")) == "AccessDenied"
+    wrong = S3Storage(s3_settings.model_copy(update={"s3_secret_access_key": "not-the-secret"}))
+    with pytest.raises(ClientError) as refused:
+        await wrong.put_bytes("m/b.txt", b"b", "text/plain")
+    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert await s3.head("m/b.txt") is None
+
+
+async def test_s3_refuses_a_presigned_url_whose_signature_key_or_type_was_changed(s3):
+    await s3.put_bytes("m/a.txt", b"a", "text/plain")
+    await s3.put_bytes("m/other.txt", b"other", "text/plain")
+    url = await s3.presigned_get("m/a.txt", ttl_s=300, content_type="text/plain")
+    signature = parse_qs(urlparse(url).query)["X-Amz-Signature"][0]
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url)).content == b"a"
+        assert s3_error(await http.get(url.replace(signature, flipped))) == "SignatureDoesNotMatch"
+        assert s3_error(await http.get(url.replace("m/a.txt", "m/other.txt"))) == "SignatureDoesNotMatch"
+        assert s3_error(await http.get(url.replace("text%2Fplain", "text%2Fhtml"))) == "SignatureDoesNotMatch"
+        upload = await s3.presigned_put("uploads/p.zip", ttl_s=300, content_type="application/zip")
+        r = await http.put(upload.url, headers={"Content-Type": "text/html"}, content=b"<script>")
+        assert s3_error(r) == "SignatureDoesNotMatch"
+    assert await s3.head("uploads/p.zip") is None
+
+
+async def test_s3_refuses_an_expired_presigned_url(s3, monkeypatch):
+    import botocore.auth
+
+    await s3.put_bytes("m/a.txt", b"a", "text/plain")
+    signed_at = botocore.auth.get_current_datetime() - timedelta(seconds=301)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: signed_at)
+    expired = await s3.presigned_get("m/a.txt", ttl_s=300)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: signed_at + timedelta(seconds=60))
+    still_valid = await s3.presigned_get("m/a.txt", ttl_s=300)
+    async with httpx.AsyncClient() as http:
+        r = await http.get(expired)
+        assert s3_error(r) == "AccessDenied" and "expired" in r.text
+        assert (await http.get(still_valid)).content == b"a"

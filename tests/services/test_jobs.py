@@ -1,5 +1,9 @@
+import asyncio
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from app.models.base import utcnow
 from app.models.jobs import Job, JobStatus
 from app.services import jobs
 
@@ -47,3 +51,57 @@ async def test_unknown_job_kind_fails_visibly(db, session):
     await jobs.run_pending(db)
     await session.refresh(job)
     assert job.status == JobStatus.failed and "no handler" in job.error
+
+
+@jobs.job_handler("test.storage-down")
+async def _storage_down(db, payload):
+    from botocore.exceptions import EndpointConnectionError
+    raise EndpointConnectionError(endpoint_url="http://s3.invalid")
+
+
+async def test_a_job_failing_through_an_outage_is_retried_with_backoff_not_failed(db, session):
+    """Issue 18, item 12: three attempts in a minute, then `failed` for ever, lost a certificate for good."""
+    job = jobs.enqueue(session, "test.storage-down", {}, max_attempts=1)
+    await session.commit()
+    delays = []
+    for _ in range(8):
+        assert await jobs.run_pending(db) == 1
+        await session.refresh(job)
+        assert job.status == JobStatus.queued and "EndpointConnectionError" in job.error
+        delays.append(round((job.run_after - utcnow()).total_seconds() / 30))
+        job.run_after = job.created_at
+        await session.commit()
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 120]  # × 30 s: doubling, at most an hour apart
+    job.created_at = utcnow() - jobs.OUTAGE_RETRY_FOR  # a day of outage: now an operator should look
+    await session.commit()
+    await jobs.run_pending(db)
+    await session.refresh(job)
+    assert job.status == JobStatus.failed
+
+
+async def test_a_running_job_whose_lease_lapsed_is_reclaimed_within_minutes(db, session):
+    seen.clear()
+    job = jobs.enqueue(session, "test.record", {"n": 2})
+    await session.commit()
+    job.status, job.locked_at = JobStatus.running, utcnow() - jobs.STALE_AFTER + timedelta(seconds=5)
+    await session.commit()
+    assert await jobs.run_pending(db) == 0  # its worker may still be renewing the lease
+    job.locked_at = utcnow() - jobs.STALE_AFTER - timedelta(seconds=1)
+    await session.commit()
+    assert await jobs.run_pending(db) == 1 and seen == [{"n": 2}]
+    assert timedelta(minutes=5) >= jobs.STALE_AFTER and jobs.LEASE_RENEW < jobs.STALE_AFTER / 2
+
+
+async def test_a_running_job_renews_its_lease(db, session, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_RENEW", timedelta(seconds=0.05))
+
+    @jobs.job_handler("test.slow")
+    async def _slow(db_, payload):
+        await asyncio.sleep(0.3)  # the lease is renewed meanwhile
+
+    job = jobs.enqueue(session, "test.slow", {})
+    await session.commit()
+    started = utcnow()
+    assert await jobs.run_pending(db) == 1
+    await session.refresh(job)
+    assert (job.locked_at - started).total_seconds() >= 0.1  # renewed after the claim, while it ran

@@ -1,15 +1,22 @@
 """Importing course packages and publishing courses (content and ministry admins)."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Body, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 
 from app.api.deps import ContentAdmin, SessionDep, SettingsDep, StorageDep
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.api.v1.courses import forget_catalogue
-from app.models.course import AdminCourse, AdminCoursePage, ImportJobPublic, PublishRequest, UploadTicket
+from app.models.course import (
+    AdminCourse,
+    AdminCoursePage,
+    ImportJobPublic,
+    ImportOptions,
+    PublishRequest,
+    UploadTicket,
+)
 from app.services.content.packages import uploads, versions
 
 router = v1_router("/admin", tags=["course packages"])
@@ -21,6 +28,25 @@ _MULTIPART = {"requestBody": {"required": True, "content": {"multipart/form-data
     "properties": {"file": {"type": "string", "format": "binary", "description": "The package (.zip)"}}}}}}}
 
 
+def import_options(
+        slug: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                          description="SCORM: the course slug (default: the title, Vietnamese "
+                                          "folded)")] = None,
+        audiences: Annotated[list[Literal["citizen", "official"]] | None,
+                             Query(description="SCORM: who may enrol (default both)")] = None,
+        language: Annotated[str, Query(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$",
+                                       description="SCORM: the course language")] = "vi",
+        certificate: Annotated[bool, Query(description="SCORM: issue certificates")] = False,
+        estimated_minutes: Annotated[int, Query(ge=0, le=100_000, description="SCORM: shown in the "
+                                                "catalogue")] = 0) -> ImportOptions:
+    """What a SCORM package does not carry; a HocSo package's course.yaml says it itself."""
+    return ImportOptions(slug=slug, language=language, certificate=certificate, estimated_minutes=estimated_minutes,
+                         **({"audiences": audiences} if audiences else {}))
+
+
+Options = Annotated[ImportOptions, Depends(import_options)]
+
+
 def _accepted(response: Response, job: ImportJobPublic) -> ImportJobPublic:
     response.headers["Location"] = f"/api/v1/admin/imports/{job.id}"
     return job
@@ -29,7 +55,7 @@ def _accepted(response: Response, job: ImportJobPublic) -> ImportJobPublic:
 @router.post("/course-packages", status_code=202, response_model=ImportJobPublic, openapi_extra=_MULTIPART,
              summary="Upload a course package", responses={**_ACCEPTED, 413: problem("Too large")})
 async def upload_package(request: Request, response: Response, session: SessionDep, storage: StorageDep,
-                         settings: SettingsDep, admin: ContentAdmin,
+                         settings: SettingsDep, admin: ContentAdmin, options: Options,
                          publish: PublishFlag = False) -> ImportJobPublic:
     """Multipart field `file`, streamed to storage as it arrives (several GB work; nothing is buffered whole).
     Answers 202 with the import job."""
@@ -39,7 +65,7 @@ async def upload_package(request: Request, response: Response, session: SessionD
     headers = request.headers
     job = await uploads.accept_package(session, storage, settings, admin, request.stream(),
                                        headers.get("content-type"), headers.get("content-length"),
-                                       publish=publish)
+                                       publish=publish, options=options)
     return _accepted(response, job)
 
 
@@ -55,9 +81,10 @@ async def create_upload(storage: StorageDep, settings: SettingsDep, admin: Conte
              summary="Import a directly uploaded package",
              responses={**_ACCEPTED, 404: problem("No upload")})
 async def import_uploaded(upload_id: uuid.UUID, response: Response, session: SessionDep, storage: StorageDep,
-                          settings: SettingsDep, admin: ContentAdmin,
+                          settings: SettingsDep, admin: ContentAdmin, options: Options,
                           publish: PublishFlag = False) -> ImportJobPublic:
-    job = await uploads.import_upload(session, storage, settings, admin, upload_id, publish=publish)
+    job = await uploads.import_upload(session, storage, settings, admin, upload_id, publish=publish,
+                                      options=options)
     return _accepted(response, job)
 
 

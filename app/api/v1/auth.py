@@ -9,16 +9,21 @@ from urllib.parse import unquote_plus
 from fastapi import Depends, Form, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import DatabaseDep, KeysDep, SessionDep, SettingsDep
+from app.api.deps import DatabaseDep, KeysDep, RateLimitsDep, SessionDep, SettingsDep, caller_address
 from app.api.problems import problem
 from app.api.v1 import v1_router
-from app.core.errors import HocSoError
+from app.core.errors import HocSoError, RateLimited
+from app.core.i18n import messages
+from app.core.ratelimit import retry_after
 from app.models.identity import RefreshRequest, Registration, TokenPair, TokenRequest, UserPublic
 from app.services.identity import accounts as identity
 from app.services.identity import sign_in as auth
 
 router = v1_router("/auth", tags=["auth"])
 
+
+messages({"register_rate_limited": ("Quá nhiều lượt đăng ký từ địa chỉ này. Vui lòng thử lại sau {retry_after} giây.",
+                                    "Too many registrations from this address. Try again in {retry_after} seconds.")})
 
 
 async def _session_keeping_refusals(db: DatabaseDep) -> AsyncIterator[AsyncSession]:
@@ -62,12 +67,20 @@ def no_store(response: Response) -> None:
     "/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
     summary="Register a citizen or an official",
     responses={409: problem("Phone or e-mail already used"),
-               422: problem("Invalid fields, each named with its message")},
+               422: problem("Invalid fields, each named with its message"),
+               429: problem("Too many registrations from this address; see Retry-After")},
 )
-async def register(data: Registration, session: SessionDep) -> UserPublic:
+async def register(data: Registration, request: Request, session: SessionDep, settings: SettingsDep,
+                   limits: RateLimitsDep) -> UserPublic:
     """Phone (any Vietnamese form, stored as E.164) and/or e-mail, a password (at least 8 characters and not
     a common one), full name, a current province code and the audience. Officials name their agency and
-    count as citizens until a province or ministry admin verifies them."""
+    count as citizens until a province or ministry admin verifies them. At most HOCSO_REGISTER_RATE_PER_HOUR
+    (30) attempts per address an hour, so the 409 for a used phone or e-mail is no faster a way to find
+    accounts than signing in."""
+    wait = await limits.hit("register", caller_address(request), limit=settings.register_rate_per_hour,
+                            window_s=3600)
+    if wait is not None:
+        raise RateLimited(retry_after(wait), "register_rate_limited")
     return UserPublic.of(await identity.register(session, data))
 
 
@@ -84,13 +97,12 @@ async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, r
     15-minute access token and a 30-day refresh token.
     `grant_type=client_credentials`: `client_id` and `client_secret` as form fields or HTTP Basic, optional
     `scope` (a subset of the client's scopes); no refresh token.
-    After 5 failures within 15 minutes the account, and separately the caller's IP, is locked for 15
-    minutes."""
+    Past 5 failures within 15 minutes on one account (100 from one address) each further failure locks it a
+    little longer: 1 s, doubling, at most 60 s (429 with Retry-After)."""
     if form.grant_type == "client_credentials" and (basic := _basic_credentials(request)):
         form = form.model_copy(update={"client_id": basic[0], "client_secret": basic[1]})
     no_store(response)
-    client_ip = request.client.host if request.client else "unknown"
-    return await auth.issue_token(session, settings, keys, form, client_ip=client_ip)
+    return await auth.issue_token(session, settings, keys, form, client_ip=caller_address(request))
 
 
 @router.post(

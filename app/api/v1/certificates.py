@@ -5,11 +5,20 @@ import uuid
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import CurrentUser, KeysDep, SessionDep, SettingsDep, StorageDep, UserAdmin
+from app.api.deps import (
+    CurrentUser,
+    KeysDep,
+    RateLimitsDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    UserAdmin,
+    caller_address,
+)
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.core.errors import RateLimited
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import retry_after
 from app.models.certificate import (
     CertificatePublic,
     CertificateVerification,
@@ -27,20 +36,13 @@ _NOT_FOUND = {404: problem("No such certificate, or not yours to see (problem+js
 _LIMITED = {429: problem("Too many verification requests from this address; see Retry-After")}
 
 
-def _limiter(request: Request) -> SlidingWindowLimiter:
-    return request.app.state.per_worker.verify_limiter
-
-
-def check_verify_rate(request: Request) -> None:
-    """One budget per client IP shared by every verification endpoint, so serials cannot be enumerated.
-
-    The client IP is the socket peer, or X-Forwarded-For when uvicorn trusts the proxy
-    (`forwarded_allow_ips`).
-    """
-    ip = request.client.host if request.client else "unknown"
-    wait = _limiter(request).hit(ip)
+async def check_verify_rate(request: Request, limits: RateLimitsDep) -> None:
+    """One budget per caller address shared by every verification endpoint, so serials cannot be enumerated;
+    in Redis when HOCSO_REDIS_URL is set, so every worker and host shares it."""
+    settings = request.app.state.settings
+    wait = await limits.hit("verify", caller_address(request), limit=settings.verify_rate_per_minute, window_s=60)
     if wait is not None:
-        raise RateLimited(SlidingWindowLimiter.retry_after(wait))
+        raise RateLimited(retry_after(wait))
 
 
 VerifyRate = Depends(check_verify_rate)

@@ -22,6 +22,7 @@ from app.models.learning import (
 from app.services.completion import completions
 from app.services.learning import enrollment, progress
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
+from app.services.scorm import reports as scorm_reports
 
 router = v1_router(tags=["learning"])
 
@@ -69,7 +70,9 @@ async def my_enrollments(user: CurrentUser, session: SessionDep,
 @router.post("/lessons/{lesson_id}/progress", summary="Report progress on a lesson (heartbeat or view)",
              response_model=ProgressPublic,
              responses={403: problem("Not enrolled in the lesson's course"),
-                        404: problem("No such lesson")})
+                        404: problem("No such lesson"),
+                        409: problem("The event id was used on another lesson (named in `lesson_id`), or the "
+                                     "lesson takes no progress events")})
 async def report_progress(lesson_id: uuid.UUID, body: HeartbeatIn, user_id: CurrentUserId, db: DatabaseDep,
                           heartbeats: HeartbeatsDep) -> Response:
     """Videos: send `intervals` played since the last heartbeat (every ~30 s, and one with no intervals when
@@ -107,7 +110,8 @@ async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: Sessi
             response_model=CompletionStatus)
 async def completion_status(course: str, user_id: CurrentUserId, session: SessionDep,
                             settings: SettingsDep) -> CompletionStatus:
-    return await completions.completion_status(session, user_id, course, settings.public_base_url)
+    status = await completions.completion_status(session, user_id, course, settings.public_base_url)
+    return await scorm_reports.with_sco_statuses(session, user_id, status)
 
 
 @router.post("/courses/{course}/completion", summary="Complete a course (the server checks the rules)",

@@ -5,7 +5,7 @@ import uuid
 from fastapi import BackgroundTasks, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import CurrentUserId, KeysDep, SettingsDep
+from app.api.deps import CurrentUserId, KeysDep, SettingsDep, caller_address
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.api.v1.auth import TokenSession, no_store
@@ -21,10 +21,6 @@ router = v1_router(tags=["auth"])
 LIMITS = {429: problem("Too many codes for this phone or from this address; see Retry-After")}
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _send_later(request: Request, tasks: BackgroundTasks, outgoing: phone.otp.Outgoing | None) -> None:
     if outgoing is not None:  # after the response, so its timing tells nothing
         tasks.add_task(sms.deliver, request.app.state.per_worker.sms, outgoing.phone, outgoing.text)
@@ -36,7 +32,7 @@ async def send_sign_in_code(body: PhoneCodeRequest, request: Request, tasks: Bac
                             session: TokenSession, settings: SettingsDep) -> CodeSent:
     """Always the same answer, registered number or not. A code lives `HOCSO_OTP_TTL_S` (5 minutes), allows 5
     tries, and replaces the phone's earlier codes; a phone may ask once a minute and 5 times an hour."""
-    outgoing = await phone.send_sign_in_code(session, settings, body.phone, client_ip=_client_ip(request))
+    outgoing = await phone.send_sign_in_code(session, settings, body.phone, client_ip=caller_address(request))
     _send_later(request, tasks, outgoing)
     return CodeSent(detail=t("otp_sent"), expires_in=settings.otp_ttl_s)
 
@@ -68,7 +64,7 @@ async def send_account_code(request: Request, tasks: BackgroundTasks, session: T
     """For `POST /api/v1/users/me/phone/verify`, or as `phone_code` when linking an e-ID."""
     user = await _me(session, user_id)
     _send_later(request, tasks, await phone.send_account_code(session, settings, user,
-                                                              client_ip=_client_ip(request)))
+                                                              client_ip=caller_address(request)))
     return CodeSent(detail=t("otp_sent_own"), expires_in=settings.otp_ttl_s)
 
 

@@ -214,7 +214,8 @@ async def _admin_sees(session: AsyncSession, admin: User, cert: Certificate) -> 
         return False
     geo = await load_geography(session)
     province = cert.facts.get("province_code")
-    return province is not None and geo.current_code(province) == geo.current_code(admin.province_code)
+    own = geo.current_code(admin.province_code)
+    return province is not None and own is not None and geo.current_code(province) == own
 
 
 async def get_certificate_for(session: AsyncSession, user: User, certificate_id: uuid.UUID) -> Certificate:

@@ -6,12 +6,16 @@ completion goes through `record_completion`, so the same uniqueness and counters
 `external_ref` makes a report idempotent: sending it again returns the original completion, whatever else the
 repeat says.
 
+The partner's `audience` is recorded on the completion of a learner it creates (partners are vetted systems
+accountable for it); an existing learner's completion carries the learner's own audience, whatever the report
+says. An account created here as an official still needs a province admin's verification on the platform.
+
+A province-scoped client stays in its province: it may match and create only learners of its own province, and
+a report naming a learner of another province (or of none) is refused without a word about that learner.
+
 A report naming the national ID attests it: the learner's assurance becomes at least `partner`, and the
 completion snapshots the learner's assurance after that (an e-ID learner's stays `eid`). A report naming only
 a phone proves nothing about the learner: their assurance stays as it is.
-
-The partner's `audience` is recorded on the completion as reported (partners are vetted systems accountable
-for it); an account created here as an official still needs a province admin's verification on the platform.
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import FieldError, ValidationFailed, validation_errors
+from app.core.errors import FieldError, Forbidden, ValidationFailed, validation_errors
 from app.core.i18n import messages
 from app.core.localtime import local_date
 from app.core.text import search_key
@@ -51,6 +55,13 @@ messages({
                                "This client may only report completions for province {own}."),
     "partner_completed_in_future": ("Thời điểm hoàn thành không được ở tương lai.",
                                     "The completion time cannot be in the future."),
+    "partner_learner_elsewhere": (
+        "Không thể ghi nhận cho người học này: ứng dụng chỉ được báo hoàn thành của người học thuộc "
+        "tỉnh/thành phố {own}.",
+        "This learner cannot be reported by this client: it may only report learners of province {own}.",
+    ),
+    "partner_scope_unknown": ("Phạm vi tỉnh/thành phố của ứng dụng này không hợp lệ.",
+                              "This client's province scope is not a known province."),
     "partner_identity_conflict": (
         "Số định danh và số điện thoại thuộc về hai người học khác nhau.",
         "The national ID and the phone number belong to two different learners.",
@@ -84,7 +95,12 @@ class Partner:
 
 async def _partner(session: AsyncSession, client_id: str, secret_key: str, scoped: str | None) -> Partner:
     geo = await load_geography(session)
-    return Partner(client_id, secret_key, geo, geo.current_code(scoped) if scoped else None)
+    if scoped is None:
+        return Partner(client_id, secret_key, geo, None)
+    own = geo.current_code(scoped)
+    if own is None:  # fail closed: an unknown scope must never read as "no scope"
+        raise Forbidden("partner_scope_unknown")
+    return Partner(client_id, secret_key, geo, own)
 
 
 async def record_partner_completion(session: AsyncSession, *, client_id: str, secret_key: str,
@@ -212,13 +228,15 @@ async def _record(session: AsyncSession, partner: Partner, c: Checked) -> Partne
             return await _result(session, partner, "duplicate", existing)
         try:
             async with session.begin_nested():
-                learner = await _find_or_create_learner(session, partner, c)
-                if isinstance(learner, FieldError):
-                    return learner
+                found = await _find_or_create_learner(session, partner, c)
+                if isinstance(found, FieldError):
+                    return found
+                learner, is_new = found
                 completion, created = await record_completion(
                     session, user=learner, course=c.course, course_version=c.course_version,
                     completed_at=c.completed_at, source="partner", client_id=partner.client_id,
-                    external_ref=c.data.external_ref, audience=c.data.audience,
+                    external_ref=c.data.external_ref,
+                    audience=c.data.audience if is_new else learner.audience,
                     province_code=c.data.province_code)
         except IntegrityError:
             # Another request created the same learner (phone or ID) a moment ago: look again, once.
@@ -240,14 +258,26 @@ async def _by_reference(session: AsyncSession, client_id: str, external_ref: str
         Completion.client_id == client_id, Completion.external_ref == external_ref))).scalar_one_or_none()
 
 
-async def _find_or_create_learner(session: AsyncSession, partner: Partner, c: Checked) -> User | FieldError:
-    """The account the report's national ID or phone names, given what it lacked; or a new one."""
+def _outside(partner: Partner, user: User) -> bool:
+    """Whether a scoped client must not see or touch this learner (no province counts as another one)."""
+    if partner.province is None:
+        return False
+    return user.province_code is None or partner.geo.current_code(user.province_code) != partner.province
+
+
+async def _find_or_create_learner(session: AsyncSession, partner: Partner,
+                                  c: Checked) -> tuple[User, bool] | FieldError:
+    """The account the report's national ID or phone names, given what it lacked; or a new one (`True`)."""
     by_id = by_phone = None
     if c.national_id_hash:
         by_id = (await session.execute(
             select(User).where(User.national_id_hash == c.national_id_hash))).scalar_one_or_none()
     if c.phone:
         by_phone = (await session.execute(select(User).where(User.phone == c.phone))).scalar_one_or_none()
+    # Checked before anything else, so the refusal is the same whatever else is true of that learner.
+    for matched, named in ((by_id, "national_id"), (by_phone, "phone")):
+        if matched is not None and _outside(partner, matched):
+            return FieldError("partner_learner_elsewhere", field=named, own=partner.province)
     if by_id is not None and by_phone is not None and by_id.id != by_phone.id:
         return FieldError("partner_identity_conflict", field="phone")
     user = by_id or by_phone
@@ -267,14 +297,16 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner, c: Ch
     if c.national_id_hash:
         raise_assurance(user, Assurance.partner)
     await session.flush()
-    return user
+    return user, user is not by_id and user is not by_phone
 
 
 async def _result(session: AsyncSession, partner: Partner, status: str,
-                  completion: Completion) -> PartnerResult:
+                  completion: Completion) -> PartnerResult | FieldError:
     user = await session.get(User, completion.user_id)
     course = await session.get(Course, completion.course_id)
     assert user is not None and course is not None
+    if _outside(partner, user):  # the learner has moved to another province since this client reported them
+        return FieldError("partner_learner_elsewhere", field="external_ref", own=partner.province)
     item = FeedCompletion(
         id=completion.id, user_id=user.id, full_name=user.full_name, course_id=course.id,
         course_slug=course.slug,

@@ -5,7 +5,6 @@ Only published versions are visible. Search ignores case and Vietnamese diacriti
 """
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, cast, func, or_, select
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import INT32, decode_cursor, encode_cursor, exactly, identifier, moment, text, whole_number
 from app.core.storage import Storage
 from app.core.text import search_key
 from app.models.base import utcnow
@@ -73,17 +72,8 @@ def _sort_columns(sort: str) -> tuple:
             "popular": (Course.enrollment_count, True)}[sort]
 
 
-def _parse_cursor(sort: str) -> Callable[[list], tuple[object, uuid.UUID]]:
-    def parse(values: list) -> tuple[object, uuid.UUID]:
-        kind, value, course_id = values
-        if kind != sort:
-            raise ValueError("cursor of another sort")
-        if sort == "newest":
-            value = datetime.fromisoformat(value)
-        elif not isinstance(value, int if sort == "popular" else str):
-            raise ValueError("cursor value of the wrong type")
-        return value, uuid.UUID(course_id)
-    return parse
+# The type of each sort's value, as the cursor must carry it (enrollment_count is a 32-bit column).
+_CURSOR_VALUE = {"newest": moment, "title": text, "popular": whole_number(*INT32)}
 
 
 async def _lesson_counts(session: AsyncSession,
@@ -122,7 +112,7 @@ async def list_catalogue(session: AsyncSession, *, q: str | None = None, audienc
     if language:
         query = query.where(CourseVersion.language == language)
     if cursor:
-        value, after = decode_cursor(cursor, _parse_cursor(sort))
+        _, value, after = decode_cursor(cursor, exactly(sort), _CURSOR_VALUE[sort], identifier)
         if descending:
             query = query.where(or_(column < value, and_(column == value, Course.id < after)))
         else:

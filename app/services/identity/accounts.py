@@ -5,7 +5,6 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import anyio.to_thread
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.core.events import LEARNER_RENAMED, announce
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, identifier, moment
 from app.core.security import hash_secret
 from app.core.text import search_key
 from app.models.base import utcnow
@@ -161,7 +160,7 @@ async def list_users(session: AsyncSession, admin: User, *, q: str | None = None
     total = (await session.execute(select(func.count()).select_from(User).where(*filters))).scalar_one()
     page = select(User).where(*filters)
     if cursor:
-        after_created, after_id = decode_cursor(cursor, _parse_user_cursor)
+        after_created, after_id = decode_cursor(cursor, moment, identifier)
         page = page.where(or_(User.created_at < after_created,
                               and_(User.created_at == after_created, User.id < after_id)))
     page = page.order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)
@@ -295,9 +294,3 @@ def _write_demo_credentials(path: Path, credentials: DemoAdmin) -> None:
     path.chmod(0o600)
 
 
-def _parse_user_cursor(values: list) -> tuple[datetime, uuid.UUID]:
-    created, user_id = values
-    after = datetime.fromisoformat(created)
-    if after.tzinfo is None:
-        raise ValueError("cursor time without offset")
-    return after, uuid.UUID(user_id)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import anyio.to_thread
-from sqlalchemy import and_, case, delete, literal, null, or_, select, update
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -192,27 +192,35 @@ async def _refuse_if_locked(session: AsyncSession, keys: list[str]) -> None:
         raise RateLimited(max(1, math.ceil(wait)), "sign_in_locked")
 
 
+def lock_seconds(failures: int, threshold: int, cap_s: int) -> int:
+    """Progressive: the failure after `threshold` free ones locks for 1 s, each further one doubles it, up to
+    `cap_s`. Nobody gets a long lock-out switch for someone else's account, and guessing stays slow."""
+    if failures <= threshold:
+        return 0
+    return min(cap_s, 2 ** min(failures - threshold - 1, 30))
+
+
 async def _record_failure(session: AsyncSession, settings: Settings, keys: list[str]) -> None:
-    """Count one failure on each key in a single atomic UPDATE (safe with concurrent workers); the failure
-    that reaches `login_max_failures` within the window locks the key for `login_lockout_s`."""
+    """Count one failure on each key with an atomic UPDATE (safe with concurrent workers), then lock the key
+    for as long as its count calls for: keys[0] is the account's (login_max_failures free failures), keys[1]
+    the address's (login_ip_max_failures, much higher: many learners share a carrier NAT or an office)."""
     T = LoginThrottle
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_lockout_s)
     at_now = literal(now, UTCDateTime())
-    # A count whose window has passed, or whose lock has ended, starts again from this failure.
-    stale = or_(T.first_failure_at.is_(None), T.first_failure_at < window_start,
-                and_(T.locked_until.is_not(None), T.locked_until <= now))
-    failures = case((stale, 1), else_=T.failures + 1)
-    lock = case((failures >= settings.login_max_failures,
-                 literal(now + timedelta(seconds=settings.login_lockout_s), UTCDateTime())), else_=null())
-    for key in keys:
+    # A count whose window has passed starts again from this failure; one that ended a lock keeps growing.
+    stale = or_(T.first_failure_at.is_(None), T.first_failure_at < window_start)
+    for key, threshold in zip(keys, (settings.login_max_failures, settings.login_ip_max_failures), strict=True):
         await session.execute(insert_for(session, T).values(key=key, failures=0)
                               .on_conflict_do_nothing(index_elements=["key"]))
-        await session.execute(
+        failures = (await session.execute(
             update(T).where(T.key == key)
-            .values(failures=failures, first_failure_at=case((stale, at_now), else_=T.first_failure_at),
-                    locked_until=lock)
-            .execution_options(synchronize_session=False))
+            .values(failures=case((stale, 1), else_=T.failures + 1),
+                    first_failure_at=case((stale, at_now), else_=T.first_failure_at))
+            .returning(T.failures).execution_options(synchronize_session=False))).scalar_one()
+        if wait := lock_seconds(failures, threshold, settings.login_max_lock_s):
+            await session.execute(update(T).where(T.key == key).values(locked_until=now + timedelta(seconds=wait))
+                                  .execution_options(synchronize_session=False))
     # Forget counts nobody can hit any more; SKIP LOCKED so two refusals never wait on each other's rows.
     stale_keys = (select(T.key).where(T.first_failure_at < window_start,
                                       or_(T.locked_until.is_(None), T.locked_until <= now))

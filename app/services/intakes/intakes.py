@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, identifier, moment
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion, VersionStatus
@@ -136,11 +136,6 @@ async def intake_public(session: AsyncSession, intake: Intake) -> IntakePublic:
     return (await _publics(session, [intake]))[0]
 
 
-def _parse_cursor(values: list) -> tuple[datetime, uuid.UUID]:
-    created_at, intake_id = values
-    return datetime.fromisoformat(created_at), uuid.UUID(intake_id)
-
-
 async def list_intakes(session: AsyncSession, admin: User, *, province: str | None = None, limit: int = 20,
                        cursor: str | None = None) -> IntakePage:
     """Intakes newest first, keyset-paged: a province admin's own province only (asking for another is 403),
@@ -153,7 +148,7 @@ async def list_intakes(session: AsyncSession, admin: User, *, province: str | No
     if province is not None:
         query = query.where(Intake.province_code == province)
     if cursor:
-        after_at, after_id = decode_cursor(cursor, _parse_cursor)
+        after_at, after_id = decode_cursor(cursor, moment, identifier)
         query = query.where(or_(Intake.created_at < after_at,
                                 (Intake.created_at == after_at) & (Intake.id < after_id)))
     rows = list((await session.execute(query)).scalars())

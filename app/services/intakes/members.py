@@ -52,8 +52,6 @@ messages({
                                     "The columns of this row point to different learners."),
     "member_not_a_learner": ("Tài khoản này không phải học viên đang hoạt động.",
                              "This account is not an active learner."),
-    "member_other_province": ("Học viên thuộc tỉnh, thành phố khác, không phải {province}.",
-                              "The learner belongs to another province, not {province}."),
     "member_duplicate_row": ("Học viên này đã có ở dòng {first_row}.", "This learner is already on row {first_row}."),
     "intake_members_rejected": ("Không thêm học viên nào: {count} dòng có lỗi.",
                                 "No learner was added: {count} row(s) have errors."),
@@ -225,7 +223,9 @@ def _resolve(row: _Row, learners: dict[tuple[str, str], User], geo: Geography, p
     users = []
     for kind, value in row.keys:
         user = learners.get((kind, value))
-        if user is None:
+        # An account outside the intake's province answers exactly as no account: the upload must not tell
+        # a province admin who is registered elsewhere.
+        if user is None or user.province_code is None or geo.current_code(user.province_code) != province:
             row.errors.append(FieldError("member_not_found", field=kind, row=row.line))
         users.append(user)
     if row.errors:
@@ -235,8 +235,6 @@ def _resolve(row: _Row, learners: dict[tuple[str, str], User], geo: Geography, p
         row.errors.append(FieldError("member_identifiers_disagree", field=kind, row=row.line))
     elif user.role != Role.learner or not user.is_active:
         row.errors.append(FieldError("member_not_a_learner", field=kind, row=row.line))
-    elif user.province_code is None or geo.current_code(user.province_code) != province:
-        row.errors.append(FieldError("member_other_province", field=kind, row=row.line, province=province))
     return None if row.errors else user
 
 

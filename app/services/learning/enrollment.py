@@ -2,7 +2,6 @@
 what is left to do in each course."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +10,7 @@ import app.services.completion.rules  # noqa: F401  (registers not_enrolled, cou
 from app.core.dialect import insert_for
 from app.core.errors import Forbidden, NotFound
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, identifier, moment
 from app.models.base import utcnow
 from app.models.course import Course, CourseVersion, Lesson, Module, VersionStatus
 from app.models.identity import User
@@ -114,11 +113,6 @@ async def _count_enrolment(session: AsyncSession, course_id: uuid.UUID, delta: i
 # --- the learner's list ------------------------------------------------------------------------------------
 
 
-def _parse_cursor(values: list) -> tuple[datetime, uuid.UUID]:
-    enrolled_at, enrollment_id = values
-    return datetime.fromisoformat(enrolled_at), uuid.UUID(enrollment_id)
-
-
 async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50,
                            cursor: str | None = None) -> EnrollmentPage:
     """The learner's active enrollments, newest first, each with progress percent and the next lesson to do.
@@ -130,7 +124,7 @@ async def list_enrollments(session: AsyncSession, user: User, *, limit: int = 50
     query = (select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.left_at.is_(None))
              .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit + 1))
     if cursor:
-        after_at, after_id = decode_cursor(cursor, _parse_cursor)
+        after_at, after_id = decode_cursor(cursor, moment, identifier)
         query = query.where(or_(Enrollment.enrolled_at < after_at,
                                 (Enrollment.enrolled_at == after_at) & (Enrollment.id < after_id)))
     rows = list((await session.execute(query)).scalars())

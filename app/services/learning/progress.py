@@ -63,10 +63,18 @@ messages({
         "Bài kiểm tra được ghi nhận khi làm đạt, không qua tiến độ.",
         "Quiz lessons are completed by passing the quiz, not by progress events.",
     ),
+    "scorm_progress_by_runtime": (
+        "Bài SCORM được ghi nhận qua trình phát SCORM (POST /api/v1/lessons/…/launch), không qua tiến độ.",
+        "SCORM lessons are recorded by the SCORM player (POST /api/v1/lessons/…/launch), not progress events.",
+    ),
     "too_many_intervals": (
         "Quá nhiều đoạn xem rời rạc ({max}).", "Too many separate watched intervals (at most {max}).",
     ),
     "invalid_event": ("Sự kiện không hợp lệ: {error}", "Invalid event: {error}"),
+    "event_id_other_lesson": (
+        "Mã sự kiện {event_id} đã được dùng cho bài học {lesson_id}; mỗi sự kiện cần một mã mới.",
+        "Event id {event_id} was already used for lesson {lesson_id}; each event needs a new id.",
+    ),
     "event_too_old": ("Sự kiện đã quá {days} ngày, không thể đồng bộ.",
                       "The event is more than {days} days old and can no longer be synced."),
 })
@@ -185,6 +193,8 @@ def apply_event(facts: LessonFacts, row: ProgressRow, event: HeartbeatIn, now: d
             raise ValidationFailed("viewed_required")
         changes["viewed_at"] = row.viewed_at or now
         reaches = True
+    elif facts.kind == LessonKind.scorm:
+        raise Conflict("scorm_progress_by_runtime")
     else:
         raise Conflict("quiz_progress_by_attempts")
     completes = reaches and row.completed_at is None
@@ -193,6 +203,14 @@ def apply_event(facts: LessonFacts, row: ProgressRow, event: HeartbeatIn, now: d
     preview = {name: changes.get(name, getattr(row, name)) for name in sql.STATE}
     response = progress_view(facts, preview, event_id=event.event_id, credited_s=credited).model_dump(mode="json")
     return Applied(changes, credited, completes, response)
+
+
+def check_same_lesson(event_id: str, stored_lesson: uuid.UUID | None, lesson_id: uuid.UUID) -> None:
+    """A replayed event id must name the lesson it was first used on (rows from before lesson ids were kept
+    with events carry none, and answer as before)."""
+    if stored_lesson is not None and stored_lesson != lesson_id:
+        raise Conflict("event_id_other_lesson", event_id=event_id, lesson_id=str(stored_lesson),
+                       extra={"event_id": event_id, "lesson_id": str(stored_lesson)})
 
 
 def row_params(row: ProgressRow, changes: dict) -> dict:
@@ -215,7 +233,7 @@ class ProgressRecorder:
             row = await self._progress_row(facts)
         except (Forbidden, NotFound):
             # A replay answers as the first time did, even if the learner has left the course since.
-            if (stored := await self.stored_response(event.event_id)) is not None:
+            if (stored := await self.stored_response(event.event_id, facts.id)) is not None:
                 return "duplicate", stored
             raise
         slot = (facts.course_id, facts.key)
@@ -225,7 +243,7 @@ class ProgressRecorder:
         changes, credited, completes, response = (applied.changes, applied.credited, applied.completes,
                                                   applied.response)
         if not await self._save(row, changes, facts, event.event_id, response):
-            return "duplicate", await self.stored_response(event.event_id) or response
+            return "duplicate", await self.stored_response(event.event_id, facts.id) or response
         for name, value in changes.items():
             if name != "updated_at":
                 setattr(row, name, value)
@@ -236,8 +254,16 @@ class ProgressRecorder:
             await self.session.execute(sql.REPLACE_RESPONSE, self._event(event.event_id) | {"new_response": response})
         return "accepted", response
 
-    async def stored_response(self, event_id: str) -> dict | None:
-        return (await self.session.execute(sql.STORED_RESPONSE, self._event(event_id))).scalar_one_or_none()
+    async def stored_response(self, event_id: str, lesson_id: uuid.UUID) -> dict | None:
+        """The answer stored for this learner's event id, if any. Ids are the learner's, not the lesson's:
+        one already used on another lesson is a 409 naming that lesson, never the other lesson's answer
+        (which would leave this lesson silently unrecorded)."""
+        found = (await self.session.execute(sql.STORED_RESPONSE, self._event(event_id))).first()
+        if found is None:
+            return None
+        response, stored_lesson = found
+        check_same_lesson(event_id, stored_lesson, lesson_id)
+        return response
 
     def _event(self, event_id: str) -> dict:
         return {"e_user_id": self.user_id, "e_event_id": event_id}
@@ -351,23 +377,25 @@ async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any
         valid.append((event.client_time, index, event))
     valid.sort(key=lambda item: (item[0], item[1]))
 
-    known: dict[str, dict] = {}
+    known: dict[str, tuple[dict, uuid.UUID | None]] = {}
     if valid:  # events applied before (online, or by an earlier sync) in one query
-        known = dict((await session.execute(select(ProgressEvent.event_id, ProgressEvent.response).where(
-            ProgressEvent.user_id == user_id, ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})
-        ))).all())
+        known = {event_id: (response, lesson) for event_id, response, lesson in (await session.execute(
+            select(ProgressEvent.event_id, ProgressEvent.response, ProgressEvent.lesson_id).where(
+                ProgressEvent.user_id == user_id,
+                ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})))).all()}
     for _, index, event in valid:
-        if event.event_id in known:
-            results[index] = BatchEventResult(event_id=event.event_id, status="duplicate",
-                                              progress=known[event.event_id])
-            continue
         try:
+            if event.event_id in known:
+                response, stored_lesson = known[event.event_id]
+                check_same_lesson(event.event_id, stored_lesson, event.lesson_id)
+                results[index] = BatchEventResult(event_id=event.event_id, status="duplicate", progress=response)
+                continue
             status, response = await recorder.apply(event, await lesson_facts(session, event.lesson_id))
         except HocSoError as exc:
             results[index] = BatchEventResult(event_id=event.event_id, status="rejected", reason=exc.code,
                                               detail=t(exc.code, **exc.params))
             continue
-        known[event.event_id] = response
+        known[event.event_id] = (response, event.lesson_id)
         results[index] = BatchEventResult(event_id=event.event_id, status=status, progress=response)
 
     final = [r for r in results if r is not None]

@@ -40,7 +40,7 @@ LOCKED_ROW = (
     .with_for_update(of=progress)
 )
 ROW_BY_KEY = select(*ROW).where(_mine)
-STORED_RESPONSE = select(events.c.response).where(_event)
+STORED_RESPONSE = select(events.c.response, events.c.lesson_id).where(_event)
 REPLACE_RESPONSE = update(events).where(_event).values(response=bindparam("new_response", type_=events.c.response.type))
 APPLY = update(progress).where(progress.c.id == _param(progress.c.id)).values(
     {name: _param(progress.c[name]) for name in WRITTEN})

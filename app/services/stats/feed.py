@@ -29,7 +29,7 @@ from app.core.db import Database
 from app.core.errors import FieldError, ValidationFailed
 from app.core.i18n import messages
 from app.core.localtime import local_midnight
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, whole_number
 from app.models.completion import Completion
 from app.models.identity import Audience
 from app.services.geo import load_geography
@@ -76,14 +76,6 @@ async def build_filter(session: AsyncSession, *, province: str | None = None,
         since=_local_midnight(first_day) if first_day else None,
         until=_local_midnight(last_day + timedelta(days=1)) if last_day else None,
     )
-
-
-def _position(values: list) -> tuple[int, int]:
-    """The (txid, seq) a feed cursor stands for."""
-    txid, seq = values
-    if not (type(txid) is int and type(seq) is int):
-        raise ValueError("not a feed position")
-    return txid, seq
 
 
 def _values(f: FeedFilter, after: tuple[int, int] | None) -> dict[str, Any]:
@@ -159,7 +151,7 @@ async def read_page(db: Database, f: FeedFilter, *, cursor: str | None, limit: i
     seconds: every row it holds is below the horizon and any row committed later sorts after its last one, so
     the same (filter, cursor, limit) can only ever give the same rows. A learner renamed meanwhile shows the
     old name until the page expires. A partial page is never kept: its next rows may arrive any moment."""
-    after = decode_cursor(cursor, _position) if cursor else None
+    after = decode_cursor(cursor, whole_number(), whole_number()) if cursor else None
     limit = max(1, min(limit, MAX_PAGE))
 
     async def render() -> RenderedPage:

@@ -68,6 +68,8 @@ messages({
     "stats_other_province": ("Bạn chỉ được xem số liệu của tỉnh/thành phố {own}.",
                              "You may only see the figures of province {own}."),
     "stats_course_unknown": ("Không có khóa học {course}.", "There is no course {course}."),
+    "stats_scope_unknown": ("Phạm vi tỉnh/thành phố của tài khoản này không hợp lệ.",
+                            "This account's province scope is not a known province."),
 })
 
 
@@ -131,6 +133,8 @@ def resolve_province(geo: Geography, requested: str | None, scoped: str | None) 
     """The current unit to narrow to. A province-scoped caller (province admin, province-scoped client) is
     held to its own unit: asking for another one is refused (403), asking for none means its own."""
     own = geo.current_code(scoped) if scoped else None
+    if scoped and own is None:  # fail closed: an unknown scope never reads as "every province"
+        raise Forbidden("stats_scope_unknown")
     if requested is not None:
         if requested not in geo.current:
             if requested in geo.former:

@@ -17,8 +17,8 @@ from app.services.identity import accounts as identity
 from app.services.units.scope import admin_province, may_manage
 
 messages({
-    "unit_code_taken": ("Tỉnh, thành phố {province} đã có đơn vị mã {code}.",
-                        "Province {province} already has a unit with code {code}."),
+    "unit_code_taken": ("Tỉnh, thành phố {province} đã có đơn vị mã {unit_code}.",
+                        "Province {province} already has a unit with code {unit_code}."),
     "unit_not_found": ("Không tìm thấy đơn vị.", "Unit not found."),
     "unit_user_not_found": ("Không tìm thấy người dùng.", "User not found."),
     "unit_not_an_official": ("Chỉ cán bộ, công chức, viên chức mới gắn được với đơn vị.",
@@ -39,9 +39,10 @@ async def create_unit(session: AsyncSession, admin: User, data: UnitCreate) -> O
             session.add(unit)
             await session.flush()
     except IntegrityError:
+        # `unit_code`, not `code`: HocSoError takes `code` as the problem's own name (a 500 schemathesis found).
         raise Conflict("unit_code_taken", errors=[FieldError("unit_code_taken", field="code", province=province,
-                                                             code=unit.code)],
-                       province=province, code=unit.code) from None
+                                                             unit_code=unit.code)],
+                       province=province, unit_code=unit.code) from None
     return unit
 
 

@@ -18,6 +18,7 @@ from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 from tests.factories import make_course, make_user
 from tests.factories.reporting import ON_POSTGRES, complete
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 AT = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 # What JSON must escape, what isoformat writes differently (no microseconds; trailing zeros), and nulls.

@@ -54,18 +54,25 @@ async def test_every_form_of_one_phone_counts_against_the_same_account(db, setti
     assert len(account) == 1 and account[0].failures == 3
 
 
-async def test_the_lock_ends_and_the_count_starts_again(db, settings, keyring, session):
+async def test_locks_are_short_grow_with_each_failure_and_end(db, settings, keyring, session):
     settings.login_max_failures = 2
     user = await make_user(session)
-    for _ in range(2):
+    for _ in range(2):  # the free failures lock nothing
         await attempt(db, settings, keyring, password_form(user.email, "wrong-password"))
-    assert isinstance(await attempt(db, settings, keyring, password_form(user.email)), RateLimited)
+    assert not isinstance(await attempt(db, settings, keyring, password_form(user.email)), HocSoError)
+    for _ in range(3):
+        await attempt(db, settings, keyring, password_form(user.email, "wrong-password"))
+    refused = await attempt(db, settings, keyring, password_form(user.email))
+    assert isinstance(refused, RateLimited) and refused.headers["Retry-After"] == "1"  # the 3rd past the free
 
     await session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     await attempt(db, settings, keyring, password_form(user.email, "wrong-password"))
-    rows = await throttle_rows(db)
-    assert {r.failures for r in rows} == {1} and all(r.locked_until is None for r in rows)
+    account = [r for r in await throttle_rows(db) if r.key.startswith("acct:")][0]
+    assert account.failures == 4 and account.locked_until is not None  # the count goes on: a longer lock
+    assert 1 < (account.locked_until - utcnow()).total_seconds() <= 2
+    await session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     assert not isinstance(await attempt(db, settings, keyring, password_form(user.email)), HocSoError)
+    assert not [r for r in await throttle_rows(db) if r.key.startswith("acct:")]  # success clears it
 
 
 async def test_failures_older_than_the_window_are_forgotten(db, settings, keyring, session):

@@ -80,6 +80,32 @@ async def test_a_batch_answers_and_writes_as_one_by_one_would(db, session, batch
     assert stored == answer
 
 
+@pytest.mark.parametrize("client_ahead", [timedelta(days=2), timedelta(days=-2)], ids=["ahead", "behind"])
+async def test_a_batched_claim_beyond_the_budget_earns_twice_the_server_time(db, session, batch_clock,
+                                                                             client_ahead):
+    # Claims more than the budget (the test above claims exactly it, so there the cap never binds), with a
+    # client clock two days off the server's: only the server's 20 s since the previous heartbeat count.
+    (user,), lesson = await watching(session)
+    batch_clock["now"] = T0 + timedelta(seconds=20)
+    event = HeartbeatIn(event_id="ahead", intervals=[[0, 100]], position_s=100, playback_rate=16,
+                        client_time=batch_clock["now"] + client_ahead)
+    counting = CountingDatabase(db)
+    answer = await HeartbeatBatcher(counting).record(user.id, lesson, event)
+    assert answer is not None and counting.sessions == 1  # answered by the batch, not the full path
+    assert (answer["credited_s"], answer["covered_s"], answer["intervals"]) == (40, 40, [[0, 40]])
+    row = await progress_of(session, user)
+    assert (row.intervals, row.covered_s, row.last_heartbeat_at) == ([[0, 40]], 40, batch_clock["now"])
+
+
+async def test_batched_heartbeats_of_many_learners_are_each_capped(db, session, batch_clock):
+    users, lesson = await watching(session, 4)
+    batch_clock["now"] = T0 + timedelta(seconds=15)
+    batcher = HeartbeatBatcher(db)
+    answers = await asyncio.gather(*(batcher.record(u.id, lesson, beat([[0, 120]])) for u in users))
+    assert [a["credited_s"] for a in answers] == [30] * 4
+    assert [(await progress_of(session, u)).covered_s for u in users] == [30] * 4
+
+
 async def test_heartbeats_arriving_together_share_one_transaction(db, session, batch_clock):
     users, lesson = await watching(session, 12)
     batch_clock["now"] = T0 + timedelta(seconds=30)

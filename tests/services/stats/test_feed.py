@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.core.cache import SharedPages
 from app.core.errors import ValidationFailed
-from app.core.pagination import encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, whole_number
 from app.models.completion import Completion
 from app.models.identity import Audience
 from app.services.completion.completions import record_completion
@@ -19,6 +19,7 @@ from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 from tests.factories import make_course, make_user
 from tests.factories.reporting import ON_POSTGRES, complete
+from tests.private_pg import feed_database_url, settings_on_private_server  # noqa: F401 (the feed's horizon)
 
 
 @pytest.mark.parametrize("cursor", ["%%%", encode_cursor("12", 3), encode_cursor(1), encode_cursor(1.5, 2)])
@@ -107,10 +108,10 @@ async def test_pages_joined_by_postgresql_are_byte_for_byte_those_joined_here(co
                     cursor, pages = json.loads(built_here.body)["next_cursor"], pages + 1
                     if not built_here.has_more:
                         break
-                    after = completion_feed.decode_cursor(cursor, completion_feed._position)
+                    after = decode_cursor(cursor, whole_number(), whole_number())
                 assert pages >= 1
                 # Past the last row: an empty page that keeps the cursor where it is.
-                after = completion_feed.decode_cursor(cursor, completion_feed._position)
+                after = decode_cursor(cursor, whole_number(), whole_number())
                 empty_there = await completion_feed.page_from_database(conn, f, after=after, cursor=cursor,
                                                                        limit=limit)
                 empty_here = await completion_feed.page_from_rows(conn, f, after=after, cursor=cursor,

@@ -1,10 +1,12 @@
 """Stats from the counter buckets: periods, provinces (current or former units), courses, series, cache."""
 
 import asyncio
+import types
 from datetime import UTC, date, datetime
 
 import pytest
 
+from app.core import cache as cache_module
 from app.core.cache import StatsCache
 from app.core.errors import Forbidden, ValidationFailed
 from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter
@@ -246,7 +248,11 @@ async def test_cache_answers_from_memory_until_the_ttl_passes(session):
         before.audiences[Audience.citizen].completions + 1
 
 
-async def test_cache_computes_once_for_concurrent_callers_and_serves_stale_while_refreshing():
+async def test_cache_computes_once_for_concurrent_callers_and_serves_stale_while_refreshing(monkeypatch):
+    # The cache's clock is moved by hand: with the real one, a loaded machine pausing this process for the
+    # 50 ms TTL between two callers made the second one refresh, and the test wait forever on `release`.
+    clock = types.SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(cache_module, "time", types.SimpleNamespace(monotonic=lambda: clock.now))
     cache = StatsCache(0.05)
     calls = 0
     release = asyncio.Event()
@@ -259,7 +265,7 @@ async def test_cache_computes_once_for_concurrent_callers_and_serves_stale_while
         return calls
 
     assert await asyncio.gather(*(cache.get("k", compute) for _ in range(5))) == [1] * 5
-    await asyncio.sleep(0.06)
+    clock.now += 0.06
     refreshing = asyncio.create_task(cache.get("k", compute))
     await asyncio.sleep(0)
     assert await cache.get("k", compute) == 1  # stale answer while the refresh runs

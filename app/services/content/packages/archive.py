@@ -34,11 +34,20 @@ messages({
                   "Compression ratio {ratio}:1 exceeds {limit}:1 (suspected zip bomb)."),
     "zip_size_mismatch": ("Dữ liệu giải nén lớn hơn kích thước khai báo (nghi ngờ bom zip).",
                           "The entry inflates beyond its declared size (suspected zip bomb)."),
-    "manifest_missing": ("Không có course.yaml ở gốc gói hoặc trong một thư mục gốc duy nhất.",
-                         "No course.yaml at the package root or inside one top-level folder."),
+    "manifest_missing": (
+        "Không nhận ra định dạng gói: cần course.yaml (gói khóa học HocSo) hoặc imsmanifest.xml (gói SCORM) ở "
+        "gốc gói hoặc trong một thư mục gốc duy nhất.",
+        "Unrecognised package: it needs course.yaml (a HocSo course package) or imsmanifest.xml (a SCORM "
+        "package) at its root or inside one top-level folder."),
+    "package_cmi5": ("Đây là gói cmi5 (cmi5.xml); HocSo chưa hỗ trợ gói cmi5.",
+                     "This is a cmi5 package (cmi5.xml); cmi5 packages are not supported yet."),
+    "package_aicc": ("Đây là gói AICC (tệp .crs/.au/.des); HocSo chưa hỗ trợ gói AICC.",
+                     "This is an AICC package (.crs/.au/.des files); AICC packages are not supported yet."),
 })
 
 MANIFEST = "course.yaml"
+SCORM_MANIFEST = "imsmanifest.xml"
+_AICC = (".crs", ".au", ".des", ".cst")
 CHUNK = 1024 * 1024
 # Tiny files can compress extremely well (a repeated line) without threatening anything; the ratio rule
 # guards against large expansions, so it applies to entries above this size and to the archive as a whole.
@@ -55,6 +64,7 @@ class Unpacked:
 
     root: Path
     files: dict[str, int] = field(default_factory=dict)  # path -> size
+    format: str = "hocso"  # or "scorm": imsmanifest.xml at the root (kept in `files`, and stored)
 
 
 def _unsafe_name(name: str) -> bool:
@@ -102,15 +112,24 @@ def check_archive(infos: list[zipfile.ZipInfo], settings: Settings) -> list[Fiel
     return errors
 
 
-def _package_root(names: list[str]) -> str | None:
-    """'' when course.yaml is at the root, 'folder/' when everything sits in one folder holding it."""
-    if MANIFEST in names:
-        return ""
+def _package_root(names: list[str]) -> tuple[str, str] | None:
+    """('' or 'folder/', format): course.yaml (HocSo) or imsmanifest.xml (SCORM) at the root, or inside the one
+    folder everything sits in (as when a folder is zipped). course.yaml wins when both are there."""
     tops = {name.split("/", 1)[0] for name in names}
-    if len(tops) == 1:
-        top = tops.pop()
-        if f"{top}/{MANIFEST}" in names:
-            return f"{top}/"
+    for prefix in ["", *(f"{top}/" for top in tops if len(tops) == 1)]:
+        for manifest, kind in ((MANIFEST, "hocso"), (SCORM_MANIFEST, "scorm")):
+            if prefix + manifest in names:
+                return prefix, kind
+    return None
+
+
+def _other_format(names: list[str]) -> str | None:
+    """The message naming a format HocSo recognises but does not import (cmi5, AICC), if the zip is one."""
+    roots = {name.rsplit("/", 1)[-1].lower() for name in names if name.count("/") <= 1}
+    if "cmi5.xml" in roots:
+        return "package_cmi5"
+    if any(name.endswith(_AICC) for name in roots):
+        return "package_aicc"
     return None
 
 
@@ -130,12 +149,14 @@ def unpack(zip_path: Path, dest: Path, settings: Settings,
         if errors:
             raise PackageInvalid(errors)
         files = [i for i in infos if not i.is_dir()]
-        prefix = _package_root([i.filename for i in files])
-        if prefix is None:
-            raise PackageInvalid([problem("manifest_missing", MANIFEST)])
+        found = _package_root([i.filename for i in files])
+        if found is None:
+            other = _other_format([i.filename for i in files])
+            raise PackageInvalid([problem(other, "(zip)") if other else problem("manifest_missing", "(zip)")])
+        prefix, kind = found
         total = sum(i.file_size for i in files)
         done = 0
-        unpacked = Unpacked(root=dest / prefix if prefix else dest)
+        unpacked = Unpacked(root=dest / prefix if prefix else dest, format=kind)
         for info in files:
             target = dest / info.filename
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +174,6 @@ def unpack(zip_path: Path, dest: Path, settings: Settings,
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:  # bad CRC, truncated data
                 raise PackageInvalid([problem("zip_unreadable", info.filename, reason=str(exc))]) from exc
             relative = info.filename[len(prefix):]
-            if relative != MANIFEST:
+            if relative != MANIFEST or kind != "hocso":
                 unpacked.files[relative] = written
         return unpacked

@@ -23,7 +23,7 @@ from app.core.db import Database
 from app.core.i18n import messages
 from app.core.storage import CHUNK, Storage, StoredObject, build_storage
 from app.models.base import utcnow
-from app.models.course import Course, CourseVersion, ImportJob, ImportStep
+from app.models.course import Course, CourseVersion, ImportJob, ImportOptions, ImportStep
 from app.models.jobs import JobKind, JobStatus
 from app.services.content.packages.archive import unpack
 from app.services.content.packages.problems import PackageInvalid, problem, to_record
@@ -133,6 +133,7 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
             return  # a job that already ended is not run twice
         job.status, job.started_at, job.errors = JobStatus.running, utcnow(), []
         source_key, publish = job.source_key, job.publish
+        options = ImportOptions.model_validate(job.options or {})
     progress = _Progress(db, import_id, on_progress)
     workdir = db.settings.data_dir / "tmp" / f"import-{import_id.hex}"
     stored_keys: list[str] = []
@@ -151,11 +152,11 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
         unpacked = await anyio.to_thread.run_sync(unpack, zip_path, workdir / "files", db.settings, on_bytes)
         await anyio.to_thread.run_sync(zip_path.unlink)  # the unpacked copy is all we need now
         await progress.report(ImportStep.validating, _STEP_START[ImportStep.validating])
-        plan = await anyio.to_thread.run_sync(validate_package, unpacked)
+        plan = await anyio.to_thread.run_sync(validate_package, unpacked, options)
         course_id, number = await _next_version(db, plan.course.slug)
         await progress.report(ImportStep.storing, _STEP_START[ImportStep.storing])
-        stored = await _store_files(storage, plan, f"courses/{course_id}/v{number}-{import_id.hex[:8]}",
-                                    stored_keys, progress)
+        plan.storage_prefix = f"courses/{course_id}/v{number}-{import_id.hex[:8]}"
+        stored = await _store_files(storage, plan, plan.storage_prefix, stored_keys, progress)
         await progress.report(ImportStep.publishing, _STEP_START[ImportStep.publishing])
         # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with db.session() as session:
@@ -166,6 +167,7 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
             job.status, job.step, job.percent = JobStatus.succeeded, ImportStep.publishing, 100
             job.finished_at = utcnow()
             job.course_id, job.version_id = course.id, version.id
+            job.notices = [to_record(notice) for notice in plan.notices]
         if on_progress:
             on_progress(ImportStep.publishing, 100)
     except PackageInvalid as invalid:
@@ -200,7 +202,7 @@ async def import_package_job(db: Database, payload: dict[str, Any]) -> None:
 
 
 async def import_file(db: Database, storage: Storage, path: Path, *, publish: bool,
-                      created_by: uuid.UUID | None = None,
+                      created_by: uuid.UUID | None = None, options: ImportOptions | None = None,
                       on_progress: ProgressCallback | None = None) -> ImportJob:
     """Import a zip from the local disk in this process (the CLI and demo seeding): it is uploaded like any
     package, recorded as an ImportJob, and imported at once. Returns the finished job."""
@@ -208,7 +210,8 @@ async def import_file(db: Database, storage: Storage, path: Path, *, publish: bo
     await storage.put_file(key, path, "application/zip")
     # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
-        job = ImportJob(source_key=key, filename=path.name[:300], publish=publish, created_by=created_by)
+        job = ImportJob(source_key=key, filename=path.name[:300], publish=publish, created_by=created_by,
+                        options=options.model_dump(exclude_defaults=True) if options else {})
         session.add(job)
     await run_import(db, storage, job.id, on_progress=on_progress)
     # Transaction exception «jobs own their sessions» (docs/architecture.md).

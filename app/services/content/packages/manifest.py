@@ -32,8 +32,8 @@ messages({
                           "Unknown audience “{value}” (citizen, official)."),
     "manifest_quiz_bank": ("Bài kiểm tra cần đúng một trong: gift, moodle_xml.",
                            "A quiz needs exactly one of: gift, moodle_xml."),
-    "manifest_lesson_kind": ("Bài học cần đúng một trong: video, document, text, quiz.",
-                             "A lesson needs exactly one of: video, document, text, quiz."),
+    "manifest_lesson_kind": ("Bài học cần đúng một trong: video, document, text, quiz, scorm.",
+                             "A lesson needs exactly one of: video, document, text, quiz, scorm."),
     "manifest_duplicate_key": ("Mã bài học “{key}” đã dùng ở dòng {first_line}.",
                                "Lesson key “{key}” is already used on line {first_line}."),
     "manifest_bad_path": ("Đường dẫn “{path}” phải là đường dẫn tương đối trong gói, không có “..”.",
@@ -46,7 +46,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 TITLE_MAX, KEY_MAX, SLUG_MAX = 300, 100, 100
-_KINDS = ("video", "document", "text", "quiz")
+_KINDS = ("video", "document", "text", "quiz", "scorm")
 _COURSE_FIELDS = {"format": True, "slug": True, "title": True, "description": False, "language": False,
                   "audiences": True, "estimated_minutes": False, "certificate": False, "completion": False,
                   "modules": True}
@@ -78,9 +78,12 @@ class LessonSpec:
     line: int
     required: bool = True
     text: str | None = None
-    path: str | None = None  # video or document
+    path: str | None = None  # video or document; for scorm, the package folder holding imsmanifest.xml
     path_line: int = 0
     quiz: QuizSpec | None = None
+    scorm: Any = None  # services.scorm.manifest.ScoSpec of a SCORM lesson, once the package was read
+    scorm_version: str | None = None
+    scorm_folder: str = ""  # folder of imsmanifest.xml inside the package, "" or "modules/x/"
 
 
 @dataclass
@@ -113,6 +116,7 @@ def line_of(node: Node) -> int:
 def clean_path(raw: str) -> str | None:
     """A package path as stored in the zip (`media/intro.mp4`), or None when it could escape the package."""
     path = raw.strip().removeprefix("./")
+    path = path[:-1] if path.endswith("/") and len(path) > 1 else path  # a folder (scorm: modules/x/)
     if not path or "\\" in path or path.startswith("/") or re.match(r"^[A-Za-z]:", path):
         return None
     if any(part in ("", ".", "..") for part in path.split("/")):
@@ -286,8 +290,10 @@ class ManifestReader:
         target = found[kind]
         if kind == "text":
             lesson.text = self.text(target, f"{name}.text")
-        elif kind in ("video", "document"):
+        elif kind in ("video", "document", "scorm"):
             lesson.path, lesson.path_line = self.path(target, f"{name}.{kind}"), line_of(target)
+            if kind == "scorm" and lesson.path:
+                lesson.path = lesson.path.rstrip("/")
         else:
             lesson.quiz = self.quiz(target, f"{name}.quiz")
         if lesson.text is None and lesson.path is None and lesson.quiz is None:

@@ -14,7 +14,7 @@ from app.core.i18n import messages
 from app.core.multipart import MultipartFile
 from app.core.storage import Storage
 from app.models.base import utcnow
-from app.models.course import ImportJob, ImportJobPublic, UploadTicket
+from app.models.course import ImportJob, ImportJobPublic, ImportOptions, UploadTicket
 from app.models.identity import User
 from app.services import jobs
 from app.services.content.packages.importer import JOB_KIND
@@ -36,8 +36,9 @@ def upload_key(upload_id: uuid.UUID) -> str:
 
 
 def _queue_import(session: AsyncSession, user: User, key: str, filename: str | None,
-                  publish: bool) -> ImportJob:
-    job = ImportJob(source_key=key, filename=filename, publish=publish, created_by=user.id)
+                  publish: bool, options: ImportOptions | None = None) -> ImportJob:
+    job = ImportJob(source_key=key, filename=filename, publish=publish, created_by=user.id,
+                    options=options.model_dump(exclude_defaults=True) if options else {})
     session.add(job)
     # One attempt: an import either ends (succeeded or failed with its reasons) or needs a fresh upload.
     jobs.enqueue(session, JOB_KIND, {"import_id": str(job.id)}, max_attempts=1)
@@ -46,7 +47,7 @@ def _queue_import(session: AsyncSession, user: User, key: str, filename: str | N
 
 async def accept_package(session: AsyncSession, storage: Storage, settings: Settings, user: User,
                          body: AsyncIterator[bytes], content_type: str | None, content_length: str | None,
-                         *, publish: bool) -> ImportJobPublic:
+                         *, publish: bool, options: ImportOptions | None = None) -> ImportJobPublic:
     """Stream the `file` field of a multipart body to `uploads/<uuid>.zip` (at most
     HOCSO_PACKAGE_MAX_BYTES) and queue its import. A refused or broken upload leaves nothing stored."""
     envelope = 65536  # multipart boundaries and part headers around the file
@@ -57,7 +58,7 @@ async def accept_package(session: AsyncSession, storage: Storage, settings: Sett
                            too_large="package_too_large")
     key = upload_key(uuid.uuid4())
     await storage.put_stream(key, upload.chunks(), ZIP_TYPE)
-    job = _queue_import(session, user, key, upload.filename, publish)
+    job = _queue_import(session, user, key, upload.filename, publish, options)
     await session.flush()
     return import_view(job)
 
@@ -72,7 +73,8 @@ async def upload_ticket(storage: Storage, settings: Settings) -> UploadTicket:
 
 
 async def import_upload(session: AsyncSession, storage: Storage, settings: Settings, user: User,
-                        upload_id: uuid.UUID, *, publish: bool) -> ImportJobPublic:
+                        upload_id: uuid.UUID, *, publish: bool,
+                        options: ImportOptions | None = None) -> ImportJobPublic:
     """Queue the import of a package uploaded through a ticket; it must exist and respect the size limit."""
     stored = await storage.head(upload_key(upload_id))
     if stored is None:
@@ -80,7 +82,7 @@ async def import_upload(session: AsyncSession, storage: Storage, settings: Setti
     if stored.size > settings.package_max_bytes:
         await storage.delete(upload_key(upload_id))
         raise PayloadTooLarge("package_too_large", limit=settings.package_max_bytes)
-    job = _queue_import(session, user, upload_key(upload_id), f"{upload_id}.zip", publish)
+    job = _queue_import(session, user, upload_key(upload_id), f"{upload_id}.zip", publish, options)
     await session.flush()
     return import_view(job)
 
@@ -89,7 +91,8 @@ def import_view(job: ImportJob) -> ImportJobPublic:
     return ImportJobPublic(id=job.id, status=job.status, step=job.step, percent=job.percent,
                            publish=job.publish, filename=job.filename, course_id=job.course_id,
                            version_id=job.version_id,
-                           errors=[render_record(e) for e in job.errors], created_at=job.created_at,
+                           errors=[render_record(e) for e in job.errors],
+                           notices=[render_record(n) for n in job.notices or []], created_at=job.created_at,
                            started_at=job.started_at, finished_at=job.finished_at)
 
 

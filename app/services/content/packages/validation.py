@@ -10,7 +10,7 @@ import yaml
 
 from app.core.errors import FieldError
 from app.core.i18n import messages
-from app.models.course import LessonKind
+from app.models.course import ImportOptions, LessonKind
 from app.services.content.packages.archive import MANIFEST, Unpacked
 from app.services.content.packages.bank import drawable_count, graded_count
 from app.services.content.packages.gift import parse_gift
@@ -25,6 +25,7 @@ from app.services.content.packages.media import (
 )
 from app.services.content.packages.moodle_xml import parse_moodle_xml
 from app.services.content.packages.problems import PackageInvalid, problem
+from app.services.content.packages.scorm_course import expand_scorm_lessons, scorm_course
 from app.services.content.packages.yaml_problems import explain as explain_yaml_error
 
 messages({
@@ -50,6 +51,8 @@ class PackagePlan:
     course: CourseSpec
     unpacked: Unpacked
     files: dict[str, Probed] = field(default_factory=dict)  # stored assets by package path
+    notices: list[FieldError] = field(default_factory=list)  # ignored or assumed (SCORM sequencing, …)
+    storage_prefix: str = ""  # set by the importer: where this version's files are stored
 
     @property
     def total_bytes(self) -> int:
@@ -121,15 +124,21 @@ def _read_bank(quiz: QuizSpec, plan: PackagePlan, referenced: set[str]) -> list[
     return errors or _pool_problems(quiz)
 
 
-def validate_package(unpacked: Unpacked) -> PackagePlan:
-    """Every rule of format v1 at once; raises PackageInvalid with all problems (file and line each)."""
+def validate_package(unpacked: Unpacked, options: ImportOptions | None = None) -> PackagePlan:
+    """Every rule of format v1 (or of a SCORM package) at once; raises PackageInvalid with all problems (file
+    and line each). `options` give a SCORM package what it does not say itself (slug, audiences, …)."""
+    if unpacked.format == "scorm":
+        course, files, notices = scorm_course(unpacked, options or ImportOptions())
+        return PackagePlan(course=course, unpacked=unpacked, files=files, notices=notices)
     course, errors = _read_manifest(unpacked)
     if course is None:  # nothing to check files against: the other findings would only be noise
         raise PackageInvalid(errors)
-    plan = PackagePlan(course=course, unpacked=unpacked)
-    referenced: set[str] = set()
+    scorm_files, scorm_errors, notices = expand_scorm_lessons(course, unpacked)
+    errors.extend(scorm_errors)
+    plan = PackagePlan(course=course, unpacked=unpacked, files=scorm_files, notices=notices)
+    referenced: set[str] = set(scorm_files)
     for lesson in course.lessons:
-        if lesson.path is not None:
+        if lesson.path is not None and lesson.kind != LessonKind.scorm:
             referenced.add(lesson.path)
             allowed = _ALLOWED[lesson.kind]
             suffix = "." + lesson.path.rsplit(".", 1)[-1].lower() if "." in lesson.path else ""

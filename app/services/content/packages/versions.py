@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, text
 from app.core.storage import StoredObject
 from app.core.text import search_key
 from app.models.base import utcnow
@@ -29,6 +29,7 @@ from app.models.course import (
 )
 from app.models.learning import Enrollment
 from app.models.quiz import Choice, Question, Quiz
+from app.models.scorm import ScormSco
 from app.services.content.catalogue import find_course
 
 messages({
@@ -77,8 +78,10 @@ async def write_version(session: AsyncSession, plan, course_id: uuid.UUID, numbe
             rows.append(lesson)
             if lesson_spec.quiz is not None:
                 rows += _quiz_rows(lesson, lesson_spec.quiz)
+            if lesson_spec.scorm is not None:
+                rows.append(_sco_row(lesson, lesson_spec, f"{plan.storage_prefix}/{lesson_spec.scorm_folder}"))
     # The models declare no relationships, so the unit of work cannot order inserts by foreign key.
-    for table in (CourseVersion, (Asset, Module), Lesson, Quiz, Question, Choice):
+    for table in (CourseVersion, (Asset, Module), Lesson, (Quiz, ScormSco), Question, Choice):
         session.add_all([row for row in rows if isinstance(row, table)])
         await session.flush()
     return course, version
@@ -102,6 +105,16 @@ def question_rows(quiz_id: uuid.UUID, questions: list) -> list:
                         feedback=choice.feedback, match_text=choice.match_text, value=choice.value,
                         tolerance=choice.tolerance) for c_position, choice in enumerate(item.choices, 1)]
     return rows
+
+
+def _sco_row(lesson: Lesson, spec, content_prefix: str) -> ScormSco:  # noqa: ANN001 - a LessonSpec
+    sco = spec.scorm
+    return ScormSco(lesson_id=lesson.id, version_id=lesson.version_id, identifier=sco.identifier[:500],
+                    scorm_version=spec.scorm_version, scorm_type=sco.scorm_type, content_prefix=content_prefix,
+                    launch_path=sco.launch, launch_query=sco.query[:1000], mastery_score=sco.mastery_score,
+                    launch_data=sco.launch_data, max_time_allowed=sco.max_time_allowed,
+                    time_limit_action=sco.time_limit_action, completion_threshold=sco.completion_threshold,
+                    scaled_passing_score=sco.scaled_passing_score, completion_rule=sco.completion_rule)
 
 
 async def publish_version(session: AsyncSession, course: Course, version: CourseVersion) -> CourseVersion:
@@ -158,13 +171,6 @@ async def archive_course(session: AsyncSession, ref: str) -> Course:
     return course
 
 
-def _slug_after(values: list) -> str:
-    (slug,) = values
-    if not isinstance(slug, str):
-        raise ValueError("slug cursor")
-    return slug
-
-
 async def admin_courses(session: AsyncSession, courses: list[Course]) -> list[AdminCourse]:
     """Each course with every version (drafts and archived ones too), newest version first."""
     versions = (await session.execute(select(CourseVersion)
@@ -193,7 +199,7 @@ async def list_admin_courses(session: AsyncSession, *, q: str | None = None, lim
         query = query.where(or_(Course.slug.contains(term, autoescape=True), Course.id.in_(titles)))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     if cursor:
-        query = query.where(Course.slug > decode_cursor(cursor, _slug_after))
+        query = query.where(Course.slug > decode_cursor(cursor, text)[0])
     courses = (await session.execute(query.order_by(Course.slug).limit(limit + 1))).scalars().all()
     page = list(courses[:limit])
     return AdminCoursePage(items=await admin_courses(session, page), total=total or 0,

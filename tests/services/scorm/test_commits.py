@@ -1,0 +1,35 @@
+"""A SCO's commit in the service layer: the statements it runs (the path every SCO hits every 30 s)."""
+
+from sqlalchemy import select
+
+from app.core.storage import build_storage
+from app.models.course import Lesson
+from app.models.scorm import CommitIn
+from app.services.content.packages.importer import import_file
+from app.services.learning.enrollment import enroll
+from app.services.scorm import commits, content, runtime
+from tests.factories import make_user
+from tests.factories.scorm_packages import manifest_12, scorm_zip
+from tests.statements import statements_run
+
+
+async def test_a_mid_session_commit_runs_a_handful_of_statements(db, settings, session, tmp_path):
+    job = await import_file(db, build_storage(settings), scorm_zip(tmp_path / "g.zip", manifest_12()), publish=True)
+    lesson_id = (await session.execute(select(Lesson.id).where(Lesson.version_id == job.version_id,
+                                                               Lesson.key == "playing_item"))).scalar_one()
+    user = await make_user(session)
+    await enroll(session, user, "golf-explained")
+    launched = await runtime.launch(session, settings, user, lesson_id)
+    token, _ = content.session_token(settings.secret_key, launched.session_id, ttl_s=600)
+    values = {"cmi.core.lesson_location": "p2", "cmi.suspend_data": "x" * 2000, "cmi.core.lesson_status":
+              "incomplete", "cmi.core.student_id": "echoed", "cmi.interactions": []}
+    await commits.commit(session, settings, launched.session_id, token, CommitIn(seq=1, values=values))
+    with statements_run(session) as seen:
+        result = await commits.commit(session, settings, launched.session_id, token,
+                                      CommitIn(seq=2, values={**values, "cmi.core.lesson_location": "p3"}))
+    assert result.applied and not result.lesson_completed
+    # session and attempt read with their locks, the SCO, then one UPDATE each for session and attempt
+    assert len(seen) <= 5, seen
+    with statements_run(session) as seen:
+        replay = await commits.commit(session, settings, launched.session_id, token, CommitIn(seq=2, values=values))
+    assert not replay.applied and len(seen) <= 2

@@ -1,0 +1,74 @@
+"""Each written CMI element checked against its version's data model; read-only and empty ones dropped."""
+
+import pytest
+
+from app.services.scorm.data_model import SUSPEND_DATA_MAX, pattern_of, validate_values
+
+
+def problems(family, values):
+    accepted, errors = validate_values(family, values)
+    return accepted, [(e["field"], e["message"]) for e in errors]
+
+
+def test_pattern_of_indexes():
+    assert pattern_of("cmi.interactions.12.objectives.3.id") == ("cmi.interactions.n.objectives.n.id", 12)
+    assert pattern_of("cmi.core.lesson_status") == ("cmi.core.lesson_status", 0)
+
+
+def test_scorm_12_valid_values_are_kept():
+    values = {"cmi.core.lesson_status": "passed", "cmi.core.score.raw": "85.5", "cmi.core.lesson_location": "p3",
+              "cmi.core.session_time": "0000:02:30.00", "cmi.core.exit": "suspend",
+              "cmi.interactions.0.id": "q1", "cmi.interactions.0.type": "choice",
+              "cmi.interactions.0.result": "wrong", "cmi.interactions.0.latency": "00:00:12",
+              "cmi.interactions.0.time": "13:45:00", "cmi.objectives.0.id": "obj1", "cmi.objectives.0.status": "passed"}
+    assert problems("1.2", values) == (values, [])
+
+
+def test_read_only_and_empty_elements_are_dropped():
+    accepted, errors = problems("1.2", {"cmi.core.student_id": "someone-else", "cmi.core.total_time": "9999:00:00",
+                                        "cmi.interactions._count": "3", "cmi.core.exit": "",
+                                        "cmi.core.lesson_status": "incomplete"})
+    assert accepted == {"cmi.core.lesson_status": "incomplete"} and errors == []
+
+
+@pytest.mark.parametrize(("family", "name", "value", "message"), [
+    ("1.2", "cmi.core.lesson_status", "done", "scorm_bad_vocabulary"),
+    ("1.2", "cmi.core.lesson_status", "not attempted", "scorm_bad_vocabulary"),
+    ("1.2", "cmi.core.score.raw", "101", "scorm_bad_type"),
+    ("1.2", "cmi.core.score.raw", "eighty", "scorm_bad_type"),
+    ("1.2", "cmi.core.session_time", "PT2M", "scorm_bad_type"),
+    ("1.2", "cmi.core.lesson_location", "x" * 256, "scorm_too_long"),
+    ("1.2", "cmi.interactions.0.type", "long-fill-in", "scorm_bad_vocabulary"),
+    ("1.2", "cmi.interactions.0.id", "has space", "scorm_bad_type"),
+    ("1.2", "cmi.location", "p1", "scorm_unknown_element"),
+    ("1.2", "cmi.interactions.501.id", "q", "scorm_index_too_large"),
+    ("2004", "cmi.completion_status", "passed", "scorm_bad_vocabulary"),
+    ("2004", "cmi.success_status", "completed", "scorm_bad_vocabulary"),
+    ("2004", "cmi.score.scaled", "1.5", "scorm_bad_type"),
+    ("2004", "cmi.progress_measure", "-0.1", "scorm_bad_type"),
+    ("2004", "cmi.session_time", "0000:02:30", "scorm_bad_type"),
+    ("2004", "cmi.session_time", "PT", "scorm_bad_type"),
+    ("2004", "cmi.location", "x" * 1001, "scorm_too_long"),
+    ("2004", "cmi.interactions.0.result", "wrong", "scorm_bad_type"),
+    ("2004", "cmi.core.lesson_status", "passed", "scorm_unknown_element"),
+])
+def test_bad_values_are_named(family, name, value, message):
+    accepted, errors = problems(family, {name: value})
+    assert accepted == {} and errors == [(f"values.{name}", message)]
+
+
+def test_2004_valid_values_are_kept():
+    values = {"cmi.completion_status": "completed", "cmi.success_status": "passed", "cmi.score.scaled": "-0.5",
+              "cmi.session_time": "PT1H2M3.5S", "cmi.progress_measure": "1", "cmi.location": "slide-9",
+              "cmi.interactions.0.id": "urn:q:1 with spaces allowed", "cmi.interactions.0.type": "long-fill-in",
+              "cmi.interactions.0.result": "0.5", "cmi.interactions.0.timestamp": "2026-12-03T19:00:00.5Z",
+              "cmi.objectives.0.id": "o1", "cmi.objectives.0.success_status": "failed",
+              "adl.nav.request": "continue"}
+    assert problems("2004", values) == (values, [])
+
+
+@pytest.mark.parametrize("family", ["1.2", "2004"])
+def test_suspend_data_up_to_64000_characters_for_both_versions(family):
+    assert problems(family, {"cmi.suspend_data": "x" * SUSPEND_DATA_MAX})[1] == []
+    assert problems(family, {"cmi.suspend_data": "x" * (SUSPEND_DATA_MAX + 1)})[1] == [
+        ("values.cmi.suspend_data", "scorm_too_long")]
