@@ -2,19 +2,28 @@
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import anyio.to_thread
 import pytest
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.models.completion import Completion, CompletionCounter, CompletionYearCounter
+from app.models.completion import Completion, CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear
 from app.models.course import Course
 from app.models.identity import User
 from app.services.completion import feed_items
 from tests.conftest import alembic_config, drop_database_url, new_database_url
 from tests.factories.reporting import ON_POSTGRES
+
+ADDED_IN_0009 = {"assurance", "birth_date"}
+
+
+def before_0009(model) -> Any:  # noqa: ANN001
+    """The model's table as it was before 0009 added assurance, for rows written at older revisions."""
+    return table(model.__tablename__, *(column(c.name, c.type) for c in model.__table__.c
+                                         if c.name not in ADDED_IN_0009))
 
 
 @pytest.fixture
@@ -50,7 +59,7 @@ async def test_year_buckets_are_backfilled_from_the_day_buckets(empty_url):
     async with engine.begin() as conn:
         await conn.execute(Course.__table__.insert().values(
             id=course_id, slug="ky-nang-so", enrollment_count=0, created_at=datetime(2025, 1, 1, tzinfo=UTC)))
-        await conn.execute(CompletionCounter.__table__.insert(), [
+        await conn.execute(before_0009(CompletionCounter).insert(), [
             {"day": day, "audience": audience, "province_code": province, "course_id": course_id, "count": n}
             for day, audience, province, n in [
                 (date(2025, 1, 1), "citizen", "01", 2), (date(2025, 12, 31), "citizen", "01", 3),
@@ -74,7 +83,7 @@ async def test_existing_completions_get_their_current_province_and_feed_item(emp
     rows = [(uuid.uuid4(), "06", "19"), (uuid.uuid4(), "19", "19"), (uuid.uuid4(), None, None),
             (uuid.uuid4(), "ZZ", None)]
     async with engine.begin() as conn:
-        await conn.execute(User.__table__.insert().values(
+        await conn.execute(before_0009(User).insert().values(
             id=user_id, full_name='Lê "Bé" Na', search_text="", audience="citizen", role="learner",
             is_active=True, created_at=at))
         for n, (completion_id, province, _) in enumerate(rows):
@@ -100,3 +109,44 @@ async def test_existing_completions_get_their_current_province_and_feed_item(emp
             id=completion_id, user_id=user_id, full_name='Lê "Bé" Na', course_id=row.course_id,
             course_slug=f"khoa-{n}", course_version=2, audience="citizen", province_code=province,
             current_province_code=current, source="platform", client_id=None, external_ref=None, completed_at=at)
+
+
+async def test_0009_moves_partner_attested_learners_and_their_counts_to_partner(empty_url):
+    cfg = alembic_config(empty_url)
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "0006")
+    engine = create_async_engine(empty_url)
+    at = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+    attested, plain, course_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as conn:
+        for user_id, national in ((attested, "h" * 64), (plain, None)):
+            await conn.execute(before_0009(User).insert().values(
+                id=user_id, full_name="Lê Na", search_text="", audience="citizen", role="learner", is_active=True,
+                created_at=at, national_id_hash=national))
+        await conn.execute(Course.__table__.insert().values(id=course_id, slug="khoa", enrollment_count=0,
+                                                            created_at=at))
+        for n, (user_id, source) in enumerate(((attested, "partner"), (plain, "platform"))):
+            await conn.execute(before_0009(Completion).insert().values(
+                seq=n + 1, id=uuid.uuid4(), txid=0, user_id=user_id, course_id=course_id, course_version=1,
+                audience="citizen", province_code="01", source=source, completed_at=at, created_at=at,
+                feed_item="{}"))
+        # The buckets as the write path kept them before assurance existed.
+        await conn.execute(before_0009(CompletionCounter).insert().values(
+            day=date(2026, 3, 10), audience="citizen", province_code="01", course_id=course_id, count=2))
+        await conn.execute(before_0009(CompletionYearCounter).insert().values(
+            year=2026, audience="citizen", province_code="01", count=2))
+        await conn.execute(before_0009(LearnerYear).insert(), [
+            {"year": 2026, "audience": "citizen", "user_id": u, "province_code": "01", "day": date(2026, 3, 10)}
+            for u in (attested, plain)])
+        await conn.execute(before_0009(LearnerCounter).insert().values(
+            year=2026, audience="citizen", province_code="01", count=2))
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "head")
+    async with engine.connect() as conn:
+        users = dict((await conn.execute(select(User.id, User.assurance))).all())
+        completions = dict((await conn.execute(select(Completion.user_id, Completion.assurance))).all())
+        days = sorted((await conn.execute(select(CompletionCounter.assurance, CompletionCounter.count))).all())
+        years = sorted((await conn.execute(select(CompletionYearCounter.assurance, CompletionYearCounter.count))).all())
+        marks = dict((await conn.execute(select(LearnerYear.user_id, LearnerYear.assurance))).all())
+        learners = sorted((await conn.execute(select(LearnerCounter.assurance, LearnerCounter.count))).all())
+    await engine.dispose()
+    assert users == {attested: "partner", plain: "none"} and completions == users and marks == users
+    assert days == years == learners == [("none", 1), ("partner", 1)]

@@ -5,7 +5,7 @@ is transcoded once; `lesson_caption` links a video lesson to its WebVTT file (an
 New tables only: nothing existing is rewritten.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from app.models.base import JSONType, UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -25,6 +25,8 @@ from app.api.v1 import (
     courses,
     intakes,
     learning,
+    oidc,
+    phone,
     programmes,
     provinces,
     quizzes,
@@ -39,5 +41,5 @@ ROUTERS: list[APIRouter] = [
     learning.router, courses.router, quizzes.router, media.router, video.router, auth.router, users.router,
     stats.router, completions.router, certificates.router, verify_page.router, provinces.router, intakes.router,
     programmes.router, admin_packages.router, scorm.router, scorm_player.router, board.router, units.router,
-    contests.router, access.router, dashboard_page.router, rankings_page.router, ops.router,
+    contests.router, access.router, dashboard_page.router, rankings_page.router, oidc.router, phone.router, ops.router,
 ]

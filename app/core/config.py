@@ -4,12 +4,44 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.client_address import IPNetwork, parse_networks
 
 DEV_SECRET = "dev-insecure-change-me"
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider HocSo signs people in with (docs/identity.md shows the national gateway's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")  # in URLs: /api/v1/auth/oidc/{name}/…
+    title: str = ""  # what a sign-in button says
+    discovery_url: str | None = None  # …/.well-known/openid-configuration; or the explicit endpoints below
+    issuer: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    jwks_uri: str | None = None
+    client_id: str
+    client_secret: str | None = None
+    token_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_basic"
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile"])
+    acr_values: str | None = None
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256"])  # pinned; never "none"
+    # Claim names: the 12-digit personal identification number, full name and date of birth
+    national_id_claim: str | None = None
+    name_claim: str = "name"
+    birth_date_claim: str | None = "birthdate"
+    assurance: Literal["none", "eid"] = "none"  # what a sign-in proves: "eid" only for the national gateway
+
+    @field_validator("algorithms")
+    @classmethod
+    def _no_none(cls, algorithms: list[str]) -> list[str]:
+        if not algorithms or any(a.lower() == "none" or a.startswith("HS") for a in algorithms):
+            raise ValueError("algorithms must be asymmetric signature algorithms such as RS256")
+        return algorithms
 
 
 class Settings(BaseSettings):
@@ -118,7 +150,26 @@ class Settings(BaseSettings):
     units_csv_max_rows: int = 20_000
     ranking_min_headcount: int = 10  # units with fewer officials are listed but not ranked
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    # Identity: OpenID Connect providers (JSON list; docs/identity.md), where their sign-ins may return to,
+    # phone one-time codes and the SMS sender that carries them
+    oidc_providers: list[OidcProvider] = Field(default_factory=list)
+    oidc_return_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_flow_ttl_s: int = Field(default=600, ge=60, le=3600)
+    oidc_handoff_ttl_s: int = Field(default=60, ge=10, le=600)
+    oidc_http_timeout_s: float = Field(default=10.0, gt=0)
+    otp_ttl_s: int = Field(default=300, ge=60, le=1800)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_resend_interval_s: int = Field(default=60, ge=0)
+    otp_max_per_phone_per_hour: int = Field(default=5, ge=1)
+    otp_max_per_client_per_hour: int = Field(default=20, ge=1)
+    sms_sender: Literal["console", "file", "http"] = "console"
+    sms_file: Path | None = None  # the file sender's outbox; default <data dir>/sms-outbox.jsonl
+    sms_http_url: str | None = None
+    sms_http_username: str | None = None
+    sms_http_password: str | None = None
+    sms_http_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("cors_origins", "trusted_proxies", "oidc_return_urls", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -152,6 +203,13 @@ class Settings(BaseSettings):
         return self.jwt_keys_dir or self.data_dir / "keys"
 
     @property
+    def sms_outbox(self) -> Path:
+        return self.sms_file or self.data_dir / "sms-outbox.jsonl"
+
+    def oidc_provider(self, name: str) -> OidcProvider | None:
+        return next((p for p in self.oidc_providers if p.name == name), None)
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -176,6 +234,15 @@ class Settings(BaseSettings):
                 problems.append("HOCSO_JWT_KEYS_DIR holds development keys (dev-*.pem); mount production keys")
         if self.storage == "s3" and not (self.s3_access_key_id and self.s3_secret_access_key):
             problems.append("HOCSO_S3_ACCESS_KEY_ID and HOCSO_S3_SECRET_ACCESS_KEY must be set")
+        for provider in self.oidc_providers:
+            if provider.discovery_url is None and not (provider.issuer and provider.authorization_endpoint
+                                                       and provider.token_endpoint and provider.jwks_uri):
+                problems.append(f"OIDC provider {provider.name}: give discovery_url, or issuer, "
+                                "authorization_endpoint, token_endpoint and jwks_uri")
+        if self.sms_sender == "http" and not self.sms_http_url:
+            problems.append("HOCSO_SMS_HTTP_URL must be set with HOCSO_SMS_SENDER=http")
+        if self.sms_sender == "console":
+            problems.append("HOCSO_SMS_SENDER=console only prints codes; set http (or file) in production")
         url = self.public_base_url or ""
         if not url.startswith("https://") or "127.0.0.1" in url or "localhost" in url:
             problems.append("HOCSO_PUBLIC_BASE_URL must be set to the public https:// address of the service")

@@ -13,4 +13,5 @@ from app.models.quiz import Choice, Question, Quiz, QuizAttempt  # noqa: F401
 from app.models.reporting import Intake, IntakeCourse, IntakeMember  # noqa: F401
 from app.models.scorm import ScormAttempt, ScormInteraction, ScormObjective, ScormSco, ScormSession  # noqa: F401
 from app.models.units import HeadcountVersion, OrgUnit, UnitHeadcount, UnitOfficial  # noqa: F401
+from app.models.verification import LinkedIdentity, OidcSignIn, PhoneCode  # noqa: F401
 from app.models.video import LessonCaption, VideoEncoding  # noqa: F401

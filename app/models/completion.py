@@ -8,7 +8,8 @@ from pydantic import Field as PydField
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime, created_at_field, utcnow
+from app.models.base import JSONType, UTCDateTime, created_at_field, utcnow
+from app.models.identity import Assurance
 
 
 class Completion(SQLModel, table=True):
@@ -40,6 +41,8 @@ class Completion(SQLModel, table=True):
     # The current unit province_code belongs to (itself, or a former unit's successor); null when unknown.
     current_province_code: str | None = Field(default=None, max_length=2)
     source: str = Field(default="platform", max_length=10)  # platform | partner
+    # How sure HocSo was of who the learner is at that moment (identity.Assurance), frozen like audience.
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     client_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=200)
     completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -49,11 +52,13 @@ class Completion(SQLModel, table=True):
 
 
 class CompletionCounter(SQLModel, table=True):
-    """Completions per (audience, province, course, local day): many small rows, so no single row is hot."""
+    """Completions per (local day, audience, province, course, assurance): many small rows, so no single row is
+    hot."""
 
     __tablename__ = "completion_counter"
     __table_args__ = (
-        UniqueConstraint("day", "audience", "province_code", "course_id"),
+        UniqueConstraint("day", "audience", "province_code", "course_id", "assurance",
+                         name="uq_completion_counter_bucket"),
         # Stats narrowed to a course or a province read only that slice of a period's buckets.
         Index("ix_completion_counter_course_day", "course_id", "day"),
         Index("ix_completion_counter_province_day", "province_code", "day"),
@@ -64,23 +69,27 @@ class CompletionCounter(SQLModel, table=True):
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)  # "" when unknown
     course_id: uuid.UUID = Field(foreign_key="course.id")
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
 class CompletionYearCounter(SQLModel, table=True):
-    """Completions per (local year, audience, province): the roll-up the national and whole-year figures read.
+    """Completions per (local year, audience, province, assurance): the roll-up the national and whole-year
+    figures read.
 
     Bumped with the day bucket in the completion's transaction; a few dozen rows a year, so a year's figure
     is a sum of at most ~130 rows however many completions there are, and per province so no row is hot.
     """
 
     __tablename__ = "completion_year_counter"
-    __table_args__ = (UniqueConstraint("year", "audience", "province_code"),)
+    __table_args__ = (UniqueConstraint("year", "audience", "province_code", "assurance",
+                                       name="uq_completion_year_counter_bucket"),)
 
     id: int | None = Field(default=None, primary_key=True)
     year: int  # in Asia/Ho_Chi_Minh
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)  # "" when unknown
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
@@ -93,19 +102,24 @@ class LearnerYear(SQLModel, table=True):
     audience: str = Field(primary_key=True, sa_type=String(10))
     user_id: uuid.UUID = Field(primary_key=True, foreign_key="user_account.id")
     province_code: str = Field(max_length=2)
+    # The assurance of that first completion: distinct learners are counted under it, as under its province.
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     day: date
 
 
 class LearnerCounter(SQLModel, table=True):
-    """Distinct learners per (year, audience, province), bumped when a LearnerYear row is first written."""
+    """Distinct learners per (year, audience, province, assurance), bumped when a LearnerYear row is first
+    written."""
 
     __tablename__ = "learner_counter"
-    __table_args__ = (UniqueConstraint("year", "audience", "province_code"),)
+    __table_args__ = (UniqueConstraint("year", "audience", "province_code", "assurance",
+                                       name="uq_learner_counter_bucket"),)
 
     id: int | None = Field(default=None, primary_key=True)
     year: int
     audience: str = Field(sa_type=String(10))
     province_code: str = Field(max_length=2)
+    assurance: str = Field(default="none", sa_type=String(10), sa_column_kwargs={"server_default": "none"})
     count: int = 0
 
 
@@ -117,6 +131,8 @@ class Programme(SQLModel, table=True):
     year: int = Field(primary_key=True)
     official_target: int = 10_000
     citizen_target: int = 10_000_000
+    # Assurance levels whose completions count toward the targets; null: every level (the default).
+    counted_assurance: list[str] | None = Field(default=None, sa_type=JSONType)
     updated_at: datetime = created_at_field()
 
 
@@ -146,26 +162,44 @@ class CompletionPublic(BaseModel):
     audience: str
     province_code: str | None
     source: str
+    assurance: str  # how sure HocSo was of the learner's identity when it was recorded
     certificate: CertificateLink | None = None  # null until the certificate has been issued
+
+
+class LevelFigures(BaseModel):
+    completions: int
+    learners: int
 
 
 class NationalAudienceFigures(BaseModel):
     completions: int
     learners: int  # distinct learners with at least one completion that year
     target: int
-    percent_of_target: float | None  # two decimals, or three significant figures below 1%
-    ratio_of_target: float | None  # completions / target, unrounded
+    counted_completions: int  # of the assurance levels the programme counts (all by default)
+    percent_of_target: float | None  # of counted_completions: two decimals, or three significant figures below 1%
+    ratio_of_target: float | None  # counted_completions / target, unrounded
+    assurance: dict[str, LevelFigures]  # per level: none, phone, partner, eid
 
 
 class NationalStats(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "year": 2026, "audiences": {
-            "official": {"completions": 8123, "learners": 5210, "target": 10000, "percent_of_target": 81.23,
-                         "ratio_of_target": 0.8123},
+        "year": 2026, "counted_assurance": ["phone", "partner", "eid"], "audiences": {
+            "official": {"completions": 8123, "learners": 5210, "target": 10000, "counted_completions": 8123,
+                         "percent_of_target": 81.23, "ratio_of_target": 0.8123, "assurance": {
+                             "none": {"completions": 0, "learners": 0},
+                             "phone": {"completions": 2100, "learners": 1400},
+                             "partner": {"completions": 3023, "learners": 1810},
+                             "eid": {"completions": 3000, "learners": 2000}}},
             "citizen": {"completions": 4200311, "learners": 2890122, "target": 10000000,
-                        "percent_of_target": 42.0, "ratio_of_target": 0.4200311}}}]})
+                        "counted_completions": 4000311, "percent_of_target": 40.0, "ratio_of_target": 0.4000311,
+                        "assurance": {
+                            "none": {"completions": 200000, "learners": 150000},
+                            "phone": {"completions": 2000311, "learners": 1340122},
+                            "partner": {"completions": 500000, "learners": 400000},
+                            "eid": {"completions": 1500000, "learners": 1000000}}}}}]})
 
     year: int
+    counted_assurance: list[str]
     audiences: dict[str, NationalAudienceFigures]
 
 
@@ -173,6 +207,7 @@ class ProgrammePublic(BaseModel):
     year: int
     official_target: int
     citizen_target: int
+    counted_assurance: list[str]  # assurance levels whose completions count toward the targets
     updated_at: datetime
 
 
@@ -182,3 +217,5 @@ class ProgrammeUpdate(BaseModel):
 
     official_target: int = PydField(ge=1, le=1_000_000_000)
     citizen_target: int = PydField(ge=1, le=1_000_000_000)
+    counted_assurance: list[Assurance] | None = PydField(default=None, min_length=1, description=(
+        "Assurance levels whose completions count toward the targets; left out or null: all"))

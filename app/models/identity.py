@@ -2,7 +2,7 @@
 
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,6 +34,24 @@ class Role(StrEnum):
 ADMIN_ROLES = {Role.content_admin, Role.province_admin, Role.ministry_admin}
 
 
+class Assurance(StrEnum):
+    """How sure HocSo is that an account is one real, unique person (docs/identity.md)."""
+
+    none = "none"  # self-registered, nothing proven
+    phone = "phone"  # holds the phone number (one-time code)
+    partner = "partner"  # national ID attested by a partner system
+    eid = "eid"  # signed in with the national electronic identity
+
+
+# Weakest to strongest: an account keeps the strongest level it has proven.
+ASSURANCE_RANK = {Assurance.none: 0, Assurance.phone: 1, Assurance.partner: 2, Assurance.eid: 3}
+
+
+def stronger(current: str, proven: str) -> Assurance:
+    """The stronger of an account's level and a newly proven one."""
+    return max(Assurance(current), Assurance(proven), key=ASSURANCE_RANK.__getitem__)
+
+
 class Scope(StrEnum):
     stats_read = "stats:read"
     completions_read = "completions:read"
@@ -50,7 +68,11 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=16, unique=True)
     email: str | None = Field(default=None, max_length=254, unique=True)
     # Keyed hash of the national ID number (partner completions); the number itself is never stored.
+    # One account per person: the unique constraint keeps a national ID on at most one account.
     national_id_hash: str | None = Field(default=None, max_length=64, unique=True)
+    assurance: Assurance = Field(default=Assurance.none, sa_type=String(10),
+                                 sa_column_kwargs={"server_default": "none"})
+    birth_date: date | None = None  # from the national e-ID, when it gives one
     full_name: str = Field(max_length=200)
     # Lower-case, accent-free copy of name/phone/email, so admin search ignores Vietnamese diacritics.
     search_text: str = Field(default="", sa_column=Column(String(500), nullable=False, index=True))
@@ -125,6 +147,7 @@ class UserPublic(BaseModel):
     role: Role
     province_code: str | None
     agency: str | None
+    assurance: Assurance
     created_at: datetime
 
     @classmethod
@@ -132,7 +155,8 @@ class UserPublic(BaseModel):
         return cls(
             id=user.id, phone=user.phone, email=user.email, full_name=user.full_name, audience=user.audience,
             effective_audience=user.effective_audience, official_verified=user.is_verified_official,
-            role=user.role, province_code=user.province_code, agency=user.agency, created_at=user.created_at,
+            role=user.role, province_code=user.province_code, agency=user.agency, assurance=user.assurance,
+            created_at=user.created_at,
         )
 
 

@@ -55,19 +55,32 @@ class StatsPeriod(BaseModel):
     year: int | None = None  # set when the period is exactly one calendar year
 
 
+class AssuranceFigures(BaseModel):
+    completions: int = 0
+    learners: int | None = None
+
+
 class AudienceFigures(BaseModel):
     completions: int
     learners: int | None = None  # distinct learners; null when the buckets cannot tell (see the route docs)
     target: int | None = None  # the national programme target of the period's year
-    # Two decimals, or three significant figures below 1% (22 of 10,000,000: 0.00022); the ratio unrounded
+    # Completions of the assurance levels the programme counts toward its target (all of them by default)
+    counted_completions: int = 0
+    # Of counted_completions: two decimals, or three significant figures below 1% (22 of 10,000,000: 0.00022);
+    # the ratio unrounded
     percent_of_target: float | None = None
     ratio_of_target: float | None = None
+    # Per assurance level (none, phone, partner, eid), as snapshotted on each completion; learners are counted
+    # under the level of their first completion of the year
+    assurance: dict[str, AssuranceFigures] = {}
 
 
 class StatsSummary(BaseModel):
     period: StatsPeriod
     province: str | None = None
     course: str | None = None
+    assurance: list[str] | None = None  # the levels asked for (`assurance=`), null for all
+    counted_assurance: list[str]  # the levels the year's programme counts toward its target
     audiences: dict[Audience, AudienceFigures]
 
 

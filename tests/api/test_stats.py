@@ -210,8 +210,13 @@ async def test_summary_gives_targets_and_learners_for_a_year_and_null_learners_f
     headers = client_headers(keyring, settings)
     year = (await client.get("/api/v1/stats/summary", params={"year": 2026}, headers=headers)).json()
     assert year["period"] == {"first_day": "2026-01-01", "last_day": "2026-12-31", "year": 2026}
-    assert year["audiences"]["official"] == {"completions": 1, "learners": 1, "target": 10_000,
-                                             "percent_of_target": 0.01, "ratio_of_target": 0.0001}
+    nobody = {"completions": 0, "learners": 0}
+    assert year["audiences"]["official"] == {
+        "completions": 1, "learners": 1, "target": 10_000, "counted_completions": 1, "percent_of_target": 0.01,
+        "ratio_of_target": 0.0001,
+        "assurance": {"none": {"completions": 1, "learners": 1}, "phone": nobody, "partner": nobody,
+                      "eid": nobody}}
+    assert year["counted_assurance"] == ["none", "phone", "partner", "eid"] and year["assurance"] is None
     march = (await client.get("/api/v1/stats/summary", params={"from": "2026-03-01", "to": "2026-03-31"},
                               headers=headers)).json()
     assert march["audiences"]["official"]["completions"] == 1

@@ -25,8 +25,11 @@ async def test_anyone_can_read_it_and_caches_may_keep_it_for_60_seconds(client):
 
 async def test_a_new_year_starts_with_the_default_targets(client):
     body = (await client.get(URL, params={"year": 2031})).json()
+    nobody = {"completions": 0, "learners": 0}
     assert body["audiences"]["official"] == {"completions": 0, "learners": 0, "target": 10_000,
-                                             "percent_of_target": 0.0, "ratio_of_target": 0.0}
+                                             "counted_completions": 0, "percent_of_target": 0.0, "ratio_of_target": 0.0,
+                                             "assurance": dict.fromkeys(("none", "phone", "partner", "eid"), nobody)}
+    assert body["counted_assurance"] == ["none", "phone", "partner", "eid"]
     assert body["audiences"]["citizen"]["target"] == 10_000_000
 
 

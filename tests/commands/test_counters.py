@@ -84,8 +84,10 @@ async def test_verify_reports_a_tampered_year_bucket_and_rebuild_repairs_it(cli_
     assert r.exit_code == 1
     lines = [line for line in r.stdout.splitlines() if line]
     assert sorted(lines) == [
-        "completion_year_counter [year=2025, audience=citizen, province_code=01]: expected 1, stored 40",
-        f"completion_year_counter [year={this_year}, audience=citizen, province_code=46]: expected 1, stored 0",
+        "completion_year_counter [year=2025, audience=citizen, province_code=01, assurance=none]: expected 1, "
+        "stored 40",
+        f"completion_year_counter [year={this_year}, audience=citizen, province_code=46, assurance=none]: "
+        "expected 1, stored 0",
     ], r.output
 
     r = await invoke("counters", "rebuild")

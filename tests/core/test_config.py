@@ -5,7 +5,8 @@ from app.core.config import Settings, UnsafeConfiguration, check_production
 
 def production(**overrides) -> Settings:
     values = dict(env="production", database_url="postgresql+asyncpg://hocso@db/hocso", secret_key="s" * 40,
-                  public_base_url="https://hocso.example.gov.vn", metrics_token="m" * 40, _env_file=None)
+                  public_base_url="https://hocso.example.gov.vn", metrics_token="m" * 40, sms_sender="http",
+                  sms_http_url="https://sms.example.gov.vn/send", _env_file=None)
     return Settings(**(values | overrides))
 
 
@@ -85,3 +86,18 @@ def test_intake_csv_limits_read_their_new_names_and_the_round_1_cohort_names(mon
     assert Settings(_env_file=None).intake_csv_max_rows == 7
     monkeypatch.setenv("HOCSO_INTAKE_CSV_MAX_BYTES", "1234")
     assert Settings(_env_file=None).intake_csv_max_bytes == 1234
+
+
+def test_production_refuses_printing_phone_codes_and_incomplete_providers(tmp_path):
+    (tmp_path / "2026-11.pem").write_text("x")
+    with pytest.raises(UnsafeConfiguration) as err:
+        check_production(production(jwt_keys_dir=tmp_path, sms_sender="console", oidc_providers=[
+            {"name": "vneid", "client_id": "hocso", "issuer": "https://id.example"}]))
+    assert "HOCSO_SMS_SENDER" in str(err.value) and "OIDC provider vneid" in str(err.value)
+
+
+@pytest.mark.parametrize("algorithms", [["none"], ["HS256"], []])
+def test_providers_pin_asymmetric_algorithms(algorithms):
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, oidc_providers=[{"name": "x", "client_id": "c", "discovery_url": "https://x",
+                                                  "algorithms": algorithms}])

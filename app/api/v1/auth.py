@@ -57,7 +57,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return (unquote_plus(client_id), unquote_plus(secret)) if sep else None
 
 
-def _no_store(response: Response) -> None:
+def no_store(response: Response) -> None:
     # RFC 6749 §5.1: token responses must not be cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -101,7 +101,7 @@ async def issue_token(form: Annotated[TokenRequest, Form()], request: Request, r
     little longer: 1 s, doubling, at most 60 s (429 with Retry-After)."""
     if form.grant_type == "client_credentials" and (basic := _basic_credentials(request)):
         form = form.model_copy(update={"client_id": basic[0], "client_secret": basic[1]})
-    _no_store(response)
+    no_store(response)
     return await auth.issue_token(session, settings, keys, form, client_ip=caller_address(request))
 
 
@@ -114,7 +114,7 @@ async def refresh(body: RefreshRequest, response: Response, session: TokenSessio
                   keys: KeysDep) -> TokenPair:
     """Each refresh token works once. Presenting one that was already exchanged revokes every token of that
     sign-in (someone else has a copy), and the user must sign in again."""
-    _no_store(response)
+    no_store(response)
     return await auth.refresh_session(session, settings, keys, body.refresh_token)
 
 

@@ -16,7 +16,7 @@ from app.core.errors import Forbidden
 from app.core.i18n import current_language
 from app.core.spreadsheets import XLSX_MEDIA_TYPE
 from app.models.completion import NationalStats
-from app.models.identity import Role, Scope
+from app.models.identity import Assurance, Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
 from app.services.counters import buckets as counters
 from app.services.stats import figures as stats
@@ -30,7 +30,8 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vi
 @router.get("/national", summary="National completions against the year's targets (public)",
             response_model=NationalStats)
 async def national(session: SessionDep, response: Response, year: Year = None) -> NationalStats:
-    """Per audience: completions, distinct learners, the programme target and the percent reached. Public
+    """Per audience: completions, distinct learners, the programme target and the percent reached (counting
+    the assurance levels the programme counts, all by default), with the breakdown by assurance level. Public
     and cacheable for 60 s."""
     response.headers["Cache-Control"] = "public, max-age=60"
     return NationalStats.model_validate(
@@ -55,6 +56,7 @@ class StatsAsk:
     province: str | None
     course: str | None
     scoped_province: str | None  # a province admin's or province-scoped client's own province
+    assurance: tuple[str, ...] | None = None  # only completions of these assurance levels
 
     @property
     def today(self) -> date | None:
@@ -71,11 +73,14 @@ async def stats_ask(
         "A current province code: its former units are included. Province admins and province-scoped "
         "clients see only their own (403 for another)"))] = None,
     course: Annotated[str | None, Query(max_length=100, description="Course slug or id")] = None,
+    assurance: Annotated[list[Assurance] | None, Query(description=(
+        "Only completions recorded at these assurance levels (repeat the parameter for several)"))] = None,
 ) -> StatsAsk:
     """The period (`year`, or `from`/`to`, default this year) and filters, with the caller's province scope."""
     if principal.user is not None and principal.user.role == Role.province_admin and not principal.province_code:
         raise Forbidden()  # a province admin with no province on record may see no province's figures
-    return StatsAsk(year, first_day, last_day, province, course, principal.province_code)
+    levels = tuple(sorted({a.value for a in assurance})) if assurance else None
+    return StatsAsk(year, first_day, last_day, province, course, principal.province_code, levels)
 
 
 StatsAskDep = Annotated[StatsAsk, Depends(stats_ask)]
@@ -96,7 +101,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
         session = await work.session()
         query = await stats.build_query(
             session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
-            course=ask.course, scoped_province=ask.scoped_province)
+            course=ask.course, scoped_province=ask.scoped_province, assurance=ask.assurance)
         return (await figures(session, query, cache)).model_dump_json().encode()
 
     # Rendered from the response model, so FastAPI need not validate and dump it again.
@@ -106,7 +111,9 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
 @router.get("/summary", summary="Completions, learners and targets per audience (stats:read, admins)",
             response_model=StatsSummary)
 async def summary(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
-    """Per audience: `completions`, distinct `learners`, the year's national `target` and `percent_of_target`.
+    """Per audience: `completions`, distinct `learners`, the year's national `target` and `percent_of_target`
+    (of `counted_completions`: the assurance levels the programme counts, all by default), and the same figures
+    per assurance level (`none`, `phone`, `partner`, `eid`).
     `learners` is given for a whole calendar year, or always with `course=` (one completion per learner and
     course); for any other range it is null. The target is given when the period lies within one year."""
     return await _answer(request, work, ask, ("summary",), stats.summary)

@@ -57,11 +57,12 @@ async def record_completion(
     session: AsyncSession, *, user: User, course: Any, course_version: int,
     completed_at: datetime | None = None, source: str = "platform", client_id: str | None = None,
     external_ref: str | None = None, audience: str | None = None, province_code: str | None = None,
+    assurance: str | None = None,
 ) -> tuple[Completion, bool]:
     """Record that `user` completed `course`, exactly once; returns (completion, created).
 
     - Snapshots the learner's audience (default: the effective audience, so unverified officials count as
-      citizens) and province at this moment; later changes to the learner never alter it.
+      citizens), province and assurance at this moment; later changes to the learner never alter them.
     - Unique per (learner, course) and per (client_id, external_ref) by database constraints: the INSERT does
       nothing on conflict and the existing row is returned with created=False, so racing callers (the last
       heartbeat, several completion requests, a partner batch) produce one completion and one count.
@@ -77,8 +78,8 @@ async def record_completion(
         session, conn, user_id=user.id, full_name=user.full_name, course_id=course.id, course_slug=course.slug,
         course_version=course_version, audience=str(audience or user.effective_audience),
         province_code=province_code if province_code is not None else user.province_code,
-        with_certificate=with_certificate, completed_at=completed_at, source=source, client_id=client_id,
-        external_ref=external_ref)
+        assurance=str(assurance or user.assurance), with_certificate=with_certificate,
+        completed_at=completed_at, source=source, client_id=client_id, external_ref=external_ref)
     if recorded is None:
         return await _existing_instance(session, user.id, course.id, client_id, external_ref), False
     # An ORM instance for callers that keep working with it, attached as if loaded (no SELECT).
@@ -93,7 +94,8 @@ _COLUMN_NAMES = tuple(column.key for column in sql.COMPLETION)
 
 async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid.UUID, full_name: str,
                   course_id: uuid.UUID, course_slug: str, course_version: int, audience: str,
-                  province_code: str | None, with_certificate: bool, completed_at: datetime | None = None,
+                  province_code: str | None, assurance: str, with_certificate: bool,
+                  completed_at: datetime | None = None,
                   source: str = "platform", client_id: str | None = None,
                   external_ref: str | None = None) -> CompletionRecord | None:
     """Insert the completion with everything counted with it (see record_completion); None, writing nothing,
@@ -106,11 +108,13 @@ async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid
               "source": source, "client_id": client_id, "external_ref": external_ref,
               "completed_at": completed_at or now}
     item = feed_items.render(**values, full_name=full_name, course_slug=course_slug)
+    values["assurance"] = assurance
     params = {f"c_{name}": value for name, value in values.items()} | {
         "c_created_at": now, "c_feed_item": item,
         "j_id": uuid.uuid4(), "j_payload": {"completion_id": str(completion_id)},
     } | counters.bucket_params(user_id=user_id, course_id=course_id, audience=audience,
-                               province_code=province_code, completed_at=completed_at or now)
+                               province_code=province_code, assurance=assurance,
+                               completed_at=completed_at or now)
     statements = sql.write_statements(conn.dialect.name)
     if conn.dialect.name == "postgresql":
         record = statements.record_with_certificate if with_certificate else statements.record
@@ -223,7 +227,7 @@ async def _record_for(session: AsyncSession, conn: AsyncConnection, user: Accoun
     recorded = await _record(session, conn, user_id=user.id, full_name=user.full_name, course_id=version.course_id,
                              course_slug=course.slug, course_version=version.version,
                              audience=str(user.effective_audience), province_code=user.province_code,
-                             with_certificate=version.certificate)
+                             assurance=str(user.assurance), with_certificate=version.certificate)
     if recorded is None:
         row = (await conn.execute(sql.COMPLETION_OF, {"r_user_id": user.id, "r_course_id": version.course_id})).first()
         if row is None:  # only the learner's own completion conflicts on this path
@@ -260,7 +264,7 @@ async def completion_public(session: AsyncSession, completion: Completion | Comp
     return CompletionPublic(
         id=completion.id, course=course_slug, course_version=completion.course_version,
         completed_at=completion.completed_at, audience=completion.audience,
-        province_code=completion.province_code, source=completion.source,
+        province_code=completion.province_code, source=completion.source, assurance=completion.assurance,
         certificate=CertificateLink(id=current.id, serial=current.serial,
                                     verify_url=f"{base_url.rstrip('/')}/verify/{current.serial}")
         if current else None)

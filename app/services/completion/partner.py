@@ -12,6 +12,10 @@ says. An account created here as an official still needs a province admin's veri
 
 A province-scoped client stays in its province: it may match and create only learners of its own province, and
 a report naming a learner of another province (or of none) is refused without a word about that learner.
+
+A report naming the national ID attests it: the learner's assurance becomes at least `partner`, and the
+completion snapshots the learner's assurance after that (an e-ID learner's stays `eid`). A report naming only
+a phone proves nothing about the learner: their assurance stays as it is.
 """
 
 from dataclasses import dataclass, field
@@ -31,12 +35,13 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion
-from app.models.identity import Audience, Role, User, normalise_name, normalise_phone, normalise_text
+from app.models.identity import Assurance, Audience, Role, User, normalise_name, normalise_phone, normalise_text
 from app.models.reporting import FeedCompletion, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services.completion.completions import record_completion
 from app.services.content.catalogue import lookup_course
 from app.services.geo import Geography, load_geography
 from app.services.identity import citizen_ids
+from app.services.identity.assurance import raise_assurance
 
 CLOCK_SKEW = timedelta(minutes=5)  # a partner's clock may run a little ahead of ours
 
@@ -289,6 +294,8 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner,
             return FieldError("partner_identity_conflict", field="national_id")
         user.national_id_hash = user.national_id_hash or c.national_id_hash
         user.phone = user.phone or c.phone
+    if c.national_id_hash:
+        raise_assurance(user, Assurance.partner)
     await session.flush()
     return user, user is not by_id and user is not by_phone
 

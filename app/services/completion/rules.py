@@ -49,6 +49,7 @@ class CompletionRecord:
     external_ref: str | None
     completed_at: datetime
     created_at: datetime
+    assurance: str  # the learner's assurance when it was recorded (identity.Assurance)
     recorded_now: bool = False
 
 
@@ -181,6 +182,7 @@ class Account:
     official_verified_at: datetime | None
     province_code: str | None
     full_name: str
+    assurance: str
 
     is_verified_official = User.is_verified_official
     effective_audience = User.effective_audience
@@ -213,7 +215,8 @@ class Standing:
 
 
 _COMPLETION_KEYS = tuple((f"completion_{column.key}", column.key) for column in sql.COMPLETION)
-_ACCOUNT_KEYS = tuple(f"learner_{name}" for name in ("audience", "official_verified_at", "province_code", "full_name"))
+_ACCOUNT_KEYS = tuple(f"learner_{name}" for name in ("audience", "official_verified_at", "province_code", "full_name",
+                                                     "assurance"))
 _STATEMENTS = {(False, False): sql.STANDING_BY_SLUG, (False, True): sql.STANDING_BY_ID,
                (True, False): sql.LEARNER_STANDING_BY_SLUG, (True, True): sql.LEARNER_STANDING_BY_ID}
 

@@ -29,7 +29,7 @@ certificates, jobs, users = Certificate.__table__, Job.__table__, User.__table__
 
 COMPLETION = tuple(completion.c[name] for name in (
     "seq", "id", "txid", "user_id", "course_id", "course_version", "audience", "province_code", "source",
-    "client_id", "external_ref", "completed_at", "created_at"))
+    "client_id", "external_ref", "completed_at", "created_at", "assurance"))
 PROGRESS = tuple(progress.c[name] for name in (
     "lesson_key", "completed_at", "covered_s", "duration_s", "viewed_at", "best_score"))
 
@@ -58,7 +58,8 @@ STANDING_COLUMNS = (course.c.id.label("course_id"), course.c.slug.label("course_
                     *(column.label(f"progress_{column.key}") for column in PROGRESS))
 LEARNER_COLUMNS = (users.c.is_active.label("learner_is_active"), users.c.audience.label("learner_audience"),
                    users.c.official_verified_at.label("learner_official_verified_at"),
-                   users.c.province_code.label("learner_province_code"), users.c.full_name.label("learner_full_name"))
+                   users.c.province_code.label("learner_province_code"), users.c.full_name.label("learner_full_name"),
+                   users.c.assurance.label("learner_assurance"))
 
 
 def _standing(course_is: Any, *, learner: bool) -> Any:
@@ -113,7 +114,7 @@ CERTIFICATES = (select(certificates.c.id, certificates.c.serial, certificates.c.
 # --- writes --------------------------------------------------------------------------------------------------
 
 _INSERTED = ("id", "user_id", "course_id", "course_version", "audience", "province_code", "current_province_code",
-             "source", "client_id", "external_ref", "completed_at", "created_at", "feed_item")
+             "source", "client_id", "external_ref", "completed_at", "created_at", "feed_item", "assurance")
 _JOB_VALUES = {
     "id": _param(jobs.c.id, "j_"), "kind": literal(JobKind.issue_certificate.value, jobs.c.kind.type),
     "payload": _param(jobs.c.payload, "j_"), "status": literal(JobStatus.queued.value, jobs.c.status.type),

@@ -1,11 +1,12 @@
 """The national counters: bucket increments in the completion's transaction, the yearly summary read from the
 buckets, and `verify`/`rebuild`, which recount everything from the immutable Completion rows.
 
-Buckets: CompletionCounter per (local day, audience, province, course) — many small rows, so concurrent
-completions rarely touch the same one; CompletionYearCounter rolls those up per (local year, audience,
-province), so a year's national figure sums ~130 rows instead of ~1.2 million day buckets; LearnerYear
-marks a learner's first completion of a (year, audience), and LearnerCounter counts those marks per (year,
-audience, province) for distinct learners.
+Buckets: CompletionCounter per (local day, audience, province, course, assurance) — many small rows, so
+concurrent completions rarely touch the same one; CompletionYearCounter rolls those up per (local year,
+audience, province, assurance), so a year's national figure sums a few hundred rows instead of ~1.2 million day
+buckets; LearnerYear marks a learner's first completion of a (year, audience), and LearnerCounter counts those
+marks per (year, audience, province, assurance) for distinct learners. Assurance is a key of every bucket (the
+completion's snapshot), so the breakdown by assurance costs no statement of its own on the completion path.
 """
 
 import uuid
@@ -27,18 +28,19 @@ from app.models.completion import (
     LearnerCounter,
     LearnerYear,
 )
-from app.models.identity import Audience
-from app.services.counters.programmes import get_programme, progress_towards
+from app.models.identity import Assurance, Audience
+from app.services.counters.programmes import counted_levels, get_programme, progress_towards
 
 UNKNOWN_PROVINCE = ""  # buckets key on a non-null province so the unique constraint covers "unknown" too
 
 
 def bucket_params(*, user_id: uuid.UUID, course_id: uuid.UUID, audience: str, province_code: str | None,
-                  completed_at: datetime) -> dict[str, Any]:
+                  assurance: str, completed_at: datetime) -> dict[str, Any]:
     """The parameters of the bucket statements for one completion: its local day and year, and its keys."""
     local = completed_at.astimezone(LOCAL_TZ)
     return {"b_day": local.date(), "b_year": local.year, "b_audience": audience,
-            "b_province": province_code or UNKNOWN_PROVINCE, "b_course_id": course_id, "b_user_id": user_id}
+            "b_province": province_code or UNKNOWN_PROVINCE, "b_course_id": course_id, "b_user_id": user_id,
+            "b_assurance": assurance}
 
 
 _day, _year = CompletionCounter.__table__, CompletionYearCounter.__table__
@@ -48,27 +50,29 @@ _marks, _learners = LearnerYear.__table__, LearnerCounter.__table__
 def _day_values() -> dict[str, Any]:
     return {"day": bound(_day.c.day, "b_day"), "audience": bound(_day.c.audience, "b_audience"),
             "province_code": bound(_day.c.province_code, "b_province"),
-            "course_id": bound(_day.c.course_id, "b_course_id"), "count": literal(1, Integer)}
+            "course_id": bound(_day.c.course_id, "b_course_id"),
+            "assurance": bound(_day.c.assurance, "b_assurance"), "count": literal(1, Integer)}
 
 
 def _year_values(table: Any) -> dict[str, Any]:
     return {"year": bound(table.c.year, "b_year"), "audience": bound(table.c.audience, "b_audience"),
-            "province_code": bound(table.c.province_code, "b_province"), "count": literal(1, Integer)}
+            "province_code": bound(table.c.province_code, "b_province"),
+            "assurance": bound(table.c.assurance, "b_assurance"), "count": literal(1, Integer)}
 
 
 def _mark_values() -> dict[str, Any]:
     return {"year": bound(_marks.c.year, "b_year"), "audience": bound(_marks.c.audience, "b_audience"),
             "user_id": bound(_marks.c.user_id, "b_user_id"),
             "province_code": bound(_marks.c.province_code, "b_province"),
-            "day": bound(_marks.c.day, "b_day")}
+            "assurance": bound(_marks.c.assurance, "b_assurance"), "day": bound(_marks.c.day, "b_day")}
 
 
 def _bump(statement: Any, table: Any, keys: list[str]) -> Any:
     return statement.on_conflict_do_update(index_elements=keys, set_={"count": table.c.count + 1})
 
 
-DAY_KEYS, YEAR_KEYS, MARK_KEYS = ["day", "audience", "province_code", "course_id"], \
-    ["year", "audience", "province_code"], ["year", "audience", "user_id"]
+DAY_KEYS, YEAR_KEYS, MARK_KEYS = ["day", "audience", "province_code", "course_id", "assurance"], \
+    ["year", "audience", "province_code", "assurance"], ["year", "audience", "user_id"]
 
 
 @dataclass(frozen=True)
@@ -126,29 +130,38 @@ def current_year() -> int:
 
 
 async def national_summary(session: AsyncSession, year: int) -> dict[str, Any]:
-    """Completions and distinct learners per audience for a local year, against the programme's targets.
+    """Completions and distinct learners per audience for a local year, against the programme's targets, with
+    the breakdown by assurance; only the levels the programme counts go toward the target.
 
-    Reads only the year buckets (audiences × provinces: ~130 rows), never the day buckets or the completions,
-    so the cost is the same at one completion as at ten million.
+    Reads only the year buckets (audiences × provinces × levels: a few hundred rows), never the day buckets or
+    the completions, so the cost is the same at one completion as at ten million.
     """
     programme = await get_programme(session, year)
-    completions = dict((await session.execute(
-        select(CompletionYearCounter.audience, func.sum(CompletionYearCounter.count))
-        .where(CompletionYearCounter.year == year).group_by(CompletionYearCounter.audience))).all())
-    learners = dict((await session.execute(
-        select(LearnerCounter.audience, func.sum(LearnerCounter.count))
-        .where(LearnerCounter.year == year).group_by(LearnerCounter.audience))).all())
+    counted = counted_levels(programme)
+    y, lc = CompletionYearCounter, LearnerCounter
+    completions = {(a, level): int(n or 0) for a, level, n in (await session.execute(
+        select(y.audience, y.assurance, func.sum(y.count)).where(y.year == year)
+        .group_by(y.audience, y.assurance))).all()}
+    learners = {(a, level): int(n or 0) for a, level, n in (await session.execute(
+        select(lc.audience, lc.assurance, func.sum(lc.count)).where(lc.year == year)
+        .group_by(lc.audience, lc.assurance))).all()}
     targets = {Audience.official: programme.official_target, Audience.citizen: programme.citizen_target}
     audiences = {}
     for audience, target in targets.items():
-        done = int(completions.get(audience.value) or 0)
+        levels = {level.value: {"completions": completions.get((audience.value, level.value), 0),
+                                "learners": learners.get((audience.value, level.value), 0)} for level in Assurance}
+        done = sum(f["completions"] for f in levels.values())
+        counted_done = sum(f["completions"] for level, f in levels.items() if level in counted)
         audiences[audience.value] = {
             "completions": done,
-            "learners": int(learners.get(audience.value) or 0),
+            "learners": sum(f["learners"] for f in levels.values()),
             "target": target,
-            **progress_towards(done, target),
+            "counted_completions": counted_done,
+            **progress_towards(counted_done, target),
+            "assurance": levels,
         }
-    return {"year": year, "audiences": audiences}
+    return {"year": year, "counted_assurance": [a.value for a in Assurance if a.value in counted],
+            "audiences": audiences}
 
 
 # --- verify and rebuild ------------------------------------------------------------------------------------
@@ -182,15 +195,17 @@ def _day_recount(session: AsyncSession) -> Any:
     day = local_day(session, Completion.completed_at)
     province = func.coalesce(Completion.province_code, UNKNOWN_PROVINCE)
     return select(day.label("day"), Completion.audience.label("audience"), province.label("province_code"),
-                  Completion.course_id.label("course_id"), func.count().label("n")
-                  ).group_by(day, Completion.audience, province, Completion.course_id)
+                  Completion.course_id.label("course_id"), Completion.assurance.label("assurance"),
+                  func.count().label("n")
+                  ).group_by(day, Completion.audience, province, Completion.course_id, Completion.assurance)
 
 
 def _year_recount(session: AsyncSession) -> Any:
     year = local_year(session, Completion.completed_at)
     province = func.coalesce(Completion.province_code, UNKNOWN_PROVINCE)
     return select(year.label("year"), Completion.audience.label("audience"), province.label("province_code"),
-                  func.count().label("n")).group_by(year, Completion.audience, province)
+                  Completion.assurance.label("assurance"), func.count().label("n")
+                  ).group_by(year, Completion.audience, province, Completion.assurance)
 
 
 def _first_completions_of_year(session: AsyncSession) -> Any:
@@ -203,12 +218,12 @@ def _first_completions_of_year(session: AsyncSession) -> Any:
     ranked = select(
         year.label("year"), Completion.audience.label("audience"), Completion.user_id.label("user_id"),
         func.coalesce(Completion.province_code, UNKNOWN_PROVINCE).label("province_code"),
-        local_day(session, Completion.completed_at).label("day"),
+        Completion.assurance.label("assurance"), local_day(session, Completion.completed_at).label("day"),
         func.row_number().over(partition_by=(year, Completion.audience, Completion.user_id),
                                order_by=Completion.seq).label("rank"),
     ).subquery()
-    return select(ranked.c.year, ranked.c.audience, ranked.c.user_id, ranked.c.province_code, ranked.c.day
-                  ).where(ranked.c.rank == 1)
+    return select(ranked.c.year, ranked.c.audience, ranked.c.user_id, ranked.c.province_code,
+                  ranked.c.assurance, ranked.c.day).where(ranked.c.rank == 1)
 
 
 def _as_date(value: Any) -> date:
@@ -244,15 +259,13 @@ async def verify(session: AsyncSession, *, limit: int = 1000) -> VerifyReport:
     recount = _day_recount(session).subquery()
     buckets = CompletionCounter.__table__
     report.differences += await _compare(
-        session, "completion_counter", recount, buckets, ["day", "audience", "province_code", "course_id"],
-        recount.c.n, buckets.c.count, limit)
+        session, "completion_counter", recount, buckets, DAY_KEYS, recount.c.n, buckets.c.count, limit)
     # Recounted from the completions too, not summed from the day buckets, so one wrong table cannot hide
     # behind the other.
     per_year = _year_recount(session).subquery()
     years = CompletionYearCounter.__table__
     report.differences += await _compare(
-        session, "completion_year_counter", per_year, years, ["year", "audience", "province_code"],
-        per_year.c.n, years.c.count, limit)
+        session, "completion_year_counter", per_year, years, YEAR_KEYS, per_year.c.n, years.c.count, limit)
 
     marks = _first_completions_of_year(session).subquery()
     marked = LearnerYear.__table__
@@ -265,12 +278,12 @@ async def verify(session: AsyncSession, *, limit: int = 1000) -> VerifyReport:
                                           present, absent) for r in rows]
 
     # Distinct learners recounted from the completions themselves, not from the (checked above) marks.
-    per_province = (select(marks.c.year, marks.c.audience, marks.c.province_code, func.count().label("n"))
-                    .group_by(marks.c.year, marks.c.audience, marks.c.province_code).subquery())
+    per_province = (select(marks.c.year, marks.c.audience, marks.c.province_code, marks.c.assurance,
+                           func.count().label("n"))
+                    .group_by(marks.c.year, marks.c.audience, marks.c.province_code, marks.c.assurance).subquery())
     learners = LearnerCounter.__table__
     report.differences += await _compare(
-        session, "learner_counter", per_province, learners, ["year", "audience", "province_code"],
-        per_province.c.n, learners.c.count, limit)
+        session, "learner_counter", per_province, learners, YEAR_KEYS, per_province.c.n, learners.c.count, limit)
     report.truncated = len(report.differences) >= limit
     return report
 
@@ -286,17 +299,16 @@ async def rebuild(session: AsyncSession) -> dict[str, int]:
     for table in (CompletionCounter, CompletionYearCounter, LearnerCounter, LearnerYear):
         await session.execute(delete(table))
     day_rows = _day_recount(session)
-    await session.execute(CompletionCounter.__table__.insert().from_select(
-        ["day", "audience", "province_code", "course_id", "count"], day_rows))
+    await session.execute(CompletionCounter.__table__.insert().from_select([*DAY_KEYS, "count"], day_rows))
     await session.execute(CompletionYearCounter.__table__.insert().from_select(
-        ["year", "audience", "province_code", "count"], _year_recount(session)))
+        [*YEAR_KEYS, "count"], _year_recount(session)))
     await session.execute(LearnerYear.__table__.insert().from_select(
-        ["year", "audience", "user_id", "province_code", "day"], _first_completions_of_year(session)))
+        ["year", "audience", "user_id", "province_code", "assurance", "day"], _first_completions_of_year(session)))
     marked = LearnerYear.__table__
     await session.execute(LearnerCounter.__table__.insert().from_select(
-        ["year", "audience", "province_code", "count"],
-        select(marked.c.year, marked.c.audience, marked.c.province_code, func.count())
-        .group_by(marked.c.year, marked.c.audience, marked.c.province_code)))
+        [*YEAR_KEYS, "count"],
+        select(marked.c.year, marked.c.audience, marked.c.province_code, marked.c.assurance, func.count())
+        .group_by(marked.c.year, marked.c.audience, marked.c.province_code, marked.c.assurance)))
     counts = {}
     for name, table in (("completion_counter", CompletionCounter),
                         ("completion_year_counter", CompletionYearCounter), ("learner_year", LearnerYear),

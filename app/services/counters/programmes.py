@@ -1,5 +1,6 @@
 """Yearly national targets: 10,000 official and 10,000,000 citizen completions unless ministry admins
-change them."""
+change them, and which assurance levels count toward them (all unless ministry admins choose fewer; the
+breakdown by level is shown either way)."""
 
 import math
 
@@ -11,6 +12,7 @@ from app.core.errors import ValidationFailed
 from app.core.i18n import messages
 from app.models.base import utcnow
 from app.models.completion import Programme
+from app.models.identity import Assurance
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -50,12 +52,20 @@ async def get_programme(session: AsyncSession, year: int) -> Programme:
     return programme
 
 
-async def set_targets(session: AsyncSession, year: int, *, official_target: int,
-                      citizen_target: int) -> Programme:
-    """Ministry admins set a year's targets; the change applies to every figure read afterwards."""
+def counted_levels(programme: Programme) -> set[str]:
+    """The assurance levels whose completions count toward the programme's targets."""
+    return set(programme.counted_assurance) if programme.counted_assurance else {a.value for a in Assurance}
+
+
+async def set_targets(session: AsyncSession, year: int, *, official_target: int, citizen_target: int,
+                      counted_assurance: list[Assurance] | None = None) -> Programme:
+    """Ministry admins set a year's targets and the assurance levels that count toward them (None: all); the
+    change applies to every figure read afterwards (completions keep their level, so nothing is recounted)."""
     programme = await get_programme(session, year)
     programme.official_target = official_target
     programme.citizen_target = citizen_target
+    levels = sorted({a.value for a in counted_assurance or Assurance}, key=[a.value for a in Assurance].index)
+    programme.counted_assurance = None if len(levels) == len(Assurance) else levels
     programme.updated_at = utcnow()
     session.add(programme)
     await session.flush()

@@ -35,6 +35,7 @@ from app.models.identity import (
     normalise_phone,
 )
 from app.services.geo import load_geography
+from app.services.identity.assurance import after_phone_change
 
 messages({
     "phone_taken": ("Số điện thoại này đã được dùng cho một tài khoản khác.",
@@ -121,6 +122,8 @@ async def update_profile(session: AsyncSession, user: User, changes: ProfileUpda
 
     reverify = user.audience == Audience.official and any(
         key in fields and fields[key] != getattr(user, key) for key in ("agency", "province_code"))
+    if "phone" in fields and fields["phone"] != user.phone:
+        after_phone_change(user)  # the verified number is gone
     for key, value in fields.items():
         setattr(user, key, value)
     if reverify:

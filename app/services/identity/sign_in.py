@@ -93,7 +93,7 @@ async def refresh_session(session: AsyncSession, settings: Settings, keys: KeyRi
     user = await session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("invalid_refresh_token")
-    return await _issue_user_tokens(session, settings, keys, user, family_id=token.family_id)
+    return await issue_user_tokens(session, settings, keys, user, family_id=token.family_id)
 
 
 async def sign_out(session: AsyncSession, presented: str) -> None:
@@ -121,7 +121,7 @@ async def _sign_in_user(session: AsyncSession, settings: Settings, keys: KeyRing
         await _record_failure(session, settings, throttle)
         raise SignInRefused("invalid_credentials")
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key == throttle[0]))
-    return await _issue_user_tokens(session, settings, keys, user, family_id=uuid.uuid4())
+    return await issue_user_tokens(session, settings, keys, user)
 
 
 async def _sign_in_client(session: AsyncSession, settings: Settings, keys: KeyRing, form: TokenRequest,
@@ -148,9 +148,11 @@ async def _sign_in_client(session: AsyncSession, settings: Settings, keys: KeyRi
     return TokenPair(access_token=keys.sign(claims), expires_in=settings.service_token_ttl_s, scope=scope)
 
 
-async def _issue_user_tokens(session: AsyncSession, settings: Settings, keys: KeyRing, user: User,
-                             *, family_id: uuid.UUID) -> TokenPair:
-    """A 15-minute access JWT and a fresh opaque refresh token (stored only as its SHA-256)."""
+async def issue_user_tokens(session: AsyncSession, settings: Settings, keys: KeyRing, user: User,
+                            *, family_id: uuid.UUID | None = None) -> TokenPair:
+    """A 15-minute access JWT and a fresh opaque refresh token (stored only as its SHA-256); a new sign-in
+    starts a new family (password, phone code or e-ID alike)."""
+    family_id = family_id or uuid.uuid4()
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(user_id=user.id, token_hash=digest_token(refresh), family_id=family_id,
                              expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days)))

@@ -18,6 +18,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.models.base import first_id_at, utcnow
 from app.models.learning import ProgressEvent
+from app.services.identity.housekeeping import forget_spent_proofs
 
 log = logging.getLogger("hocso.retention")
 PRUNE_BATCH = 10_000  # rows deleted per transaction: short locks, bounded WAL per commit
@@ -54,6 +55,7 @@ async def housekeeping_forever(db: Database, settings: Settings, stop: asyncio.E
             deleted = await prune_progress_events(db, retention_days=settings.progress_event_retention_days)
             if deleted:
                 log.info("progress events pruned", extra={"deleted": deleted})
+            await forget_spent_proofs(db)
         except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next round
             log.exception("housekeeping failed")
         with contextlib.suppress(TimeoutError):

@@ -28,8 +28,9 @@ from app.core.i18n import messages
 from app.core.localtime import local_today
 from app.models.completion import CompletionCounter, CompletionYearCounter, LearnerCounter
 from app.models.course import Course, CourseVersion
-from app.models.identity import Audience
+from app.models.identity import Assurance, Audience
 from app.models.reporting import (
+    AssuranceFigures,
     AudienceFigures,
     CourseFigures,
     CoursesStats,
@@ -42,7 +43,7 @@ from app.models.reporting import (
     UnitFigures,
 )
 from app.services.content.catalogue import lookup_course
-from app.services.counters.programmes import get_programme, progress_towards
+from app.services.counters.programmes import counted_levels, get_programme, progress_towards
 from app.services.geo import Geography, load_geography
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -82,6 +83,7 @@ class StatsQuery:
     province_codes: tuple[str, ...] | None = None  # codes its buckets carry: itself and its former units
     course_id: uuid.UUID | None = None
     course_slug: str | None = None
+    assurance: tuple[str, ...] | None = None  # only completions of these assurance levels
 
     @property
     def year(self) -> int | None:
@@ -102,7 +104,7 @@ class StatsQuery:
 
     @property
     def key(self) -> tuple:
-        return (self.first_day, self.last_day, self.province, self.course_id)
+        return (self.first_day, self.last_day, self.province, self.course_id, self.assurance)
 
 
 
@@ -164,7 +166,7 @@ async def resolve_course(session: AsyncSession, ref: str | None, *, field: str =
 
 async def build_query(session: AsyncSession, *, year: int | None = None, first_day: date | None = None,
                       last_day: date | None = None, province: str | None = None, course: str | None = None,
-                      scoped_province: str | None = None) -> StatsQuery:
+                      scoped_province: str | None = None, assurance: tuple[str, ...] | None = None) -> StatsQuery:
     """Validate a stats request's period and filters, and hold a province-scoped caller to its province."""
     start, end = resolve_period(year, first_day, last_day)
     geo = await load_geography(session)
@@ -172,7 +174,8 @@ async def build_query(session: AsyncSession, *, year: int | None = None, first_d
     found = await resolve_course(session, course)
     return StatsQuery(first_day=start, last_day=end, province=province,
                       province_codes=recorded_codes(geo, province),
-                      course_id=found.id if found else None, course_slug=found.slug if found else None)
+                      course_id=found.id if found else None, course_slug=found.slug if found else None,
+                      assurance=tuple(sorted(set(assurance))) if assurance else None)
 
 
 # --- bucket reads -----------------------------------------------------------------------------------------
@@ -185,11 +188,13 @@ async def _completions_by(session: AsyncSession, q: StatsQuery, *keys: str) -> l
     anything narrower, or grouped by day or course, needs the day buckets.
     """
     years = q.whole_years
-    if years is not None and q.course_id is None and set(keys) <= {"audience", "province_code"}:
+    if years is not None and q.course_id is None and set(keys) <= {"audience", "province_code", "assurance"}:
         y = CompletionYearCounter.__table__.c
         where = [y.year >= years[0], y.year <= years[1]]
         if q.province_codes is not None:
             where.append(y.province_code.in_(q.province_codes))
+        if q.assurance is not None:
+            where.append(y.assurance.in_(q.assurance))
         columns = [y[k] for k in keys]
         stmt = select(*columns, func.sum(y.count)).where(*where).group_by(*columns)
         return [tuple(row) for row in (await session.execute(stmt)).all()]
@@ -199,6 +204,8 @@ async def _completions_by(session: AsyncSession, q: StatsQuery, *keys: str) -> l
         where.append(c.province_code.in_(q.province_codes))
     if q.course_id is not None:
         where.append(c.course_id == q.course_id)
+    if q.assurance is not None:
+        where.append(c.assurance.in_(q.assurance))
     columns = [c[k] for k in keys]
     stmt = select(*columns, func.sum(c.count)).where(*where).group_by(*columns)
     return [tuple(row) for row in (await session.execute(stmt)).all()]
@@ -212,6 +219,8 @@ async def _learners_by(session: AsyncSession, q: StatsQuery, *keys: str) -> list
     where = [c.year == q.year]
     if q.province_codes is not None:
         where.append(c.province_code.in_(q.province_codes))
+    if q.assurance is not None:
+        where.append(c.assurance.in_(q.assurance))
     columns = [c[k] for k in keys]
     stmt = select(*columns, func.sum(c.count)).where(*where).group_by(*columns)
     return [tuple(row) for row in (await session.execute(stmt)).all()]
@@ -230,24 +239,39 @@ async def summary(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> St
 
 
 async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
-    done = {a: int(n or 0) for a, n in await _completions_by(session, q, "audience")}
-    learner_rows = await _learners_by(session, q, "audience")
-    learners = None if learner_rows is None else {a: int(n or 0) for a, n in learner_rows}
+    done: dict[str, dict[str, int]] = {}
+    for audience, level, n in await _completions_by(session, q, "audience", "assurance"):
+        done.setdefault(audience, {})[level] = int(n or 0)
+    learner_rows = await _learners_by(session, q, "audience", "assurance")
+    learned: dict[str, dict[str, int]] | None = None
+    if learner_rows is not None:
+        learned = {}
+        for audience, level, n in learner_rows:
+            learned.setdefault(audience, {})[level] = int(n or 0)
+    programme = await get_programme(session, q.first_day.year)
+    counted = counted_levels(programme)
     targets: dict[str, int] = {}
     if q.first_day.year == q.last_day.year:
-        programme = await get_programme(session, q.first_day.year)
         targets = {Audience.official: programme.official_target, Audience.citizen: programme.citizen_target}
     audiences = {}
     for audience in AUDIENCES:
-        n = done.get(audience, 0)
-        target = targets.get(audience)
+        per_level, target = done.get(audience, {}), targets.get(audience)
+        n = sum(per_level.values())
+        counted_n = sum(v for level, v in per_level.items() if level in counted)
+        levels = {level.value: AssuranceFigures(
+            completions=per_level.get(level, 0),
+            learners=_learners_for(q, per_level.get(level, 0),
+                                   None if learned is None else learned.get(audience, {}).get(level, 0)))
+            for level in Assurance}
         audiences[audience] = AudienceFigures(
             completions=n,
-            learners=_learners_for(q, n, None if learners is None else learners.get(audience, 0)),
-            target=target,
-            **progress_towards(n, target),
+            learners=_learners_for(q, n, None if learned is None else sum(learned.get(audience, {}).values())),
+            target=target, counted_completions=counted_n, assurance=levels,
+            **progress_towards(counted_n, target),
         )
-    return StatsSummary(period=q.period, province=q.province, course=q.course_slug, audiences=audiences)
+    return StatsSummary(period=q.period, province=q.province, course=q.course_slug,
+                        assurance=list(q.assurance) if q.assurance else None,
+                        counted_assurance=sorted(counted, key=list(Assurance).index), audiences=audiences)
 
 
 def _figures(q: StatsQuery, completions: dict[str, int], learners: dict[str, int] | None

@@ -1,0 +1,250 @@
+"""Signing in with the national e-ID over OpenID Connect, against a mock provider served on loopback."""
+
+import secrets
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.core.security import keyed_hash
+from app.models.identity import User
+from app.models.verification import LinkedIdentity
+from app.services.identity.oidc_flow import s256
+from tests.factories import PASSWORD, auth, make_user, token_for
+from tests.oidc_provider import Person, mock_provider
+
+SPA = "https://hoc.hocso.test/dang-nhap/ket-qua"
+MOBILE = "vn.gov.hocso.app:/oidc-callback"
+START = "/api/v1/auth/oidc/vneid/start"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+async def provider():
+    async with mock_provider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def settings(settings, provider):
+    provider.tamper, provider.down, provider.person = None, False, Person()
+    settings.oidc_providers = [provider.config()]
+    settings.oidc_return_urls = [SPA, MOBILE]
+    return settings
+
+
+async def start(client, *, return_to=SPA, headers=None, **extra) -> tuple[httpx.Response, str]:
+    verifier = secrets.token_urlsafe(48)
+    answer = await client.post(START, json={"return_to": return_to, "handoff_challenge": s256(verifier)} | extra,
+                               headers=headers or {})
+    return answer, verifier
+
+
+async def at_provider(authorization_url: str) -> str:
+    """The browser at the provider: it signs the person in and redirects back to HocSo's callback."""
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.get(authorization_url)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
+
+
+async def sign_in(client, **kwargs) -> tuple[httpx.Response, str, str]:
+    """Start, visit the provider, come back: (the callback's answer, the callback URL, the verifier)."""
+    started, verifier = await start(client, **kwargs)
+    assert started.status_code == 200, started.text
+    callback = await at_provider(started.json()["authorization_url"])
+    return await client.get(callback), callback, verifier
+
+
+def handoff_code(answer: httpx.Response, return_to: str = SPA) -> str:
+    assert answer.status_code == 303, answer.text
+    target = answer.headers["location"]
+    assert target.startswith(return_to + "#") and "access_token" not in target
+    return parse_qs(urlsplit(target).fragment)["code"][0]
+
+
+async def exchange(client, code: str, verifier: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/oidc/token", json={"code": code, "code_verifier": verifier})
+
+
+async def users_named(session, hashed: str) -> int:
+    return (await session.execute(select(func.count()).select_from(User)
+                                  .where(User.national_id_hash == hashed))).scalar_one()
+
+
+def national_hash(settings, number: str) -> str:
+    return keyed_hash(settings.secret_key, "national_id", number)
+
+
+# --- the happy paths ------------------------------------------------------------------------------------------
+
+
+async def test_providers_are_listed_for_sign_in_pages(client):
+    answer = await client.get("/api/v1/auth/oidc/providers")
+    assert answer.json() == [{"name": "vneid", "title": "VNeID (mock)", "assurance": "eid"}]
+
+
+async def test_a_citizen_signs_in_from_an_spa_and_gets_hocso_tokens(client, session, settings, provider):
+    started, verifier = await start(client)
+    url = urlsplit(started.json()["authorization_url"])
+    asked = parse_qs(url.query)
+    assert asked["code_challenge_method"] == ["S256"] and asked["acr_values"] == ["loa2"]
+    assert {"state", "nonce", "code_challenge"} <= set(asked) and asked["scope"] == ["openid profile"]
+    answer = await client.get(await at_provider(started.json()["authorization_url"]))
+    tokens = await exchange(client, handoff_code(answer), verifier)
+    assert tokens.status_code == 200 and tokens.headers["cache-control"] == "no-store"
+    assert {"access_token", "refresh_token"} <= set(tokens.json())
+    me = (await client.get("/api/v1/users/me", headers=auth(tokens.json()["access_token"]))).json()
+    assert (me["full_name"], me["assurance"], me["audience"]) == ("Nguyễn Văn Dân", "eid", "citizen")
+    user = await session.get(User, uuid.UUID(me["id"]))
+    assert user.national_id_hash == national_hash(settings, "001099012345")
+    assert str(user.birth_date) == "1999-05-17" and user.password_hash is None
+    # The refresh token works like any other.
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens.json()["refresh_token"]})
+    assert refreshed.status_code == 200
+
+
+async def test_a_mobile_app_gets_its_code_on_its_redirect_uri_and_only_its_verifier_redeems_it(client):
+    answer, _, verifier = await sign_in(client, return_to=MOBILE)
+    code = handoff_code(answer, MOBILE)
+    # An app that intercepted the redirect has the code but not the verifier: refused, and the code is spent.
+    stolen = await exchange(client, code, secrets.token_urlsafe(48))
+    assert stolen.status_code == 400 and stolen.headers["content-type"] == PROBLEM
+    assert (await exchange(client, code, verifier)).status_code == 400
+
+
+async def test_signing_in_again_finds_the_same_account(client, session, settings):
+    ids = []
+    for _ in range(2):
+        answer, _, verifier = await sign_in(client)
+        token = (await exchange(client, handoff_code(answer), verifier)).json()["access_token"]
+        ids.append((await client.get("/api/v1/users/me", headers=auth(token))).json()["id"])
+    assert ids[0] == ids[1]
+    assert await users_named(session, national_hash(settings, "001099012345")) == 1
+
+
+# --- refusals -------------------------------------------------------------------------------------------------
+
+
+async def test_a_handoff_code_works_once(client):
+    answer, _, verifier = await sign_in(client)
+    code = handoff_code(answer)
+    assert (await exchange(client, code, verifier)).status_code == 200
+    again = await exchange(client, code, verifier)
+    assert again.status_code == 400 and again.json()["type"] == "/problems/oidc-handoff-invalid"
+
+
+async def test_an_unknown_state_is_refused(client, provider):
+    started, _ = await start(client)
+    callback = await at_provider(started.json()["authorization_url"])
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    forged = await client.get("/api/v1/auth/oidc/vneid/callback", params={"code": code, "state": "forged-state"})
+    assert forged.status_code == 400 and forged.headers["content-type"] == PROBLEM
+    assert forged.json()["type"] == "/problems/oidc-state-invalid"
+    missing = await client.get("/api/v1/auth/oidc/vneid/callback", params={"code": code})
+    assert missing.status_code == 400
+
+
+async def test_a_replayed_answer_is_refused_and_signs_nobody_in(client, provider):
+    first, callback, _ = await sign_in(client)
+    assert first.status_code == 303
+    requests_before = provider.token_requests
+    replay = await client.get(callback)
+    assert replay.status_code == 400 and replay.json()["type"] == "/problems/oidc-state-invalid"
+    assert provider.token_requests == requests_before  # refused before the provider was asked
+
+
+async def test_a_code_replayed_under_a_fresh_state_is_refused_by_the_provider(client, provider):
+    _, used_callback, _ = await sign_in(client)
+    used_code = parse_qs(urlsplit(used_callback).query)["code"][0]
+    started, _ = await start(client)
+    fresh = parse_qs(urlsplit(await at_provider(started.json()["authorization_url"])).query)["state"][0]
+    replay = await client.get("/api/v1/auth/oidc/vneid/callback", params={"code": used_code, "state": fresh})
+    assert replay.status_code == 400 and replay.json()["type"] == "/problems/oidc-code-rejected"
+
+
+@pytest.mark.parametrize(("tamper", "reason"), [
+    ("wrong_nonce", "'nonce'"), ("wrong_aud", "'aud'"), ("wrong_iss", "'iss'"), ("expired", "expired"),
+    ("alg_none", "unsupported_algorithm"), ("unknown_kid", "unknown kid"), ("other_key", "bad_signature")])
+async def test_forged_id_tokens_are_refused_with_problem_json(client, session, settings, provider, tamper, reason):
+    provider.tamper = tamper
+    answer, callback, _ = await sign_in(client)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    body = answer.json()
+    assert body["type"] == "/problems/oidc-id-token-invalid" and body["errors"][0]["field"] == "id_token"
+    assert reason in body["detail"]
+    assert await users_named(session, national_hash(settings, "001099012345")) == 0
+    # The state is used up by the refusal: the same answer cannot be tried again.
+    provider.tamper = None
+    assert (await client.get(callback)).json()["type"] == "/problems/oidc-state-invalid"
+
+
+async def test_the_provider_refusing_the_person_is_a_problem(client):
+    started, _ = await start(client)
+    state = parse_qs(urlsplit(started.json()["authorization_url"]).query)["state"][0]
+    answer = await client.get("/api/v1/auth/oidc/vneid/callback",
+                              params={"state": state, "error": "access_denied"})
+    assert answer.status_code == 400 and "access_denied" in answer.json()["detail"]
+
+
+async def test_return_addresses_must_be_allowed(client):
+    answer, _ = await start(client, return_to="https://evil.example/steal")
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "return_to"
+    unknown = await client.post("/api/v1/auth/oidc/keycloak/start",
+                                json={"return_to": SPA, "handoff_challenge": s256("x" * 43)})
+    assert unknown.status_code == 404
+
+
+async def test_a_provider_that_is_down_is_a_503_and_passwords_still_work(client, session, provider):
+    provider.down = True
+    answer, _ = await start(client, headers={"Accept-Language": "en"})
+    assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM
+    assert "password" in answer.json()["detail"]
+    user = await make_user(session, phone="+84912000111")
+    signed_in = await client.post("/api/v1/auth/token", data={"username": "0912 000 111", "password": PASSWORD})
+    assert signed_in.status_code == 200 and user.id
+
+
+# --- one person, one account ------------------------------------------------------------------------------------
+
+
+async def test_linking_to_a_phone_account_needs_its_password(client, session, settings, keyring):
+    user = await make_user(session, phone="+84912000222")
+    headers = auth(token_for(keyring, settings, user))
+    unconfirmed, _ = await start(client, headers=headers)
+    assert unconfirmed.status_code == 422
+    wrong, _ = await start(client, headers=headers, password="not-the-password")
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "password"
+    answer, _, verifier = await sign_in(client, headers=headers, password=PASSWORD)
+    assert (await exchange(client, handoff_code(answer), verifier)).status_code == 200
+    await session.refresh(user)
+    assert user.national_id_hash == national_hash(settings, "001099012345") and user.assurance == "eid"
+    # From now on the e-ID alone signs in to that same account.
+    answer, _, verifier = await sign_in(client)
+    token = (await exchange(client, handoff_code(answer), verifier)).json()["access_token"]
+    assert (await client.get("/api/v1/users/me", headers=auth(token))).json()["id"] == str(user.id)
+
+
+async def test_an_e_id_already_on_another_account_cannot_be_linked(client, session, settings, keyring):
+    answer, _, verifier = await sign_in(client)  # creates the e-ID's own account
+    assert (await exchange(client, handoff_code(answer), verifier)).status_code == 200
+    other = await make_user(session)
+    answer, _, _ = await sign_in(client, headers=auth(token_for(keyring, settings, other)), password=PASSWORD)
+    assert answer.status_code == 409 and answer.json()["type"] == "/problems/eid-linked-elsewhere"
+    await session.refresh(other)
+    assert other.national_id_hash is None and other.assurance == "none"
+
+
+async def test_an_account_linked_to_one_person_refuses_another_persons_e_id(client, session, settings, keyring,
+                                                                            provider):
+    user = await make_user(session)
+    user.national_id_hash = national_hash(settings, "079188000321")
+    await session.flush()
+    answer, _, _ = await sign_in(client, headers=auth(token_for(keyring, settings, user)), password=PASSWORD)
+    assert answer.status_code == 409 and answer.json()["type"] == "/problems/eid-other-person"
+    count = (await session.execute(select(func.count()).select_from(LinkedIdentity)
+                                   .where(LinkedIdentity.user_id == user.id))).scalar_one()
+    assert count == 0
