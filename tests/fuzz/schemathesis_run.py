@@ -40,6 +40,10 @@ def token(base: str, username: str, password: str) -> str:
     return r.json()["access_token"]
 
 
+def server_log_tail(path: Path, lines: int = 200) -> list[str]:
+    return path.read_text(errors="replace").splitlines()[-lines:]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-time", type=int, default=60, help="seconds per identity")
@@ -54,7 +58,10 @@ def main() -> int:
     subprocess.run([BIN / "hocso", "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([BIN / "hocso", "demo", "seed"], env=env, check=True, cwd=ROOT, capture_output=True)
     admin = json.loads((data / "demo-admin.json").read_text())
-    server = subprocess.Popen([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT)
+    # The server's access log goes to a file (thousands of lines); its tail is printed only when a run fails.
+    server_log = (data / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT, stdout=server_log,
+                              stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -78,10 +85,13 @@ def main() -> int:
             if subprocess.run(command, cwd=data).returncode:
                 failed.append(who)
         print("schemathesis:", "failed as " + ", ".join(failed) if failed else "no failures", flush=True)
+        if failed:
+            print("--- the server's last log lines", *server_log_tail(data / "server.log"), sep="\n", flush=True)
         return 1 if failed else 0
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server_log.close()
         shutil.rmtree(data, ignore_errors=True)
 
 
