@@ -168,6 +168,13 @@ class CommitIn(BaseModel):
                                                                             "headers")
 
 
+class RefusedElement(BaseModel):
+    """One element of a commit that its version's data model refuses; the commit's other elements are kept."""
+
+    field: str  # values.<element name>
+    message: str
+
+
 class CommitResult(BaseModel):
     result: bool = True
     error_code: int = 0
@@ -180,6 +187,7 @@ class CommitResult(BaseModel):
     total_time_s: float
     lesson_completed: bool
     course_completed: bool = False
+    refused: list[RefusedElement] = []
 
 
 class ScoStatus(BaseModel):

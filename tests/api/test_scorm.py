@@ -106,13 +106,31 @@ async def test_commits_are_validated_and_idempotent(client, golf12, learner, ses
     r = await client.get(f"/api/v1/scorm/sessions/{answer['session_id']}/state", headers=token)
     assert r.json()["location"] == "p4"
     bad = await commit(client, answer, token, 4, {"cmi.core.lesson_status": "done", "cmi.core.score.raw": "x",
-                                                  "cmi.location": "2004 element"},
-                       )
-    assert bad.status_code == 422
-    fields = {e["field"] for e in bad.json()["errors"]}
+                                                  "cmi.location": "2004 element", "cmi.core.lesson_location": "p5"})
+    assert bad.status_code == 200 and bad.json()["applied"]
+    fields = {e["field"] for e in bad.json()["refused"]}
     assert fields == {"values.cmi.core.lesson_status", "values.cmi.core.score.raw", "values.cmi.location"}
+    assert all(e["message"] for e in bad.json()["refused"])
+    r = await client.get(f"/api/v1/scorm/sessions/{answer['session_id']}/state", headers=token)
+    assert r.json()["location"] == "p5"  # the valid element of that commit was kept
     interactions = (await session.execute(select(ScormInteraction))).scalars().all()
     assert [(i.identifier, i.type, i.result) for i in interactions] == [("q1", "choice", "wrong")]
+
+
+async def test_a_refused_element_does_not_drop_the_status_of_the_same_commit(client, golf12, learner):
+    course_id, lessons = golf12
+    await enrolled(client, learner, course_id)
+    answer, token = await launch(client, learner, lessons["playing_item"])
+    # 1.2 scores are JS numbers: 200 / 3 arrives with 14 decimals; the identifier has a space, as scorm-again allows
+    values = {"cmi.core.score.raw": "66.66666666666667", "cmi.core.lesson_status": "completed",
+              "cmi.interactions.0.id": "question one", "cmi.interactions.0.type": "sequence"}
+    r = await commit(client, answer, token, 1, values)
+    assert r.status_code == 200, r.text
+    assert r.json()["refused"] == [{"field": "values.cmi.interactions.0.type", "message": r.json()["refused"][0][
+        "message"]}]
+    assert (r.json()["score_raw"], r.json()["lesson_status"]) == (66.66666666666667, "failed")  # mastery 80
+    r = await commit(client, answer, token, 2, {**values, "cmi.core.score.raw": "85.33333333333333"})
+    assert r.json()["applied"] and r.json()["lesson_status"] == "passed"
 
 
 async def test_resume_with_suspend_data_and_location_on_another_launch(client, golf12, learner):

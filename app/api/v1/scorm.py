@@ -49,11 +49,12 @@ async def state(session_id: uuid.UUID, session: SessionDep, settings: SettingsDe
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": CommitIn.model_json_schema()}}}},
              responses={403: problem("Bad or expired token"),
-                        422: problem("An element outside its version's data model")})
+                        422: problem("A body that is not JSON {seq, values}")})
 async def commit(session_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep,
                  token: TokenHeader = None) -> CommitResult:
     """`{seq, values: {"cmi.core.lesson_status": "passed", …}, terminate}`. A `seq` at or below the last applied
-    changes nothing (`applied: false`). Read as JSON whatever its content type: `sendBeacon` sends text/plain,
+    changes nothing (`applied: false`). Elements their version's data model refuses are named in `refused`; the
+    others are kept. Read as JSON whatever its content type: `sendBeacon` sends text/plain,
     and no header, so its token comes in the body."""
     raw = await request.body()
     try:

@@ -2,7 +2,8 @@
 
 Rules: a commit carries a sequence number per session; one at or below the last applied (a replay, or one
 overtaken by a later commit) changes nothing. Every written element is validated against its version's data
-model (422 naming each bad element; nothing of that commit is kept). The session's time is the SCO's reported
+model; the valid ones are stored and each refused one is named in the answer (`refused`), for the player to
+log. The session's time is the SCO's reported
 `session_time`, never more than the wall-clock time since launch, and the attempt's total is the sum of its
 sessions. The lesson is met when the attempt meets the lesson's rule (completed / passed / either / both), the
 session committed, and the attempt's time reaches HOCSO_SCORM_MIN_TIME_S; its progress is then completed and the
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.dialect import insert_for
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import FieldError, NotFound
 from app.core.events import LESSON_MET, announce
 from app.models.base import utcnow
 from app.models.completion import Completion
@@ -26,6 +27,7 @@ from app.models.learning import LessonProgress
 from app.models.scorm import (
     CommitIn,
     CommitResult,
+    RefusedElement,
     ScormAttempt,
     ScormInteraction,
     ScormObjective,
@@ -52,8 +54,10 @@ def _params(sco: ScormSco) -> ScoParameters:
                          sco.completion_rule)
 
 
-def _result(attempt: ScormAttempt, applied: bool, lesson_completed: bool, course_completed: bool) -> CommitResult:
-    return CommitResult(applied=applied, completion_status=attempt.completion_status,
+def _result(attempt: ScormAttempt, applied: bool, lesson_completed: bool, course_completed: bool,
+            refused: list[FieldError] = ()) -> CommitResult:
+    return CommitResult(applied=applied, refused=[RefusedElement(**error.render()) for error in refused],
+                        completion_status=attempt.completion_status,
                         success_status=attempt.success_status, lesson_status=attempt.lesson_status,
                         score_raw=attempt.score_raw, score_scaled=attempt.score_scaled,
                         total_time_s=round(attempt.total_time_s, 2), lesson_completed=lesson_completed,
@@ -131,9 +135,12 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
     if body.seq <= run.last_seq or run.terminated_at is not None:
         return _result(attempt, False, attempt.completed_at is not None, False)
     sco = (await session.execute(select(ScormSco).where(ScormSco.lesson_id == run.lesson_id))).scalar_one()
+    # Partial, not all-or-nothing: one bad element must not discard the rest, and the commit still takes its seq,
+    # so a replay is ignored as always (idempotency only needs the seq, not an all-or-nothing commit).
     accepted, errors = validate_values(sco.family, body.values)
     if errors:
-        raise ValidationFailed("validation_failed", errors=errors)
+        log.info("scorm commit with refused elements", extra={
+            "lesson_id": str(run.lesson_id), "refused": [e["field"] for e in errors][:20]})
     now = utcnow()
     suspend = accepted.get("cmi.suspend_data", "")
     if sco.family == "1.2" and len(suspend) > SUSPEND_DATA_12_SPEC:
@@ -175,4 +182,4 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
         score = result.score_scaled * 100 if result.score_scaled is not None else result.score_raw
         course_completed = await _meet_lesson(session, run.user_id, attempt.course_id, attempt.lesson_key,
                                               max(0.0, min(100.0, score)) if score is not None else None, now)
-    return _result(attempt, True, attempt.completed_at is not None, course_completed)
+    return _result(attempt, True, attempt.completed_at is not None, course_completed, errors)

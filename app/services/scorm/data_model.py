@@ -27,12 +27,21 @@ SUSPEND_DATA_MAX = 64_000  # SCORM 2004's limit, accepted for 1.2 too: real 1.2 
 SUSPEND_DATA_12_SPEC = 4_096
 MAX_INDEX = 500  # interactions / objectives per attempt: far above real content, bounded for storage
 
-_DECIMAL = re.compile(r"^-?\d{1,10}(\.\d{1,7})?$")
-_TIMESPAN_12 = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
+# The types as the vendored runtime (scorm-again 3.4.3, `scorm12.min.js` / `scorm2004.min.js` regular
+# expressions CMIDecimal, CMIIdentifier, CMITimespan, CMITime …) accepts them: the server must never refuse a
+# value the browser already took, or every later commit (which resends the whole CMI) is refused with it.
+DECIMAL_12 = re.compile(r"^-?[0-9]{0,10}(\.[0-9]*)?$")  # any number of decimals: 1.2 scores are JS numbers
+DECIMAL_2004 = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,18})?$")  # real(10,7): at least 7 digits, 18 here
+_TIMESPAN_12 = re.compile(r"^\d+:\d{2}:\d{2}(\.\d{1,2})?$")
 _TIME_12 = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?$")
-_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d{1,2})?S)?)?$")
-_TIMESTAMP = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,2})?)?)?(Z|[+-]\d{2}(:\d{2})?)?)?)?)?$")
-_IDENTIFIER_12 = re.compile(r"^\S{1,255}$")
+# ISO 8601 durations with weeks and fractional parts, as scorm-again allows them.
+DURATION = re.compile(r"^P(?:([.,\d]+)Y)?(?:([.,\d]+)M)?(?:([.,\d]+)W)?(?:([.,\d]+)D)?"
+                      r"(?:T?(?:([.,\d]+)H)?(?:([.,\d]+)M)?(?:(\d+(?:\.\d{1,2})?)S)?)?$")
+_TIMESTAMP = re.compile(r"^(19[7-9]\d|[2-9]\d{3})((-(0[1-9]|1[0-2]))((-(0[1-9]|[12]\d|3[01]))"
+                        r"(T([01]\d|2[0-3])((:[0-5]\d)((:[0-5]\d)((\.\d{1,6})((Z|([+-]([01]\d|2[0-3])))"
+                        r"(:[0-5]\d)?)?)?)?)?)?)?)?$")
+_IDENTIFIER_12 = re.compile(r"^[\x21-\x7e\s]{1,255}$")  # printable ASCII; spaces too, as scorm-again takes them
+_LONG_IDENTIFIER_2004 = re.compile(r"^.{1,4000}$")  # scorm-again's CMILongIdentifier ends in `.{1,4000}`
 
 
 @dataclass(frozen=True)
@@ -50,11 +59,21 @@ def _vocab(*words: str) -> Element:
     return Element(lambda v: None, vocabulary=words)
 
 
-def _decimal(low: float | None = None, high: float | None = None) -> Element:
+def _number(regex: re.Pattern, value: str) -> float | None:
+    """The value as a number when it has the version's decimal form; "-" or "." match the form yet are none."""
+    if not regex.fullmatch(value):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _decimal(low: float | None = None, high: float | None = None, *, regex: re.Pattern = DECIMAL_2004) -> Element:
     def check(value: str) -> str | None:
-        if not _DECIMAL.match(value):
+        number = _number(regex, value)
+        if number is None:
             return "a number"
-        number = float(value)
         if (low is not None and number < low) or (high is not None and number > high):
             return f"a number from {low if low is not None else '-∞'} to {high if high is not None else '∞'}"
         return None
@@ -62,11 +81,16 @@ def _decimal(low: float | None = None, high: float | None = None) -> Element:
 
 
 def _pattern(regex: re.Pattern, expected: str, limit: int | None = None) -> Element:
-    return Element(lambda v: None if regex.match(v) else expected, limit=limit)
+    return Element(lambda v: None if regex.fullmatch(v) else expected, limit=limit)
 
 
-def _result(words: tuple[str, ...]) -> Element:
-    return Element(lambda v: None if v in words or _DECIMAL.match(v) else f"one of {', '.join(words)} or a number")
+def _result(words: tuple[str, ...], regex: re.Pattern) -> Element:
+    return Element(lambda v: None if v in words or _number(regex, v) is not None
+                   else f"one of {', '.join(words)} or a number")
+
+
+def _decimal_12(low: float | None = None, high: float | None = None) -> Element:
+    return _decimal(low, high, regex=DECIMAL_12)
 
 
 _STATUS_12 = ("passed", "completed", "failed", "incomplete", "browsed")
@@ -75,30 +99,30 @@ _INTERACTION_TYPES_12 = ("true-false", "choice", "fill-in", "matching", "perform
 SCORM_12: dict[str, Element] = {
     "cmi.core.lesson_location": _text(255),
     "cmi.core.lesson_status": _vocab(*_STATUS_12),
-    "cmi.core.score.raw": _decimal(0, 100),
-    "cmi.core.score.min": _decimal(0, 100),
-    "cmi.core.score.max": _decimal(0, 100),
+    "cmi.core.score.raw": _decimal_12(0, 100),
+    "cmi.core.score.min": _decimal_12(0, 100),
+    "cmi.core.score.max": _decimal_12(0, 100),
     "cmi.core.exit": _vocab("time-out", "suspend", "logout"),
     "cmi.core.session_time": _pattern(_TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
     "cmi.suspend_data": _text(SUSPEND_DATA_MAX),
     "cmi.comments": _text(4096),
-    "cmi.student_preference.audio": _decimal(-1, 100),
+    "cmi.student_preference.audio": _decimal_12(-1, 100),
     "cmi.student_preference.language": _text(255),
-    "cmi.student_preference.speed": _decimal(-100, 100),
+    "cmi.student_preference.speed": _decimal_12(-100, 100),
     "cmi.student_preference.text": _vocab("-1", "0", "1"),
-    "cmi.objectives.n.id": _pattern(_IDENTIFIER_12, "an identifier (no spaces, ≤ 255)"),
-    "cmi.objectives.n.score.raw": _decimal(0, 100),
-    "cmi.objectives.n.score.min": _decimal(0, 100),
-    "cmi.objectives.n.score.max": _decimal(0, 100),
+    "cmi.objectives.n.id": _pattern(_IDENTIFIER_12, "an identifier (printable characters, ≤ 255)"),
+    "cmi.objectives.n.score.raw": _decimal_12(0, 100),
+    "cmi.objectives.n.score.min": _decimal_12(0, 100),
+    "cmi.objectives.n.score.max": _decimal_12(0, 100),
     "cmi.objectives.n.status": _vocab(*_STATUS_12, "not attempted"),
-    "cmi.interactions.n.id": _pattern(_IDENTIFIER_12, "an identifier (no spaces, ≤ 255)"),
-    "cmi.interactions.n.objectives.n.id": _pattern(_IDENTIFIER_12, "an identifier (no spaces, ≤ 255)"),
+    "cmi.interactions.n.id": _pattern(_IDENTIFIER_12, "an identifier (printable characters, ≤ 255)"),
+    "cmi.interactions.n.objectives.n.id": _pattern(_IDENTIFIER_12, "an identifier (printable characters, ≤ 255)"),
     "cmi.interactions.n.time": _pattern(_TIME_12, "a time HH:MM:SS"),
     "cmi.interactions.n.type": _vocab(*_INTERACTION_TYPES_12),
     "cmi.interactions.n.correct_responses.n.pattern": _text(255),
-    "cmi.interactions.n.weighting": _decimal(),
+    "cmi.interactions.n.weighting": _decimal_12(),
     "cmi.interactions.n.student_response": _text(255),
-    "cmi.interactions.n.result": _result(("correct", "wrong", "unanticipated", "neutral")),
+    "cmi.interactions.n.result": _result(("correct", "wrong", "unanticipated", "neutral"), DECIMAL_12),
     "cmi.interactions.n.latency": _pattern(_TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
 }
 READ_ONLY_12 = {"cmi.core.student_id", "cmi.core.student_name", "cmi.core.credit", "cmi.core.entry",
@@ -111,13 +135,13 @@ _COMPLETION = ("completed", "incomplete", "not attempted", "unknown")
 _SUCCESS = ("passed", "failed", "unknown")
 _INTERACTION_TYPES = ("true-false", "choice", "fill-in", "long-fill-in", "likert", "matching", "performance",
                       "sequencing", "numeric", "other")
-_LONG_ID = _pattern(re.compile(r"^\S.{0,3999}$", re.S), "an identifier (≤ 4,000 characters)")
+_LONG_ID = _pattern(_LONG_IDENTIFIER_2004, "an identifier (one line, ≤ 4,000 characters)")
 SCORM_2004: dict[str, Element] = {
     "cmi.location": _text(1000),
     "cmi.completion_status": _vocab(*_COMPLETION),
     "cmi.success_status": _vocab(*_SUCCESS),
     "cmi.exit": _vocab("time-out", "suspend", "logout", "normal"),
-    "cmi.session_time": _pattern(_DURATION, "an ISO 8601 duration (PT1H2M3S)"),
+    "cmi.session_time": _pattern(DURATION, "an ISO 8601 duration (PT1H2M3S)"),
     "cmi.suspend_data": _text(SUSPEND_DATA_MAX),
     "cmi.progress_measure": _decimal(0, 1),
     "cmi.score.scaled": _decimal(-1, 1),
@@ -147,8 +171,8 @@ SCORM_2004: dict[str, Element] = {
     "cmi.interactions.n.correct_responses.n.pattern": _text(4000),
     "cmi.interactions.n.weighting": _decimal(),
     "cmi.interactions.n.learner_response": _text(4000),
-    "cmi.interactions.n.result": _result(("correct", "incorrect", "unanticipated", "neutral")),
-    "cmi.interactions.n.latency": _pattern(_DURATION, "an ISO 8601 duration (PT1H2M3S)"),
+    "cmi.interactions.n.result": _result(("correct", "incorrect", "unanticipated", "neutral"), DECIMAL_2004),
+    "cmi.interactions.n.latency": _pattern(DURATION, "an ISO 8601 duration (PT1H2M3S)"),
     "cmi.interactions.n.description": _text(250),
     "adl.nav.request": _text(4000),  # accepted and not acted on: HocSo plays items in order
 }

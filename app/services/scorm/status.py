@@ -9,8 +9,11 @@ a scaled passing score, `score.scaled` decides passed/failed, and no scaled scor
 import re
 from dataclasses import dataclass
 
-_TIMESPAN_12 = re.compile(r"^(\d{2,4}):(\d{2}):(\d{2}(?:\.\d{1,2})?)$")
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+from app.services.scorm.data_model import DURATION
+
+_TIMESPAN_12 = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d{1,2})?)$")
+# A year, month, week and day as the SCORM 2004 conformance suite counts them.
+_DURATION_UNITS_S = (31_536_000, 2_592_000, 604_800, 86_400, 3600, 60, 1)
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,15 @@ def seconds(value: str | None) -> float:
     """A 1.2 time span (HHHH:MM:SS.SS) or a 2004 ISO 8601 duration in seconds; 0 for nothing or garbage."""
     if not value:
         return 0.0
-    if match := _TIMESPAN_12.match(value):
+    if match := _TIMESPAN_12.fullmatch(value):
         hours, minutes, secs = match.groups()
         return int(hours) * 3600 + int(minutes) * 60 + float(secs)
-    if match := _DURATION.match(value):
-        years, months, days, hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
-        # A month and a year as the SCORM 2004 conformance suite counts them.
-        return years * 31_536_000 + months * 2_592_000 + days * 86_400 + hours * 3600 + minutes * 60 + secs
+    if match := DURATION.fullmatch(value):
+        try:
+            parts = [float(g.replace(",", ".")) if g else 0.0 for g in match.groups()]
+        except ValueError:  # "P1..5D" has the form's characters but is no number
+            return 0.0
+        return sum(part * unit for part, unit in zip(parts, _DURATION_UNITS_S, strict=True))
     return 0.0
 
 

@@ -39,7 +39,8 @@ def test_read_only_and_empty_elements_are_dropped():
     ("1.2", "cmi.core.session_time", "PT2M", "scorm_bad_type"),
     ("1.2", "cmi.core.lesson_location", "x" * 256, "scorm_too_long"),
     ("1.2", "cmi.interactions.0.type", "long-fill-in", "scorm_bad_vocabulary"),
-    ("1.2", "cmi.interactions.0.id", "has space", "scorm_bad_type"),
+    ("1.2", "cmi.interactions.0.id", "câu-1", "scorm_bad_type"),
+    ("1.2", "cmi.core.score.raw", "-", "scorm_bad_type"),
     ("1.2", "cmi.location", "p1", "scorm_unknown_element"),
     ("1.2", "cmi.interactions.501.id", "q", "scorm_index_too_large"),
     ("2004", "cmi.completion_status", "passed", "scorm_bad_vocabulary"),
@@ -47,7 +48,10 @@ def test_read_only_and_empty_elements_are_dropped():
     ("2004", "cmi.score.scaled", "1.5", "scorm_bad_type"),
     ("2004", "cmi.progress_measure", "-0.1", "scorm_bad_type"),
     ("2004", "cmi.session_time", "0000:02:30", "scorm_bad_type"),
-    ("2004", "cmi.session_time", "PT", "scorm_bad_type"),
+    ("2004", "cmi.session_time", "PT1H2M3.456S", "scorm_bad_type"),
+    ("2004", "cmi.score.raw", "1.1234567890123456789", "scorm_bad_type"),
+    ("2004", "cmi.interactions.0.timestamp", "2026-12-03T19:00:00.1234567Z", "scorm_bad_type"),
+    ("2004", "cmi.objectives.0.id", "line\nbreak", "scorm_bad_type"),
     ("2004", "cmi.location", "x" * 1001, "scorm_too_long"),
     ("2004", "cmi.interactions.0.result", "wrong", "scorm_bad_type"),
     ("2004", "cmi.core.lesson_status", "passed", "scorm_unknown_element"),
@@ -72,3 +76,23 @@ def test_suspend_data_up_to_64000_characters_for_both_versions(family):
     assert problems(family, {"cmi.suspend_data": "x" * SUSPEND_DATA_MAX})[1] == []
     assert problems(family, {"cmi.suspend_data": "x" * (SUSPEND_DATA_MAX + 1)})[1] == [
         ("values.cmi.suspend_data", "scorm_too_long")]
+
+
+@pytest.mark.parametrize(("family", "name", "value"), [
+    # Values scorm-again 3.4.3 accepts in the browser: refusing one on the server would refuse every later commit.
+    ("1.2", "cmi.core.score.raw", "66.66666666666667"),
+    ("1.2", "cmi.core.score.raw", ".5"),
+    ("1.2", "cmi.objectives.0.score.raw", "33.333333333333336"),
+    ("1.2", "cmi.interactions.0.id", "question one"),
+    ("1.2", "cmi.objectives.0.id", "Chapter 1 / Quiz"),
+    ("1.2", "cmi.core.session_time", "0:05:07.25"),
+    ("1.2", "cmi.interactions.0.result", "0.33333333333"),
+    ("2004", "cmi.score.scaled", "0.6666666666666666"),
+    ("2004", "cmi.progress_measure", "0.30000000000000004"),
+    ("2004", "cmi.session_time", "PT"),
+    ("2004", "cmi.session_time", "P1W2DT0.5H"),
+    ("2004", "cmi.interactions.0.timestamp", "2026-12-03T19:00:00.123Z"),
+    ("2004", "cmi.interactions.0.id", " leading space"),
+])
+def test_values_the_browser_runtime_accepts_are_accepted(family, name, value):
+    assert problems(family, {name: value}) == ({name: value}, [])

@@ -76,6 +76,10 @@ def test_times():
     assert seconds("PT1H2M3.5S") == 3723.5
     assert seconds("P1DT1S") == 86401
     assert seconds("garbage") == 0 and seconds(None) == 0
+    # the forms scorm-again accepts: hours of one digit, weeks, fractions of any unit, a comma for the point
+    assert seconds("0:05:07.25") == 307.25
+    assert seconds("P1WT0.5H") == 606_600 and seconds("PT1,5M") == 90
+    assert seconds("PT") == 0 and seconds("P1..5D") == 0
     assert duration_2004(3723.5) == "PT1H2M3.50S" and duration_2004(60) == "PT0H1M0S"
     assert timespan_12(3723.5) == "0001:02:03.50"
     assert session_seconds("1.2", {"cmi.core.session_time": "00:01:00"}) == 60
