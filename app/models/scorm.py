@@ -37,6 +37,7 @@ class ScormSco(SQLModel, table=True):
     completion_threshold: float | None = None
     scaled_passing_score: float | None = None
     completion_rule: str = Field(default="completed_or_passed", max_length=24)
+    attempt_limit: int | None = None  # 2004 imsss:attemptLimit; None: as many attempts as the learner asks for
 
     @property
     def family(self) -> str:

@@ -190,6 +190,26 @@ async def test_2004_needs_completed_and_passed_when_a_passing_score_is_given(cli
     assert (mine["attempts"], mine["completion_status"]) == (2, "not attempted")
 
 
+async def test_2004_state_carries_the_manifest_limits_and_the_attempt_limit_holds(client, db, settings, session,
+                                                                                 tmp_path, learner):
+    manifest = manifest_2004(passing=None, limits='attemptLimit="1" attemptAbsoluteDurationLimit="PT45M"',
+                             item_extra="<adlcp:dataFromLMS>d=1</adlcp:dataFromLMS>"
+                                        "<adlcp:timeLimitAction>exit,no message</adlcp:timeLimitAction>")
+    course_id, lessons = await import_course(db, settings, session, tmp_path, manifest, "limits")
+    await enrolled(client, learner, course_id)
+    answer, token = await launch(client, learner, lessons["playing_item"])
+    cmi = (await client.get(f"/api/v1/scorm/sessions/{answer['session_id']}/state", headers=token)).json()["cmi"]
+    assert (cmi["cmi.max_time_allowed"], cmi["cmi.time_limit_action"], cmi["cmi.launch_data"]) == (
+        "PT45M", "exit,no message", "d=1")
+    r = await commit(client, answer, token, 1, {"cmi.completion_status": "completed"}, terminate=True)
+    assert r.json()["lesson_completed"]
+    r = await client.post(f"/api/v1/lessons/{lessons['playing_item']}/launch", headers=learner[1],
+                          json={"new_attempt": True})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/scorm-attempt-limit", r.text
+    again, _ = await launch(client, learner, lessons["playing_item"])  # reviewing the attempt stays possible
+    assert again["attempt"] == 1
+
+
 async def test_minimum_time_is_checked_when_set(client, app, golf12, learner, settings):
     app.state.settings = settings.model_copy(update={"scorm_min_time_s": 600})
     course_id, lessons = golf12

@@ -139,20 +139,24 @@ def manifest_12(*, mastery: int | None = 80) -> str:
 """
 
 
-def manifest_2004(edition: str = "3rd", *, passing: float | None = 0.8, threshold: float | None = None) -> str:
+def manifest_2004(edition: str = "3rd", *, passing: float | None = 0.8, threshold: float | None = None,
+                  item_extra: str = "", limits: str = "") -> str:
+    """`item_extra` goes into each item (adlcp elements); `limits` are imsss:limitConditions attributes."""
     schema = {"2nd": "CAM 1.3", "3rd": "2004 3rd Edition", "4th": "2004 4th Edition"}[edition]
     items = []
     for item_id, folder, title, _ in SCOS:
         sequencing = ""
-        if passing is not None:
-            sequencing = f"""
-        <imsss:sequencing>
-          <imsss:deliveryControls tracked="true"/>
+        if passing is not None or limits:
+            objectives = f"""
           <imsss:objectives>
             <imsss:primaryObjective objectiveID="{item_id}_obj" satisfiedByMeasure="true">
               <imsss:minNormalizedMeasure>{passing}</imsss:minNormalizedMeasure>
             </imsss:primaryObjective>
-          </imsss:objectives>
+          </imsss:objectives>""" if passing is not None else ""
+            limit_conditions = f"\n          <imsss:limitConditions {limits}/>" if limits else ""
+            sequencing = f"""
+        <imsss:sequencing>{limit_conditions}
+          <imsss:deliveryControls tracked="true"/>{objectives}
         </imsss:sequencing>"""
         completion = ""
         if threshold is not None:
@@ -160,7 +164,7 @@ def manifest_2004(edition: str = "3rd", *, passing: float | None = 0.8, threshol
                           f'minProgressMeasure="{threshold}"/>' if edition == "4th"
                           else f"\n        <adlcp:completionThreshold>{threshold}</adlcp:completionThreshold>")
         items.append(f"""        <item identifier="{item_id}" identifierref="{folder}_res">
-          <title>{title}</title>{completion}{sequencing}
+          <title>{title}</title>{completion}{item_extra}{sequencing}
         </item>""")
     resources = "\n".join(f"""    <resource identifier="{folder}_res" type="webcontent" adlcp:scormType="sco"
               href="{folder}/index.html">

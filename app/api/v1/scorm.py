@@ -28,7 +28,7 @@ class LaunchIn(BaseModel):
 @router.post("/lessons/{lesson_id}/launch", status_code=201, response_model=LaunchPublic,
              summary="Launch a SCORM lesson",
              responses={403: problem("Not enrolled"), 404: problem("Unknown lesson"),
-                        409: problem("Not a SCORM lesson")})
+                        409: problem("Not a SCORM lesson, or its attempt limit reached")})
 async def launch(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep,
                  body: Annotated[LaunchIn | None, Body()] = None) -> LaunchPublic:
     """A player page for the SCO, on this origin, under a signed token valid for `HOCSO_SCORM_SESSION_TTL_S`.

@@ -3,7 +3,8 @@
 The default organization becomes the course: items with children become modules (deeper nesting is flattened
 into "Parent › Child" module titles), leaf items that point at a SCO or asset resource become `scorm` lessons
 in the organization's order. Sequencing (`imsss:*`), navigation presentation and sub-manifests are not run:
-they are listed as ignored so the import result can say so. Every problem names the manifest and its line.
+they are listed as ignored so the import result can say so, except what HocSo honours: the primary objective's
+passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`). Every problem names the manifest and its line.
 """
 
 import re
@@ -14,6 +15,7 @@ from urllib.parse import unquote
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
+from app.services.scorm.data_model import DURATION
 from app.services.scorm.xml_tree import XML_NS, Element, XmlProblem, parse_xml
 
 messages({
@@ -76,6 +78,7 @@ class ScoSpec:
     completion_threshold: float | None = None  # 2004, 0-1
     scaled_passing_score: float | None = None  # 2004, -1..1 (imsss primary objective, satisfied by measure)
     completion_rule: str = "completed_or_passed"
+    attempt_limit: int | None = None  # 2004 imsss:limitConditions attemptLimit; None (or 0 there) is no limit
 
 
 @dataclass
@@ -230,7 +233,8 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
     sco = ScoSpec(key=lesson_key(identifier, taken), title=_title(item, identifier), identifier=identifier,
                   line=item.line, launch=launch, query=query, scorm_type="asset" if kind == "asset" else "sco")
     for child in item.children:
-        name = child.name
+        # 1.2 spells adlcp elements in lower case (datafromlms), 2004 in camel case (dataFromLMS).
+        name = child.name.lower()
         if name == "masteryscore":
             sco.mastery_score = _decimal(reader, child.text, child.line, "adlcp:masteryscore", 0, 100)
         elif name == "datafromlms":
@@ -243,40 +247,56 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
         elif name == "timelimitaction":
             value = child.text.strip().lower()
             if value not in _TIME_LIMIT_ACTIONS:
-                reader.error("scorm_bad_value", child.line, name="adlcp:timelimitaction", value=value[:50])
+                reader.error("scorm_bad_value", child.line, name=f"adlcp:{child.name}", value=value[:50])
             else:
                 sco.time_limit_action = value
-        elif name == "completionThreshold":
+        elif name == "completionthreshold":
             # 2nd/3rd edition: the value is the text; 4th edition: the minProgressMeasure attribute.
             raw = child.get("minProgressMeasure") if child.get("minProgressMeasure") is not None else child.text
             if child.get("completedByMeasure", "true" if child.text.strip() else "false").strip() == "true":
                 sco.completion_threshold = _decimal(reader, raw or "1.0", child.line,
                                                     "adlcp:completionThreshold", 0, 1)
         elif name == "sequencing":
-            sco.scaled_passing_score = _passing_score(reader, child)
+            _sequencing(reader, sco, child)
         elif name in ("presentation", "data", "objectives", "prerequisites", "timelimit"):
-            reader.notice("scorm_ignored", child.line, what=f"<{name}>")
+            reader.notice("scorm_ignored", child.line, what=f"<{child.name}>")
     if sco.mastery_score is not None or sco.scaled_passing_score is not None:
         sco.completion_rule = "completed_or_passed" if family == "1.2" else "completed_and_passed"
     return sco
 
 
-def _passing_score(reader: _Reader, sequencing: Element) -> float | None:
-    """2004: the primary objective's minNormalizedMeasure when it is satisfied by measure; the rest of the
-    sequencing definition is listed as ignored."""
-    score = None
+def _sequencing(reader: _Reader, sco: ScoSpec, sequencing: Element) -> None:
+    """2004: the primary objective's minNormalizedMeasure when it is satisfied by measure, and the limit
+    conditions; the rest of the sequencing definition is listed as ignored."""
     for child in sequencing.children:
         if child.name == "objectives" and (primary := child.find("primaryObjective")) is not None:
             if (primary.get("satisfiedByMeasure") or "false").strip() == "true":
                 measure = primary.find("minNormalizedMeasure")
-                score = _decimal(reader, measure.text if measure is not None else "1.0",
-                                 measure.line if measure is not None else primary.line,
-                                 "imsss:minNormalizedMeasure", -1, 1)
+                sco.scaled_passing_score = _decimal(reader, measure.text if measure is not None else "1.0",
+                                                    measure.line if measure is not None else primary.line,
+                                                    "imsss:minNormalizedMeasure", -1, 1)
             if len(child.children) > 1 or any(c.name != "minNormalizedMeasure" for c in primary.children):
                 reader.notice("scorm_ignored", child.line, what="<imsss:objectives>")
+        elif child.name == "limitConditions":
+            _limit_conditions(reader, sco, child)
         else:
             reader.notice("scorm_ignored", child.line, what=f"<imsss:{child.name}>")
-    return score
+
+
+def _limit_conditions(reader: _Reader, sco: ScoSpec, limits: Element) -> None:
+    """The two limit conditions SCORM 2004 asks an LMS to honour: attempts allowed, and each attempt's time
+    (given to the SCO as `cmi.max_time_allowed`)."""
+    if (count := (limits.get("attemptLimit") or "").strip()):
+        if not count.isdigit():
+            reader.error("scorm_bad_value", limits.line, name="imsss:attemptLimit", value=count[:50])
+        else:
+            sco.attempt_limit = int(count) or None
+    if (duration := (limits.get("attemptAbsoluteDurationLimit") or "").strip()):
+        if not DURATION.fullmatch(duration) or duration in ("P", "PT"):
+            reader.error("scorm_bad_value", limits.line, name="imsss:attemptAbsoluteDurationLimit",
+                         value=duration[:50])
+        else:
+            sco.max_time_allowed = duration[:50]
 
 
 def _items(reader: _Reader, parent: Element, path: list[str], resources: dict[str, tuple[Element, str]],

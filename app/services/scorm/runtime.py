@@ -2,7 +2,8 @@
 
 Only a learner actively enrolled in the lesson's course, on the version the lesson belongs to, may launch. A
 launch resumes the learner's latest attempt (on any device: the state lives on the server), or starts a new one
-when the previous attempt met the lesson's rule and the learner asks for a new one. Each launch is a session
+when the previous attempt met the lesson's rule, the learner asks for a new one, and the package's attempt limit
+(2004 `imsss:attemptLimit`) is not reached. Each launch is a session
 with a signed token; the player page, the content files and the runtime endpoints accept nothing else.
 """
 
@@ -31,6 +32,8 @@ messages({
     "scorm_lesson_replaced": ("Bài học thuộc phiên bản cũ của khóa học; hãy mở bài học ở phiên bản hiện tại.",
                               "The lesson belongs to an earlier version of the course; open the current one."),
     "scorm_session_unknown": ("Phiên học SCORM không tồn tại.", "The SCORM session does not exist."),
+    "scorm_attempt_limit": ("Bài học này chỉ cho phép {limit} lần học.",
+                            "This lesson allows {limit} attempt(s) only."),
 })
 
 
@@ -65,11 +68,15 @@ async def latest_attempt(session: AsyncSession, user_id: uuid.UUID, course_id: u
 async def launch(session: AsyncSession, settings: Settings, user: User, lesson_id: uuid.UUID, *,
                  new_attempt: bool = False) -> LaunchPublic:
     """A session for an enrolled learner, with the player URL (token in it). Resumes the latest attempt unless
-    `new_attempt` is asked for and the latest one met the lesson's rule. An asset (content that never talks to
+    `new_attempt` is asked for, the latest one met the lesson's rule and the attempt limit allows another (409
+    when it does not). An asset (content that never talks to
     the runtime) meets its lesson when launched."""
     lesson, sco, version = await sco_of(session, lesson_id)
     await _require_enrolled(session, user, lesson, version)
     attempt = await latest_attempt(session, user.id, version.course_id, lesson.key)
+    if new_attempt and attempt is not None and attempt.completed_at is not None and (
+            sco.attempt_limit is not None and attempt.number >= sco.attempt_limit):
+        raise Conflict("scorm_attempt_limit", limit=sco.attempt_limit)
     if attempt is None or (new_attempt and attempt.completed_at is not None):
         attempt = ScormAttempt(user_id=user.id, course_id=version.course_id, lesson_key=lesson.key,
                                number=attempt.number + 1 if attempt else 1)
@@ -133,6 +140,8 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
             cmi["cmi.completion_threshold"] = f"{sco.completion_threshold:g}"
         if sco.scaled_passing_score is not None:
             cmi["cmi.scaled_passing_score"] = f"{sco.scaled_passing_score:g}"
+        if sco.max_time_allowed:
+            cmi["cmi.max_time_allowed"] = sco.max_time_allowed
         if sco.time_limit_action:
             cmi["cmi.time_limit_action"] = sco.time_limit_action
     return RuntimeState(

@@ -54,6 +54,26 @@ def test_2004_without_passing_score_completes_on_completed_or_passed():
     assert sco.scaled_passing_score is None and sco.completion_rule == "completed_or_passed"
 
 
+def test_2004_camel_case_adlcp_elements_and_limit_conditions_are_read():
+    extra = ("\n          <adlcp:dataFromLMS>golf-2004</adlcp:dataFromLMS>"
+             "\n          <adlcp:timeLimitAction>exit,message</adlcp:timeLimitAction>")
+    manifest = read(manifest_2004(item_extra=extra, limits='attemptLimit="2" attemptAbsoluteDurationLimit="PT1H30M"'))
+    sco = manifest.scos[0]
+    assert (sco.launch_data, sco.time_limit_action) == ("golf-2004", "exit,message")
+    assert (sco.max_time_allowed, sco.attempt_limit) == ("PT1H30M", 2)
+    ignored = [n.params["what"] for n in manifest.notices if n["message"] == "scorm_ignored"]
+    assert "<imsss:limitConditions>" not in ignored and "<imsss:deliveryControls>" in ignored
+
+
+def test_attempt_limit_zero_is_no_limit_and_bad_limits_are_refused_with_their_line():
+    assert read(manifest_2004(limits='attemptLimit="0"')).scos[0].attempt_limit is None
+    with pytest.raises(ManifestInvalid) as bad:
+        read(manifest_2004(limits='attemptLimit="two" attemptAbsoluteDurationLimit="1 hour"'))
+    assert {(e["message"], e.params["name"]) for e in bad.value.errors} == {
+        ("scorm_bad_value", "imsss:attemptLimit"), ("scorm_bad_value", "imsss:attemptAbsoluteDurationLimit")}
+    assert all(e.get("line") for e in bad.value.errors)
+
+
 def test_missing_schemaversion_is_read_from_the_namespace_as_the_peers_do():
     m12 = read(manifest_12().replace("<schemaversion>1.2</schemaversion>", ""))
     m2004 = read(manifest_2004().replace("<schemaversion>2004 3rd Edition</schemaversion>", ""))

@@ -117,7 +117,8 @@ def _sco_row(lesson: Lesson, spec, content_prefix: str) -> ScormSco:  # noqa: AN
                     launch_path=sco.launch, launch_query=sco.query[:1000], mastery_score=sco.mastery_score,
                     launch_data=sco.launch_data, max_time_allowed=sco.max_time_allowed,
                     time_limit_action=sco.time_limit_action, completion_threshold=sco.completion_threshold,
-                    scaled_passing_score=sco.scaled_passing_score, completion_rule=sco.completion_rule)
+                    scaled_passing_score=sco.scaled_passing_score, completion_rule=sco.completion_rule,
+                    attempt_limit=sco.attempt_limit)
 
 
 async def publish_version(session: AsyncSession, course: Course, version: CourseVersion) -> CourseVersion:
