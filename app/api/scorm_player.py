@@ -24,6 +24,8 @@ messages({
                            "The lesson is open; results are saved automatically."),
     "scorm_player_saved": ("Đã lưu kết quả.", "Results saved."),
     "scorm_player_completed": ("Đã hoàn thành bài học.", "Lesson completed."),
+    "scorm_player_closed": ("Bài học đã được mở ở nơi khác hoặc phiên này đã kết thúc; hãy mở lại bài học.",
+                            "The lesson was opened elsewhere or this session has ended; launch it again."),
     "scorm_player_failed": ("Không lưu được kết quả; hãy kiểm tra kết nối rồi mở lại bài học.",
                             "Results could not be saved; check the connection and open the lesson again."),
 })
@@ -48,6 +50,7 @@ PAGE = """<!doctype html>
 body{{display:flex;flex-direction:column}}
 header{{padding:.5rem 1rem;background:#0b5394;color:#fff;display:flex;gap:1rem;align-items:baseline}}
 header h1{{font-size:1rem;margin:0}} #status{{font-size:.875rem;opacity:.9}}
+#status.closed{{background:#fff3cd;color:#5c3c00;padding:.125rem .5rem;border-radius:.25rem;opacity:1}}
 iframe{{flex:1;border:0;width:100%}}</style>
 <script type="application/json" id="hocso-scorm">{config}</script>
 <script src="/scorm/assets/{runtime}"></script><script src="/scorm/assets/player.js" defer></script>
@@ -74,7 +77,7 @@ async def play(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep
     # Paths on this origin: the page, the SCO and the runtime endpoints share it whatever host name reached it.
     config = {"token": token, "content_url": url, "state_url": f"/api/v1/scorm/sessions/{session_id}/state",
               "commit_url": f"/api/v1/scorm/sessions/{session_id}/commits",
-              "labels": {k: t(f"scorm_player_{k}") for k in ("ready", "saved", "completed", "failed")}}
+              "labels": {k: t(f"scorm_player_{k}") for k in ("ready", "saved", "completed", "failed", "closed")}}
     # "</" cannot end the JSON block early once escaped; the JSON is never executed (CSP allows no inline script).
     raw = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
     title = html.escape(lesson_title or t("scorm_player_title"))

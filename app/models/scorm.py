@@ -82,6 +82,7 @@ class ScormSession(SQLModel, table=True):
     started_at: datetime = created_at_field()
     committed_at: datetime | None = time_field()
     terminated_at: datetime | None = time_field()
+    superseded_at: datetime | None = time_field()  # a later launch of the same lesson took over: commits refused
     last_seq: int = 0
     commits: int = 0
     session_time_s: float = 0

@@ -1,7 +1,9 @@
 """Commits from the player: the SCO's CMI values checked, stored and turned into the statuses the server decides.
 
 Rules: a commit carries a sequence number per session; one at or below the last applied (a replay, or one
-overtaken by a later commit) changes nothing. Every written element is validated against its version's data
+overtaken by a later commit) changes nothing. A newer commit to a session that ended (Terminate) or that a later
+launch of the lesson superseded (another tab or device) is refused with 409, so stale state never overwrites newer
+state and the player can tell the learner to launch again. Every written element is validated against its version's data
 model; the valid ones are stored and each refused one is named in the answer (`refused`), for the player to
 log. The session's time is the SCO's reported
 `session_time`, never more than the wall-clock time since launch, and the attempt's total is the sum of its
@@ -19,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.dialect import insert_for
-from app.core.errors import FieldError, NotFound
+from app.core.errors import Conflict, FieldError, NotFound
 from app.core.events import LESSON_MET, announce
+from app.core.i18n import messages
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.learning import LessonProgress
@@ -37,6 +40,14 @@ from app.models.scorm import (
 from app.services.scorm import content
 from app.services.scorm.data_model import SUSPEND_DATA_12_SPEC, pattern_of, validate_values
 from app.services.scorm.status import ScoParameters, recompute, rule_met, seconds, session_seconds
+
+messages({
+    "scorm_session_superseded": ("Bài học đã được mở ở nơi khác (thẻ hay thiết bị khác); hãy mở lại bài học để "
+                                 "tiếp tục ở đây.", "The lesson was opened elsewhere (another tab or device); "
+                                 "launch the lesson again to continue here."),
+    "scorm_session_terminated": ("Phiên học này đã kết thúc; hãy mở lại bài học để tiếp tục.",
+                                 "This session has ended; launch the lesson again to continue."),
+})
 
 log = logging.getLogger("hocso.scorm")
 _WALL_CLOCK_SLACK_S = 5  # the browser's clock and ours start the session a moment apart
@@ -122,6 +133,14 @@ async def complete_asset(session: AsyncSession, user_id: uuid.UUID, course_id: u
     await _meet_lesson(session, user_id, course_id, attempt.lesson_key, None, now)
 
 
+def require_open(run: ScormSession) -> None:
+    """A session that ended or was superseded by a later launch takes no more state (409, "launch again")."""
+    if run.superseded_at is not None:
+        raise Conflict("scorm_session_superseded")
+    if run.terminated_at is not None:
+        raise Conflict("scorm_session_terminated")
+
+
 async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUID, token: str | None,
                  body: CommitIn) -> CommitResult:
     """Apply one commit of a session (see the module's rules); idempotent by sequence number."""
@@ -132,8 +151,9 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
         raise NotFound("scorm_session_unknown")
     attempt = (await session.execute(select(ScormAttempt).where(ScormAttempt.id == run.attempt_id)
                                      .with_for_update().execution_options(populate_existing=True))).scalar_one()
-    if body.seq <= run.last_seq or run.terminated_at is not None:
+    if body.seq <= run.last_seq:  # a replay, even of the final commit, is answered as before, not refused
         return _result(attempt, False, attempt.completed_at is not None, False)
+    require_open(run)
     sco = (await session.execute(select(ScormSco).where(ScormSco.lesson_id == run.lesson_id))).scalar_one()
     # Partial, not all-or-nothing: one bad element must not discard the rest, and the commit still takes its seq,
     # so a replay is ignored as always (idempotency only needs the seq, not an all-or-nothing commit).

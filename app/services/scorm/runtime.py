@@ -11,18 +11,19 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.i18n import messages
+from app.models.base import utcnow
 from app.models.course import CourseVersion, Lesson
 from app.models.identity import User
 from app.models.learning import Enrollment
 from app.models.scorm import LaunchPublic, RuntimeState, ScormAttempt, ScormSco, ScormSession
 from app.services.scorm import content
-from app.services.scorm.commits import complete_asset
+from app.services.scorm.commits import complete_asset, require_open
 from app.services.scorm.status import duration_2004, timespan_12
 
 messages({
@@ -82,6 +83,14 @@ async def launch(session: AsyncSession, settings: Settings, user: User, lesson_i
                                number=attempt.number + 1 if attempt else 1)
         session.add(attempt)
         await session.flush()
+    # The learner's open sessions of this lesson (another tab or device, any attempt) stop taking commits: the
+    # newest launch holds the state, and an older page would overwrite it with what it loaded before.
+    attempts = select(ScormAttempt.id).where(ScormAttempt.user_id == user.id,
+                                             ScormAttempt.course_id == version.course_id,
+                                             ScormAttempt.lesson_key == lesson.key)
+    await session.execute(update(ScormSession).where(
+        ScormSession.user_id == user.id, ScormSession.attempt_id.in_(attempts),
+        ScormSession.terminated_at.is_(None), ScormSession.superseded_at.is_(None)).values(superseded_at=utcnow()))
     run = ScormSession(attempt_id=attempt.id, lesson_id=lesson.id, user_id=user.id)
     session.add(run)
     await session.flush()
@@ -102,13 +111,15 @@ def _entry(attempt: ScormAttempt, first_session: bool) -> str:
 
 async def runtime_state(session: AsyncSession, settings: Settings, session_id: uuid.UUID,
                         token: str | None) -> RuntimeState:
-    """What the player loads into the runtime before the SCO calls Initialize: the elements the LMS decides
+    """What the player loads into the runtime before the SCO calls Initialize (409 for a session that ended or
+    was superseded): the elements the LMS decides
     (learner, entry, credit, mode, mastery/passing score, launch data, time limits, total time) and the saved
     state of the attempt (location, suspend data, statuses, scores, interactions, objectives)."""
     content.verify_session(settings.secret_key, token, session_id)
     run = await session.get(ScormSession, session_id)
     if run is None:
         raise NotFound("scorm_session_unknown")
+    require_open(run)  # a reopened old player page says "launch again" at once instead of saving nothing
     attempt = await session.get(ScormAttempt, run.attempt_id)
     sco = (await session.execute(select(ScormSco).where(ScormSco.lesson_id == run.lesson_id))).scalar_one()
     user = await session.get(User, run.user_id)

@@ -8,8 +8,18 @@
   var statusLine = document.getElementById("status");
   var seq = 0;
   var api = null;
+  var closed = false;  // the server refused this session (ended, or the lesson was opened elsewhere)
 
-  function show(text) { statusLine.textContent = text; }
+  function show(text) { if (!closed) { statusLine.textContent = text; } }
+
+  // 409: nothing more this page sends is kept, so the learner must not read "saved" from it again.
+  function showClosed(problemText) {
+    var detail = "";
+    try { detail = JSON.parse(problemText).detail || ""; } catch (e) { /* the label says it anyway */ }
+    show(detail || config.labels.closed);
+    closed = true;
+    statusLine.className = "closed";
+  }
 
   function payload(values, terminate) {
     seq += 1;
@@ -26,7 +36,7 @@
       } catch (e) { /* the status line is a courtesy only */ }
       return { result: "true", errorCode: 0 };
     }
-    show(config.labels.failed);
+    if (xhr.status === 409) { showClosed(xhr.responseText); } else { show(config.labels.failed); }
     return { result: "false", errorCode: 101 };
   }
 
@@ -54,7 +64,7 @@
 
   // Leaving the page (tab closed, app switched): send what the SCO set since its last commit.
   function flush() {
-    if (!api || !navigator.sendBeacon || api.isTerminated()) { return; }
+    if (!api || closed || !navigator.sendBeacon || api.isTerminated()) { return; }
     try {
       var values = api.getFlattenedCMI();
       var body = JSON.stringify(payload(values, false));
@@ -68,9 +78,12 @@
 
   fetch(config.state_url, { headers: { "X-Scorm-Token": config.token }, credentials: "omit" })
     .then(function (response) {
+      if (response.status === 409) {
+        return response.text().then(function (text) { showClosed(text); return null; });
+      }
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     })
-    .then(start)
+    .then(function (state) { if (state) { start(state); } })
     .catch(function () { show(config.labels.failed); });
 })();
