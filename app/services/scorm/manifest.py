@@ -4,7 +4,8 @@ The default organization becomes the course: items with children become modules 
 into "Parent › Child" module titles), leaf items that point at a SCO or asset resource become `scorm` lessons
 in the organization's order. Sequencing (`imsss:*`), navigation presentation and sub-manifests are not run:
 they are listed as ignored so the import result can say so, except what HocSo honours: the primary objective's
-passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`). Every problem names the manifest and its line.
+passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`). Every problem names
+the manifest and its line.
 """
 
 import re
