@@ -1,6 +1,8 @@
 """SCORM over the API: launch, starting state, commits (validated, idempotent), resume, completion, content
 files under signed paths, the player page, results and the admin report."""
 
+import csv as csv_module
+import io
 import re
 
 import httpx
@@ -306,6 +308,22 @@ async def test_admin_report_json_and_csv(client, golf12, learner, session, keyri
     assert [lesson["key"] for lesson in report["lessons"]] == ["playing_item", "etiquette_item", "handicap_item"]
     csv = await client.get(f"/api/v1/admin/courses/{course_id}/scorm-report?format=csv", headers=headers)
     assert csv.content.startswith("\ufeff".encode()) and "Trần Văn Bình" in csv.content.decode("utf-8-sig")
+
+
+async def test_the_csv_report_never_turns_a_learner_name_into_a_formula(client, golf12, session, keyring,
+                                                                        settings):
+    course_id, lessons = golf12
+    user = await make_user(session, full_name='=HYPERLINK("http://x")')
+    learner = (user, auth(token_for(keyring, settings, user)))
+    await enrolled(client, learner, course_id)
+    answer, token = await launch(client, learner, lessons["playing_item"])
+    await commit(client, answer, token, 1, {"cmi.core.lesson_status": "incomplete"})
+    admin = await make_user(session, role=Role.content_admin)
+    r = await client.get(f"/api/v1/admin/courses/{course_id}/scorm-report?format=csv",
+                         headers=auth(token_for(keyring, settings, admin)))
+    assert r.content.startswith("\ufeff".encode())
+    (row,) = list(csv_module.reader(io.StringIO(r.content.decode("utf-8-sig"))))[1:]
+    assert row[1] == "'=HYPERLINK(\"http://x\")"
 
 
 s3_endpoint, s3_settings = s3_server.s3_endpoint, s3_server.s3_settings  # fixtures

@@ -13,6 +13,7 @@ from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.core.errors import FieldError
 from app.core.errors import ValidationFailed as Invalid
+from app.core.spreadsheets import CSV_MEDIA_TYPE
 from app.models.scorm import CommitIn, CommitResult, LaunchPublic, RuntimeState, ScoStatus
 from app.services.scorm import commits, reports, runtime
 
@@ -78,6 +79,6 @@ async def course_report(course: str, session: SessionDep, admin: ContentAdmin,
     report = await reports.course_report(session, course)
     if format == "csv":
         data, filename = reports.report_csv(report)
-        return Response(data, media_type="text/csv; charset=utf-8",
+        return Response(data, media_type=CSV_MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return Response(report.model_dump_json(), media_type="application/json")

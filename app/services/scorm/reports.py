@@ -1,14 +1,13 @@
 """SCORM results: a learner's own result in a lesson, the SCO statuses shown with a course's requirements, and
 the per-course admin report (JSON, or CSV with a BOM so Excel shows Vietnamese)."""
 
-import csv
-import io
 import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
+from app.core.spreadsheets import csv_table
 from app.models.course import Course, CourseVersion, Lesson, LessonKind, Module, VersionStatus
 from app.models.identity import User
 from app.models.learning import CompletionStatus
@@ -104,14 +103,9 @@ async def course_report(session: AsyncSession, ref: str) -> ScormReport:
 
 
 def report_csv(report: ScormReport) -> tuple[bytes, str]:
-    """The report as CSV (UTF-8 with a BOM), and its file name."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in report.rows:
-        writer.writerow([row.user_id, row.full_name, row.province_code or "", row.lesson_key, row.lesson_title,
-                         row.attempts, row.attempt, row.completion_status, row.success_status,
-                         row.lesson_status or "", "" if row.score_raw is None else f"{row.score_raw:g}",
-                         "" if row.score_scaled is None else f"{row.score_scaled:g}", f"{row.total_time_s:g}",
-                         row.completed_at.isoformat() if row.completed_at else ""])
-    return out.getvalue().encode("utf-8-sig"), f"scorm-{report.slug}.csv"
+    """The report as CSV (UTF-8 with a BOM), and its file name. Learners name themselves, so the shared writer
+    writes every cell: a name starting with `=` stays text instead of becoming a formula in Excel."""
+    rows = ([row.user_id, row.full_name, row.province_code, row.lesson_key, row.lesson_title, row.attempts,
+             row.attempt, row.completion_status, row.success_status, row.lesson_status, row.score_raw,
+             row.score_scaled, row.total_time_s, row.completed_at] for row in report.rows)
+    return csv_table(CSV_HEADER, rows), f"scorm-{report.slug}.csv"
