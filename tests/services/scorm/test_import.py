@@ -141,3 +141,44 @@ async def test_a_scorm_folder_without_manifest_is_refused(db, settings, tmp_path
     job = await run(db, settings, package_zip(tmp_path / "mixed.zip", manifest=manifest, extra=extra))
     assert job.status == "failed"
     assert [e["message"] for e in job.errors] == ["scorm_folder_missing"]
+
+
+def golf_lesson(target: str) -> str:
+    return sample_manifest().replace("  - title: Kiểm tra cuối khóa\n", f"""  - title: Golf
+    lessons:
+      - {{key: golf, title: Golf cơ bản, scorm: {target}}}
+  - title: Kiểm tra cuối khóa
+""", 1)
+
+
+async def test_course_yaml_may_name_a_scorm_zip_inside_the_package(db, settings, session, tmp_path):
+    inner = scorm_zip(tmp_path / "golf.zip", manifest_12(), folder="golf-12/").read_bytes()  # one top folder
+    job = await run(db, settings, package_zip(tmp_path / "mixed.zip", manifest=golf_lesson("modules/golf.zip"),
+                                              extra={"modules/golf.zip": inner}))
+    assert job.status == "succeeded", job.errors
+    lessons = [(key, kind) for _, ls in await outline(session, job.version_id) for key, kind, _ in ls]
+    assert [key for key, kind in lessons if kind == "scorm"] == [
+        "golf--playing_item", "golf--etiquette_item", "golf--handicap_item"]
+    sco = (await session.execute(select(ScormSco).where(ScormSco.version_id == job.version_id).limit(1))
+           ).scalar_one()
+    assert sco.content_prefix.endswith("/modules/golf/golf-12/") and sco.launch_path == "Playing/index.html"
+    keys = set((await session.execute(select(Asset.storage_key).where(Asset.version_id == job.version_id)))
+               .scalars())
+    assert not any(key.endswith(".zip") for key in keys)  # its files are stored, not the zip
+
+
+async def test_a_nested_zip_is_checked_like_a_package_and_its_bad_entry_named(db, settings, tmp_path):
+    inner = write_zip(tmp_path / "evil.zip", {**scorm_files(manifest_12()), "../../escape.txt": b"x"}).read_bytes()
+    job = await run(db, settings, package_zip(tmp_path / "mixed.zip", manifest=golf_lesson("modules/golf.zip"),
+                                              extra={"modules/golf.zip": inner}))
+    assert job.status == "failed"
+    assert [(e["message"], e["file"]) for e in job.errors] == [
+        ("zip_unsafe_path", "modules/golf.zip › ../../escape.txt")]
+    assert not (settings.data_dir / "escape.txt").exists()
+
+
+async def test_a_nested_zip_that_is_not_scorm_is_refused(db, settings, tmp_path):
+    inner = package_zip(tmp_path / "hocso.zip").read_bytes()
+    job = await run(db, settings, package_zip(tmp_path / "mixed.zip", manifest=golf_lesson("modules/golf.zip"),
+                                              extra={"modules/golf.zip": inner}))
+    assert [(e["message"], e["file"]) for e in job.errors] == [("scorm_zip_not_scorm", "modules/golf.zip")]

@@ -153,7 +153,7 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
         unpacked = await anyio.to_thread.run_sync(unpack, zip_path, workdir / "files", db.settings, on_bytes)
         await anyio.to_thread.run_sync(zip_path.unlink)  # the unpacked copy is all we need now
         await progress.report(ImportStep.validating, _STEP_START[ImportStep.validating])
-        plan = await anyio.to_thread.run_sync(validate_package, unpacked, options)
+        plan = await anyio.to_thread.run_sync(validate_package, unpacked, db.settings, options)
         course_id, number = await _next_version(db, plan.course.slug)
         await progress.report(ImportStep.storing, _STEP_START[ImportStep.storing])
         plan.storage_prefix = f"courses/{course_id}/v{number}-{import_id.hex[:8]}"

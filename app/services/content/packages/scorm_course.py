@@ -1,5 +1,6 @@
 """SCORM packages as courses: a zip with `imsmanifest.xml` at its root becomes a course of `scorm` lessons, and a
-`scorm:` lesson of course.yaml brings a SCORM package folder into a HocSo course.
+`scorm:` lesson of course.yaml brings a SCORM package folder, or a SCORM zip inside the package, into a HocSo
+course (the inner zip unpacked by the same checked `unpack` as the package, within what is left of its limits).
 
 The manifest is read by the SCORM domain (`services.scorm.manifest`); what SCORM does not carry (slug,
 audiences, language, certificate, estimated minutes) comes from the import options. Every file of a SCORM
@@ -8,12 +9,14 @@ Blocking (file reads): run in a worker thread, like the rest of validation.
 """
 
 import re
+from pathlib import PurePosixPath
 
+from app.core.config import Settings
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
 from app.models.course import ImportOptions, LessonKind
-from app.services.content.packages.archive import Unpacked
+from app.services.content.packages.archive import Unpacked, unpack
 from app.services.content.packages.manifest import CourseSpec, LessonSpec, ModuleSpec
 from app.services.content.packages.media import Probed
 from app.services.content.packages.problems import PackageInvalid, problem
@@ -25,6 +28,10 @@ messages({
                                  "imsmanifest.xml is larger than {limit} bytes."),
     "scorm_folder_missing": ("Thư mục “{path}” không có imsmanifest.xml.",
                              "The folder “{path}” holds no imsmanifest.xml."),
+    "scorm_zip_not_scorm": ("Tệp zip “{path}” không phải gói SCORM (không có imsmanifest.xml ở gốc).",
+                            "The zip “{path}” is not a SCORM package (no imsmanifest.xml at its root)."),
+    "scorm_zip_folder_taken": ("Không giải nén được “{path}”: thư mục “{folder}” đã có trong gói.",
+                               "“{path}” cannot be unpacked: the folder “{folder}” is already in the package."),
     "scorm_slug_needed": ("Không tạo được mã khóa học từ tiêu đề; hãy nhập tham số slug.",
                           "No course slug can be made from the title; give the slug import option."),
 })
@@ -78,11 +85,35 @@ def scorm_course(unpacked: Unpacked, options: ImportOptions) -> tuple[CourseSpec
     return course, package_files(unpacked), manifest.notices
 
 
-def expand_scorm_lessons(course: CourseSpec, unpacked: Unpacked) -> tuple[dict[str, Probed], list[FieldError],
-                                                                          list[FieldError]]:
-    """course.yaml's `scorm:` lessons read from their folders: a one-SCO package stays the lesson as written;
-    a package of several SCOs becomes one lesson per SCO (`key--sco-key`, "Title: SCO title") in its place.
-    Returns the files to store, problems, and notices."""
+def _unpack_inner_zip(unpacked: Unpacked, path: str, settings: Settings) -> str:
+    """A SCORM zip named by course.yaml, unpacked beside itself (`modules/x.zip` → `modules/x/`) with the archive
+    rules of packages and the size and entry budget the outer package left; returns the folder holding its
+    imsmanifest.xml. Problems name the inner entry as `modules/x.zip › entry`."""
+    del unpacked.files[path]  # the lesson's, whatever comes of it: its files are stored, never the zip itself
+    folder = str(PurePosixPath(path).with_suffix("")) + "/"
+    if any(name.startswith(folder) for name in unpacked.files):
+        raise PackageInvalid([problem("scorm_zip_folder_taken", path, path=path, folder=folder)])
+    left = settings.model_copy(update={
+        "package_max_uncompressed_bytes": max(0, settings.package_max_uncompressed_bytes - sum(
+            unpacked.files.values())),
+        "package_max_entries": max(0, settings.package_max_entries - len(unpacked.files))})
+    try:
+        inner = unpack(unpacked.root / path, unpacked.root / folder, left)
+    except PackageInvalid as bad:
+        raise PackageInvalid([FieldError(e["message"], file=f"{path} › {e.get('file', '(zip)')}"[:300],
+                                         line=e.get("line"), **e.params) for e in bad.errors]) from None
+    if inner.format != "scorm":
+        raise PackageInvalid([problem("scorm_zip_not_scorm", path, path=path)])
+    folder = inner.root.relative_to(unpacked.root).as_posix() + "/"  # the inner zip's one top folder, if any
+    unpacked.files.update({folder + name: size for name, size in inner.files.items()})
+    return folder
+
+
+def expand_scorm_lessons(course: CourseSpec, unpacked: Unpacked, settings: Settings) -> tuple[
+        dict[str, Probed], list[FieldError], list[FieldError]]:
+    """course.yaml's `scorm:` lessons read from their folders or zips: a one-SCO package stays the lesson as
+    written; a package of several SCOs becomes one lesson per SCO (`key--sco-key`, "Title: SCO title") in its
+    place. Returns the files to store, problems, and notices."""
     files: dict[str, Probed] = {}
     errors: list[FieldError] = []
     notices: list[FieldError] = []
@@ -93,8 +124,10 @@ def expand_scorm_lessons(course: CourseSpec, unpacked: Unpacked) -> tuple[dict[s
                 expanded.append(lesson)
                 continue
             folder = lesson.path + "/"
-            files.update(package_files(unpacked, folder))  # the folder's files are the lesson's, never litter
             try:
+                if lesson.path.lower().endswith(".zip") and lesson.path in unpacked.files:
+                    folder = _unpack_inner_zip(unpacked, lesson.path, settings)
+                files.update(package_files(unpacked, folder))  # the folder's files are the lesson's, never litter
                 manifest = read_package_manifest(unpacked, folder)
             except PackageInvalid as bad:
                 errors.extend(bad.errors)

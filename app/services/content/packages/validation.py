@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from app.core.config import Settings
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import ImportOptions, LessonKind
@@ -145,16 +146,17 @@ def _check_captions(lesson: LessonSpec, plan: PackagePlan, referenced: set[str])
     return errors
 
 
-def validate_package(unpacked: Unpacked, options: ImportOptions | None = None) -> PackagePlan:
+def validate_package(unpacked: Unpacked, settings: Settings, options: ImportOptions | None = None) -> PackagePlan:
     """Every rule of format v1 (or of a SCORM package) at once; raises PackageInvalid with all problems (file
-    and line each). `options` give a SCORM package what it does not say itself (slug, audiences, …)."""
+    and line each). `settings` hold the archive limits a SCORM zip inside the package is unpacked within;
+    `options` give a SCORM package what it does not say itself (slug, audiences, …)."""
     if unpacked.format == "scorm":
         course, files, notices = scorm_course(unpacked, options or ImportOptions())
         return PackagePlan(course=course, unpacked=unpacked, files=files, notices=notices)
     course, errors = _read_manifest(unpacked)
     if course is None:  # nothing to check files against: the other findings would only be noise
         raise PackageInvalid(errors)
-    scorm_files, scorm_errors, notices = expand_scorm_lessons(course, unpacked)
+    scorm_files, scorm_errors, notices = expand_scorm_lessons(course, unpacked, settings)
     errors.extend(scorm_errors)
     plan = PackagePlan(course=course, unpacked=unpacked, files=scorm_files, notices=notices)
     referenced: set[str] = set(scorm_files)
