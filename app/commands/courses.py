@@ -50,6 +50,8 @@ def import_package(
     language: str = typer.Option("vi", help="SCORM: course language"),
     certificate: bool = typer.Option(False, "--certificate", help="SCORM: issue certificates"),
     minutes: int = typer.Option(0, help="SCORM: estimated minutes"),
+    completion: str | None = typer.Option(None, help="SCORM: when each SCO's lesson is met: completed, passed, "
+                                          "completed_or_passed or completed_and_passed (default: by version)"),
 ) -> None:
     """Import PATH.zip as a new version of its course (a new course for a new slug)."""
     console = Console(stderr=True)
@@ -58,7 +60,7 @@ def import_package(
         raise typer.Exit(1)
     try:
         options = ImportOptions.model_validate({"slug": slug, "language": language, "certificate": certificate,
-                                                "estimated_minutes": minutes,
+                                                "estimated_minutes": minutes, "completion": completion,
                                                 **({"audiences": audience} if audience else {})})
     except ValidationError as bad:
         typer.echo(f"Invalid option: {bad.errors()[0]['loc'][0]}: {bad.errors()[0]['msg']}", err=True)

@@ -225,6 +225,10 @@ class LessonContent(BaseModel):
     quiz: QuizSummary | None = None
 
 
+# When a `scorm` lesson is met; the default depends on the package (docs/scorm.md, "Completion").
+CompletionRule = Literal["completed", "passed", "completed_or_passed", "completed_and_passed"]
+
+
 class ImportOptions(BaseModel):
     """What a SCORM package does not say about its course (course.yaml says it itself and ignores these)."""
 
@@ -234,6 +238,9 @@ class ImportOptions(BaseModel):
     language: str = PydField(default="vi", pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
     certificate: bool = False
     estimated_minutes: int = PydField(default=0, ge=0, le=100_000)
+    completion: CompletionRule | None = PydField(
+        default=None, description="When each SCO's lesson is met; default completed_or_passed, or "
+                                  "completed_and_passed where 2004 gives a scaled passing score")
 
 
 class ImportProblem(BaseModel):

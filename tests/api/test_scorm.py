@@ -4,6 +4,7 @@ files under signed paths, the player page, results and the admin report."""
 import csv as csv_module
 import io
 import re
+import uuid
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from app.core.storage import build_storage
 from app.models.course import Lesson
 from app.models.identity import Role
-from app.models.scorm import ScormInteraction
+from app.models.scorm import ScormInteraction, ScormSco
 from app.services import jobs
 from app.services.content.packages.importer import import_file
 from tests import s3_server
@@ -377,7 +378,8 @@ async def test_admin_upload_takes_scorm_import_options_and_shows_notices(client,
     with path.open("rb") as f:
         r = await client.post("/api/v1/admin/course-packages", headers=headers,
                               params=[("publish", "true"), ("slug", "golf-2004"), ("audiences", "official"),
-                                      ("certificate", "true"), ("estimated_minutes", "20")],
+                                      ("certificate", "true"), ("estimated_minutes", "20"),
+                                      ("completion", "completed")],
                               files={"file": (path.name, f, "application/zip")})
     assert r.status_code == 202, r.text
     await jobs.run_pending(db)
@@ -387,9 +389,13 @@ async def test_admin_upload_takes_scorm_import_options_and_shows_notices(client,
     course = (await client.get("/api/v1/courses/golf-2004")).json()
     assert (course["audiences"], course["certificate"], course["estimated_minutes"]) == (["official"], True, 20)
     assert course["lessons_by_kind"]["scorm"] == 3
-    bad = await client.post("/api/v1/admin/course-packages?slug=Not%20a%20slug", headers=headers,
-                            files={"file": (path.name, b"x", "application/zip")})
-    assert bad.status_code == 422
+    rules = set((await session.execute(select(ScormSco.completion_rule).where(
+        ScormSco.version_id == uuid.UUID(job["version_id"])))).scalars())
+    assert rules == {"completed"}  # the admin's choice over the default completed_and_passed (passing score 0.8)
+    for query in ("slug=Not%20a%20slug", "completion=finished"):
+        bad = await client.post(f"/api/v1/admin/course-packages?{query}", headers=headers,
+                                files={"file": (path.name, b"x", "application/zip")})
+        assert bad.status_code == 422, query
 
 
 async def test_a_zip_of_neither_format_names_both_in_english_and_vietnamese(client, db, session, keyring, settings,

@@ -12,6 +12,7 @@ from app.api.v1.courses import forget_catalogue
 from app.models.course import (
     AdminCourse,
     AdminCoursePage,
+    CompletionRule,
     ImportJobPublic,
     ImportOptions,
     PublishRequest,
@@ -38,10 +39,13 @@ def import_options(
                                        description="SCORM: the course language")] = "vi",
         certificate: Annotated[bool, Query(description="SCORM: issue certificates")] = False,
         estimated_minutes: Annotated[int, Query(ge=0, le=100_000, description="SCORM: shown in the "
-                                                "catalogue")] = 0) -> ImportOptions:
+                                                "catalogue")] = 0,
+        completion: Annotated[CompletionRule | None, Query(description="SCORM: when each SCO's lesson is met "
+                                                           "(default: by the package's version)")] = None,
+) -> ImportOptions:
     """What a SCORM package does not carry; a HocSo package's course.yaml says it itself."""
     return ImportOptions(slug=slug, language=language, certificate=certificate, estimated_minutes=estimated_minutes,
-                         **({"audiences": audiences} if audiences else {}))
+                         completion=completion, **({"audiences": audiences} if audiences else {}))
 
 
 Options = Annotated[ImportOptions, Depends(import_options)]

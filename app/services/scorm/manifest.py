@@ -11,11 +11,13 @@ the manifest and its line.
 import re
 from dataclasses import dataclass, field
 from posixpath import normpath
+from typing import get_args
 from urllib.parse import unquote
 
 from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
+from app.models.course import CompletionRule
 from app.services.scorm.data_model import DURATION
 from app.services.scorm.xml_tree import XML_NS, Element, XmlProblem, parse_xml
 
@@ -58,7 +60,7 @@ KEY_MAX = 100
 _KEY_CHARS = re.compile(r"[^a-z0-9_-]+")
 _TIMESPAN_12 = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
 _TIME_LIMIT_ACTIONS = {"exit,message", "exit,no message", "continue,message", "continue,no message"}
-RULES = ("completed", "passed", "completed_or_passed", "completed_and_passed")
+RULES = get_args(CompletionRule)
 
 
 @dataclass

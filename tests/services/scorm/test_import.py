@@ -167,6 +167,29 @@ async def test_course_yaml_may_name_a_scorm_zip_inside_the_package(db, settings,
     assert not any(key.endswith(".zip") for key in keys)  # its files are stored, not the zip
 
 
+async def test_a_scorm_lesson_of_course_yaml_may_choose_its_completion_rule(db, settings, session, tmp_path):
+    files = {f"modules/golf/{name}": data for name, data in scorm_files(manifest_2004("3rd")).items()}
+    manifest = golf_lesson("modules/golf/").replace("scorm: modules/golf/}", "scorm: modules/golf/, "
+                                                    "completion: completed_or_passed}")
+    job = await run(db, settings, package_zip(tmp_path / "rule.zip", manifest=manifest, extra=files))
+    assert job.status == "succeeded", job.errors
+    rules = set((await session.execute(select(ScormSco.completion_rule).where(
+        ScormSco.version_id == job.version_id))).scalars())
+    assert rules == {"completed_or_passed"}  # not the 2004 default completed_and_passed
+    bad = manifest.replace("completion: completed_or_passed", "completion: finished")
+    job = await run(db, settings, package_zip(tmp_path / "bad.zip", manifest=bad, extra=files))
+    assert [(e["message"], e["file"], bool(e.get("line"))) for e in job.errors] == [
+        ("manifest_pattern", "course.yaml", True)]
+
+
+async def test_only_scorm_lessons_take_a_completion_rule(db, settings, tmp_path):
+    manifest = sample_manifest()
+    first_lesson = manifest.index("title:", manifest.index("lessons:"))
+    manifest = manifest[:first_lesson] + "completion: passed, " + manifest[first_lesson:]
+    job = await run(db, settings, package_zip(tmp_path / "x.zip", manifest=manifest))
+    assert [e["message"] for e in job.errors] == ["manifest_completion_not_scorm"]
+
+
 async def test_a_nested_zip_is_checked_like_a_package_and_its_bad_entry_named(db, settings, tmp_path):
     inner = write_zip(tmp_path / "evil.zip", {**scorm_files(manifest_12()), "../../escape.txt": b"x"}).read_bytes()
     job = await run(db, settings, package_zip(tmp_path / "mixed.zip", manifest=golf_lesson("modules/golf.zip"),

@@ -14,6 +14,7 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.models.course import LessonKind
 from app.services.content.packages.bank import QuestionSpec
+from app.services.scorm.manifest import RULES
 
 messages({
     "manifest_not_utf8": ("course.yaml phải được lưu bằng UTF-8.", "course.yaml must be saved as UTF-8."),
@@ -38,6 +39,8 @@ messages({
                                "Lesson key “{key}” is already used on line {first_line}."),
     "manifest_captions_not_video": ("Chỉ bài học video mới có phụ đề (“captions”).",
                                     "Only video lessons have captions (“captions”)."),
+    "manifest_completion_not_scorm": ("Chỉ bài học SCORM mới có quy tắc hoàn thành (“completion”).",
+                                      "Only SCORM lessons have a completion rule (“completion”)."),
     "manifest_bad_path": ("Đường dẫn “{path}” phải là đường dẫn tương đối trong gói, không có “..”.",
                           "Path “{path}” must be relative inside the package, without “..”."),
 })
@@ -49,10 +52,11 @@ LESSON_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 TITLE_MAX, KEY_MAX, SLUG_MAX = 300, 100, 100
 _KINDS = ("video", "document", "text", "quiz", "scorm")
+_RULE = re.compile(f"^({'|'.join(RULES)})$")
 _COURSE_FIELDS = {"format": True, "slug": True, "title": True, "description": False, "language": False,
                   "audiences": True, "estimated_minutes": False, "certificate": False, "completion": False,
                   "modules": True}
-_LESSON_FIELDS = {"key": True, "title": True, "required": False, "captions": False,
+_LESSON_FIELDS = {"key": True, "title": True, "required": False, "captions": False, "completion": False,
                   **{k: False for k in _KINDS}}
 BANK_FORMATS = ("gift", "moodle_xml")  # a quiz's questions come from exactly one bank file
 _QUIZ_FIELDS = {"gift": False, "moodle_xml": False, "pass_score": False, "max_attempts": False, "time_limit_s": False,
@@ -87,6 +91,7 @@ class LessonSpec:
     scorm: Any = None  # services.scorm.manifest.ScoSpec of a SCORM lesson, once the package was read
     scorm_version: str | None = None
     scorm_folder: str = ""  # folder of imsmanifest.xml inside the package, "" or "modules/x/"
+    completion: str | None = None  # scorm: the admin's completion rule, replacing the package's default
     captions: dict[str, tuple[str, int]] = field(default_factory=dict)  # language → (WebVTT path, line)
 
 
@@ -300,6 +305,12 @@ class ManifestReader:
                 lesson.path = lesson.path.rstrip("/")
         else:
             lesson.quiz = self.quiz(target, f"{name}.quiz")
+        if "completion" in found:
+            if kind == "scorm":
+                lesson.completion = self.text(found["completion"], f"{name}.completion", pattern=_RULE,
+                                              rule=", ".join(RULES))
+            else:
+                self.fail("manifest_completion_not_scorm", found["completion"], f"{name}.completion")
         if "captions" in found:
             if kind == "video":
                 lesson.captions = self.captions(found["captions"], f"{name}.captions")

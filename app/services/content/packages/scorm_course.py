@@ -60,7 +60,9 @@ def read_package_manifest(unpacked: Unpacked, folder: str = "") -> ScormManifest
 
 
 def _lesson(sco, manifest: ScormManifest, folder: str, key: str | None = None, title: str | None = None,  # noqa: ANN001
-            required: bool = True) -> LessonSpec:
+            required: bool = True, completion: str | None = None) -> LessonSpec:
+    if completion:  # the admin's rule (course.yaml or the import option) replaces the package's default
+        sco.completion_rule = completion
     return LessonSpec(key=key or sco.key, title=title or sco.title, kind=LessonKind.scorm, line=sco.line,
                       required=required, scorm=sco, scorm_version=manifest.version, scorm_folder=folder)
 
@@ -80,8 +82,9 @@ def scorm_course(unpacked: Unpacked, options: ImportOptions) -> tuple[CourseSpec
     course = CourseSpec(slug=slug, title=manifest.title, description=manifest.description,
                         language=options.language, audiences=list(options.audiences),
                         estimated_minutes=options.estimated_minutes, certificate=options.certificate)
-    course.modules = [ModuleSpec(title=module.title, lessons=[_lesson(sco, manifest, "") for sco in module.scos])
-                      for module in manifest.modules]
+    course.modules = [ModuleSpec(title=module.title, lessons=[
+        _lesson(sco, manifest, "", completion=options.completion) for sco in module.scos])
+        for module in manifest.modules]
     return course, package_files(unpacked), manifest.notices
 
 
@@ -135,9 +138,11 @@ def expand_scorm_lessons(course: CourseSpec, unpacked: Unpacked, settings: Setti
             notices.extend(manifest.notices)
             scos = manifest.scos
             if len(scos) == 1:
-                expanded.append(_lesson(scos[0], manifest, folder, lesson.key, lesson.title, lesson.required))
+                expanded.append(_lesson(scos[0], manifest, folder, lesson.key, lesson.title, lesson.required,
+                                        lesson.completion))
             else:
                 expanded += [_lesson(sco, manifest, folder, f"{lesson.key}--{sco.key}"[:100],
-                                     f"{lesson.title}: {sco.title}"[:300], lesson.required) for sco in scos]
+                                     f"{lesson.title}: {sco.title}"[:300], lesson.required, lesson.completion)
+                             for sco in scos]
         module.lessons = expanded
     return files, errors, notices
