@@ -24,12 +24,15 @@ messages({
                            "The lesson is open; results are saved automatically."),
     "scorm_player_saved": ("Đã lưu kết quả.", "Results saved."),
     "scorm_player_completed": ("Đã hoàn thành bài học.", "Lesson completed."),
+    "scorm_player_course_completed": ("Đã hoàn thành bài học và cả khóa học.",
+                                      "Lesson completed, and with it the course."),
     "scorm_player_closed": ("Bài học đã được mở ở nơi khác hoặc phiên này đã kết thúc; hãy mở lại bài học.",
                             "The lesson was opened elsewhere or this session has ended; launch it again."),
     "scorm_player_failed": ("Không lưu được kết quả; hãy kiểm tra kết nối rồi mở lại bài học.",
                             "Results could not be saved; check the connection and open the lesson again."),
 })
 
+PLAYER_LABELS = ("ready", "saved", "completed", "course_completed", "failed", "closed")
 router = APIRouter(prefix="/scorm", include_in_schema=False)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 ASSETS = {"scorm12.js": STATIC / "vendor/scorm-again-3.4.3/scorm12.min.js",
@@ -77,7 +80,7 @@ async def play(session_id: uuid.UUID, session: SessionDep, settings: SettingsDep
     # Paths on this origin: the page, the SCO and the runtime endpoints share it whatever host name reached it.
     config = {"token": token, "content_url": url, "state_url": f"/api/v1/scorm/sessions/{session_id}/state",
               "commit_url": f"/api/v1/scorm/sessions/{session_id}/commits",
-              "labels": {k: t(f"scorm_player_{k}") for k in ("ready", "saved", "completed", "failed", "closed")}}
+              "labels": {k: t(f"scorm_player_{k}") for k in PLAYER_LABELS}}
     # "</" cannot end the JSON block early once escaped; the JSON is never executed (CSP allows no inline script).
     raw = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
     title = html.escape(lesson_title or t("scorm_player_title"))

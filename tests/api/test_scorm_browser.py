@@ -1,7 +1,11 @@
 """SCORM in a real browser (Debian's Chromium): a learner launches SCOs of a 1.2 and a 2004 package, each SCO
 finds the runtime by walking up window.parent and calls Initialize/SetValue/Commit/Terminate; leaving and
-launching again resumes with the saved suspend data and location; the course completes on the server and the
+launching again resumes with the saved suspend data and location; a value set without Commit reaches the server
+by sendBeacon when the page goes away; the course completes on the server (the last commit says so) and the
 national figure moves by exactly one."""
+
+import asyncio
+import json
 
 import httpx
 import pytest
@@ -9,6 +13,7 @@ from sqlalchemy import select
 
 from app.core.storage import build_storage
 from app.models.course import Lesson
+from app.models.scorm import ScormAttempt
 from app.services.content.packages.importer import import_file
 from tests.browser import free_port, live_server, screenshot_path
 from tests.conftest import make_app
@@ -38,6 +43,12 @@ async def open_sco(page, client, headers, lesson_id):
     return frame
 
 
+async def saved_location(db, key: str) -> str | None:
+    async with db.session() as session:
+        cmi = await session.scalar(select(ScormAttempt.cmi).where(ScormAttempt.lesson_key == key))
+    return (cmi or {}).get("cmi.core.lesson_location") or (cmi or {}).get("cmi.location")
+
+
 async def finish(page, frame):
     await frame.locator("#finish").click()
     await frame.locator("#state").filter(has_text="finished:true:true").wait_for(timeout=10_000)
@@ -52,6 +63,13 @@ async def test_a_learner_plays_resumes_and_completes_a_scorm_course(page, settin
     async with committed_db.session() as session:
         user = await make_user(session, full_name="Lê Thị Mai")
     headers = auth(token_for(keyring, settings, user))
+    commits: list[dict] = []  # the answers the player got, in order
+
+    async def record(response) -> None:  # noqa: ANN001
+        if response.request.method == "POST" and response.url.endswith("/commits") and response.ok:
+            commits.append(json.loads(await response.text()))
+
+    page.on("response", record)
     async with live_server(make_app(settings, committed_db, keyring), port) as url, \
             httpx.AsyncClient(base_url=url) as client:
         before = await national(client)
@@ -76,9 +94,28 @@ async def test_a_learner_plays_resumes_and_completes_a_scorm_course(page, settin
         assert mine["success_status"] == "passed"  # 85 ≥ 80 (1.2 mastery score, 2004 scaled passing score)
         assert await national(client) == before  # two SCOs still to go
 
+        # A value set without Commit, then the learner leaves: the page-hide beacon carries it to the server.
+        frame = await open_sco(page, client, headers, lessons["etiquette_item"])
+        await frame.locator("body").evaluate("() => set('cmi.core.lesson_location', 'cmi.location', 'beacon-7')")
+        stale_url = page.url
+        await page.goto("about:blank")
+        for _ in range(50):
+            if await saved_location(committed_db, "etiquette_item") == "beacon-7":
+                break
+            await asyncio.sleep(0.1)
+        assert await saved_location(committed_db, "etiquette_item") == "beacon-7"
+
         for key in ("etiquette_item", "handicap_item"):
             await finish(page, await open_sco(page, client, headers, lessons[key]))
+            if key == "etiquette_item":  # the page left open elsewhere was superseded by this launch: it says so
+                stale = await page.context.new_page()
+                await stale.goto(stale_url)
+                await stale.locator("#status.closed").filter(has_text="mở lại bài học").wait_for(timeout=5_000)
+                await stale.screenshot(path=screenshot_path(f"{name}-player-superseded"))
+                await stale.close()
+        await page.locator("#status").filter(has_text="khóa học").wait_for(timeout=5_000)
         await page.screenshot(path=screenshot_path(f"{name}-player-finished"))
+        assert commits[-1]["course_completed"] and not any(c["course_completed"] for c in commits[:-2])
 
         status = (await client.get(f"/api/v1/courses/{course_id}/completion-status", headers=headers)).json()
         assert status["completed"] and all(r["met"] for r in status["requirements"])

@@ -30,6 +30,7 @@ function show(id, text) { document.getElementById(id).textContent = text; }
 window.addEventListener("load", function () {
   if (!api) { show("state", "no-api"); return; }
   show("state", "init:" + call("LMSInitialize", "Initialize", ""));
+  show("version", v12 ? "SCORM 1.2" : "SCORM 2004");
   show("entry", get("cmi.core.entry", "cmi.entry"));
   show("location", get("cmi.core.lesson_location", "cmi.location"));
   show("suspend", get("cmi.suspend_data", "cmi.suspend_data"));
@@ -64,7 +65,7 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="../shared/style.css"><script src="../shared/sco.js"></script></head>
 <body><h1>{title}</h1><img src="../shared/golf.png" alt="golf ball" width="64" height="64">
 <p>{body}</p>
-<dl><dt>state</dt><dd id="state">loading</dd><dt>entry</dt><dd id="entry"></dd>
+<dl><dt>version</dt><dd id="version"></dd><dt>state</dt><dd id="state">loading</dd><dt>entry</dt><dd id="entry"></dd>
 <dt>location</dt><dd id="location"></dd><dt>learner</dt><dd id="learner"></dd>
 <dt>suspend data</dt><dd id="suspend" style="max-width:40em;overflow:hidden;white-space:nowrap"></dd></dl>
 <button id="save" onclick="save()">Save and leave</button> <button id="finish" onclick="finish()">Finish</button>

@@ -32,7 +32,8 @@
         var answer = JSON.parse(xhr.responseText);
         // The server kept the other values; what it refused goes to the console for the content's author.
         (answer.refused || []).forEach(function (e) { console.warn("HocSo: " + e.field + ": " + e.message); });
-        show(config.labels[answer.lesson_completed ? "completed" : "saved"]);
+        show(config.labels[answer.course_completed ? "course_completed"
+          : answer.lesson_completed ? "completed" : "saved"]);
       } catch (e) { /* the status line is a courtesy only */ }
       return { result: "true", errorCode: 0 };
     }
