@@ -7,7 +7,6 @@ import re
 import uuid
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from app.core.storage import build_storage
@@ -17,47 +16,15 @@ from app.models.scorm import ScormInteraction, ScormSco
 from app.services import jobs
 from app.services.content.packages.importer import import_file
 from tests import s3_server
+from tests.api import scorm_flow
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
 from tests.factories.packages import write_zip
 from tests.factories.scorm_packages import manifest_12, manifest_2004, scorm_zip
 
-
-async def import_course(db, settings, session, tmp_path, manifest, name):
-    job = await import_file(db, build_storage(settings), scorm_zip(tmp_path / f"{name}.zip", manifest),
-                            publish=True)
-    assert job.status == "succeeded", job.errors
-    lessons = (await session.execute(select(Lesson).where(Lesson.version_id == job.version_id))).scalars()
-    return job.course_id, {lesson.key: lesson.id for lesson in lessons}
-
-
-@pytest.fixture
-async def golf12(db, settings, session, tmp_path):
-    return await import_course(db, settings, session, tmp_path, manifest_12(), "golf12")
-
-
-@pytest.fixture
-async def learner(session, keyring, settings):
-    user = await make_user(session, full_name="Trần Văn Bình")
-    return user, auth(token_for(keyring, settings, user))
-
-
-async def enrolled(client, learner, course_id):
-    r = await client.post(f"/api/v1/courses/{course_id}/enrollments", headers=learner[1])
-    assert r.status_code in (200, 201), r.text
-
-
-async def launch(client, learner, lesson_id, **body):
-    r = await client.post(f"/api/v1/lessons/{lesson_id}/launch", headers=learner[1], json=body or None)
-    assert r.status_code == 201, r.text
-    answer = r.json()
-    token = re.search(r"token=([^&]+)", answer["launch_url"]).group(1)
-    return answer, {"X-Scorm-Token": token}
-
-
-async def commit(client, answer, token, seq, values, terminate=False):
-    return await client.post(f"/api/v1/scorm/sessions/{answer['session_id']}/commits", headers=token,
-                             json={"seq": seq, "values": values, "terminate": terminate})
+golf12, learner = scorm_flow.golf12, scorm_flow.learner  # fixtures
+import_course, enrolled, launch, commit = (scorm_flow.import_course, scorm_flow.enrolled, scorm_flow.launch,
+                                           scorm_flow.commit)
 
 
 async def test_only_enrolled_learners_launch(client, golf12, learner):
@@ -134,42 +101,6 @@ async def test_a_refused_element_does_not_drop_the_status_of_the_same_commit(cli
     assert (r.json()["score_raw"], r.json()["lesson_status"]) == (66.66666666666667, "failed")  # mastery 80
     r = await commit(client, answer, token, 2, {**values, "cmi.core.score.raw": "85.33333333333333"})
     assert r.json()["applied"] and r.json()["lesson_status"] == "passed"
-
-
-async def test_an_older_open_session_cannot_overwrite_a_newer_launch(client, golf12, learner):
-    course_id, lessons = golf12
-    await enrolled(client, learner, course_id)
-    old, old_token = await launch(client, learner, lessons["playing_item"])  # a tab on the office computer
-    assert (await commit(client, old, old_token, 1, {"cmi.core.lesson_location": "p1"})).status_code == 200
-    new, new_token = await launch(client, learner, lessons["playing_item"])  # the same learner on a phone
-    assert (await commit(client, new, new_token, 1, {"cmi.core.lesson_location": "p7"})).json()["applied"]
-    r = await commit(client, old, old_token, 2, {"cmi.core.lesson_location": "p1"})
-    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
-    assert r.json()["type"] == "/problems/scorm-session-superseded" and "mở lại bài học" in r.json()["detail"]
-    state = await client.get(f"/api/v1/scorm/sessions/{new['session_id']}/state", headers=new_token)
-    assert state.json()["location"] == "p7"
-    stale = await client.get(f"/api/v1/scorm/sessions/{old['session_id']}/state", headers=old_token)
-    assert stale.status_code == 409
-
-
-async def test_a_terminated_session_refuses_new_commits_and_answers_its_replay(client, golf12, learner):
-    course_id, lessons = golf12
-    await enrolled(client, learner, course_id)
-    answer, token = await launch(client, learner, lessons["playing_item"])
-    final = {"cmi.core.lesson_location": "p2", "cmi.core.exit": "suspend"}
-    assert (await commit(client, answer, token, 1, final, terminate=True)).json()["applied"]
-    replay = await commit(client, answer, token, 1, final, terminate=True)
-    assert replay.status_code == 200 and not replay.json()["applied"]
-    r = await commit(client, answer, token, 2, {"cmi.core.lesson_location": "p9"})  # the page reopened
-    assert r.status_code == 409 and r.json()["type"] == "/problems/scorm-session-terminated"
-    english = await client.post(f"/api/v1/scorm/sessions/{answer['session_id']}/commits",
-                                headers={**token, "Accept-Language": "en"}, json={"seq": 3, "values": {}})
-    assert "launch the lesson again" in english.json()["detail"]
-    r = await client.get(f"/api/v1/scorm/sessions/{answer['session_id']}/state", headers=token)
-    assert r.status_code == 409
-    again, again_token = await launch(client, learner, lessons["playing_item"])
-    assert (await client.get(f"/api/v1/scorm/sessions/{again['session_id']}/state",
-                             headers=again_token)).json()["location"] == "p2"
 
 
 async def test_resume_with_suspend_data_and_location_on_another_launch(client, golf12, learner):

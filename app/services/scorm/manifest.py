@@ -287,8 +287,7 @@ def _sequencing(reader: _Reader, sco: ScoSpec, sequencing: Element) -> None:
 
 
 def _limit_conditions(reader: _Reader, sco: ScoSpec, limits: Element) -> None:
-    """The two limit conditions SCORM 2004 asks an LMS to honour: attempts allowed, and each attempt's time
-    (given to the SCO as `cmi.max_time_allowed`)."""
+    """SCORM 2004's two limit conditions: attempts allowed, each attempt's time (`cmi.max_time_allowed`)."""
     if (count := (limits.get("attemptLimit") or "").strip()):
         if not count.isdigit():
             reader.error("scorm_bad_value", limits.line, name="imsss:attemptLimit", value=count[:50])
