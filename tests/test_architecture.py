@@ -1,7 +1,9 @@
-"""The house rules of docs/architecture.md, checked on the source: layers import only downward, service domains
-form no cycle, nobody borrows a sibling domain's private helper, and services never import FastAPI."""
+"""The house rules of docs/architecture.md, checked on the source: layers import only downward, a service domain
+imports only the rooms listed above it in the map (so they form no cycle), nobody borrows a sibling domain's
+private helper, and services never import FastAPI."""
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -55,8 +57,9 @@ def test_services_never_import_fastapi_or_starlette():
     assert wrong == []
 
 
-def test_service_domains_form_no_cycle():
-    edges: dict[str, set[str]] = defaultdict(set)  # domain → the domains it imports
+def domain_imports() -> list[tuple[str, str, str]]:
+    """(module, its domain, the other domain it imports) for every import between two service domains."""
+    found = []
     for module, path in app_files():
         mine = domain_of(module)
         for target, names in imports_of(path):
@@ -64,7 +67,43 @@ def test_service_domains_form_no_cycle():
             for t in targets:
                 theirs = domain_of(t)
                 if mine and theirs and theirs != mine:
-                    edges[mine].add(theirs)
+                    found.append((module, mine, theirs))
+    return found
+
+
+def rooms() -> tuple[list[str], list[str]]:
+    """The rooms table of docs/architecture.md, top row first, and the cross-domain modules listed after it: the
+    doc is the one ordered list, so a new domain or a reordering cannot pass without the map saying so."""
+    section = (APP.parent / "docs" / "architecture.md").read_text("utf-8").split("## The rooms of `app/services/`")[1]
+    table = [re.match(r"\| `([a-z_]+)(?:\.py|/)` \|", line) for line in section.splitlines()]
+    cross = section.split("Cross-domain modules")[1].split("\n\n")[0]
+    return [m.group(1) for m in table if m], re.findall(r"`([a-z_]+)\.py`", cross)
+
+
+def test_every_service_domain_has_a_room_in_the_map():
+    order, cross = rooms()
+    present = {p.stem for p in (APP / "services").iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    assert sorted(present) == sorted(order + cross)
+
+
+def test_the_services_docstring_lists_the_rooms_in_the_maps_order():
+    docstring = ast.get_docstring(ast.parse((APP / "services" / "__init__.py").read_text("utf-8")))
+    listed = re.findall(r"^    ([a-z_]+) {2,}", docstring, re.MULTILINE)
+    assert listed == rooms()[0]
+
+
+def test_a_domain_imports_only_domains_listed_above_it():
+    order, cross = rooms()
+    wrong = sorted({f"{module} ({mine}) imports {theirs}" for module, mine, theirs in domain_imports()
+                    if mine not in cross and (theirs in cross or order.index(theirs) > order.index(mine))})
+    assert wrong == []
+
+
+def test_service_domains_form_no_cycle():
+    edges: dict[str, set[str]] = defaultdict(set)  # domain → the domains it imports
+    for _, mine, theirs in domain_imports():
+        edges[mine].add(theirs)
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
         return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in edges.get(start, ()))
