@@ -126,3 +126,53 @@ def test_no_domain_borrows_a_sibling_domains_private_helper():
 def test_the_local_time_zone_is_defined_once():
     defined = [str(p.relative_to(APP)) for _, p in app_files() if '"Asia/Ho_Chi_Minh"' in p.read_text("utf-8")]
     assert defined == ["core/localtime.py"]
+
+
+# The boundaries the default rule itself names: where sessions are made, the request's unit of work, and the CLI
+# commands (each its own unit of work). Everywhere else a session, a commit or an autocommit read is an exception.
+BOUNDARIES = ("core/db.py", "api/deps.py", "commands/")
+EXCEPTION_COMMENT = re.compile(r"# Transaction exception «([^»]+)» \(docs/architecture\.md\)")
+
+
+def transaction_exceptions() -> dict[str, str]:
+    """name → the `where` column of the transaction rule's table of exceptions."""
+    section = (APP.parent / "docs" / "architecture.md").read_text("utf-8").split("## The transaction rule")[1]
+    rows = (line.split(" | ") for line in section.split("\n## ")[0].splitlines() if line.startswith("| "))
+    return {cells[0].removeprefix("| "): cells[1] for cells in rows
+            if len(cells) == 3 and cells[0] not in ("| name", "| ---")}
+
+
+def opens_its_own_transaction(node: ast.Call) -> bool:
+    """`db.session()`, `db.autocommit()`, `session.commit()`, `engine.connect()`/`.begin()`, AUTOCOMMIT."""
+    func = node.func
+    if any(k.arg == "isolation_level" and isinstance(k.value, ast.Constant) and k.value.value == "AUTOCOMMIT"
+           for k in node.keywords):
+        return True
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value.attr if isinstance(func.value, ast.Attribute) else getattr(func.value, "id", "")
+    return ((func.attr in {"session", "autocommit"} and owner.lstrip("_") == "db")
+            or (func.attr == "commit" and not node.args and not node.keywords)
+            or (func.attr in {"connect", "begin"} and owner == "engine"))
+
+
+def test_every_own_transaction_names_its_exception_in_the_table():
+    table = transaction_exceptions()
+    assert "jobs own their sessions" in table
+    wrong = []
+    for _, path in app_files():
+        where = str(path.relative_to(APP))
+        if where.startswith(BOUNDARIES):
+            continue
+        lines = path.read_text("utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not (isinstance(node, ast.Call) and opens_its_own_transaction(node)):
+                continue
+            above = node.lineno - 1
+            while above > 0 and lines[above - 1].strip().startswith("#"):
+                above -= 1
+            named = EXCEPTION_COMMENT.findall("\n".join(lines[above:node.lineno - 1]))
+            places = re.findall(r"`([^`]+\.py)", table.get(named[-1], "")) if named else []
+            if not any(where.endswith(place) for place in places):
+                wrong.append(f"{where}:{node.lineno} names {named or 'no exception'}")
+    assert sorted(wrong) == []

@@ -47,6 +47,7 @@ class ClientStatus:
         seen = self._seen.get(client_id)
         if seen is not None and now - seen[1] < self.ttl_s:
             return seen[0]
+        # Transaction exception «service-client status read» (docs/architecture.md).
         async with db.autocommit() as conn:
             active = (await conn.execute(select(ServiceClient.is_active).where(
                 ServiceClient.client_id == client_id))).scalar_one_or_none()
