@@ -121,7 +121,9 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
 
 @dataclass
 class ProgressRow:
-    """The learner's progress on one lesson key, as this transaction read (and locked) it."""
+    """The learner's progress on one lesson key, as this transaction read (and locked) it. Completion's rules
+    read the same row as `completion.rules.ProgressState`, the read-only facts a rule checks (best score, no
+    intervals): the two answer different questions, and completion cannot import learning's shape."""
 
     id: uuid.UUID
     last_heartbeat_at: datetime | None
@@ -379,7 +381,7 @@ async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any
 
     known: dict[str, tuple[dict, uuid.UUID | None]] = {}
     if valid:  # events applied before (online, or by an earlier sync) in one query
-        known = {event_id: (response, lesson) for event_id, response, lesson in (await session.execute(
+        known = {seen.event_id: (seen.response, seen.lesson_id) for seen in (await session.execute(
             select(ProgressEvent.event_id, ProgressEvent.response, ProgressEvent.lesson_id).where(
                 ProgressEvent.user_id == user_id,
                 ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})))).all()}
