@@ -33,7 +33,7 @@ from app.core.pagination import decode_cursor, encode_cursor, whole_number
 from app.models.completion import Completion
 from app.models.identity import Audience
 from app.services.geo import load_geography
-from app.services.stats.figures import resolve_course, resolve_province
+from app.services.stats.query import resolve_course, resolve_province
 
 MAX_PAGE = 1000
 EXPORT_CHUNK = 1000  # rows fetched from the server-side cursor and written out at a time
