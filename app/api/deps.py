@@ -20,7 +20,7 @@ from app.core.ratelimit import RateLimits
 from app.core.security import InvalidToken, KeyRing
 from app.core.storage import Storage
 from app.models.identity import ADMIN_ROLES, Role, Scope, User
-from app.services.identity.access import client_status
+from app.services.identity.access import ClientStatus
 
 messages({
     "invalid_token": ("Mã truy cập không hợp lệ hoặc đã hết hạn.",
@@ -89,6 +89,10 @@ async def get_rate_limits(request: Request) -> RateLimits:
     return request.app.state.per_worker.rate_limits
 
 
+async def get_client_status(request: Request) -> ClientStatus:
+    return request.app.state.per_worker.client_status
+
+
 async def get_keys(request: Request) -> KeyRing:
     return request.app.state.keys
 
@@ -103,6 +107,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+ClientStatusDep = Annotated[ClientStatus, Depends(get_client_status)]
 
 TOKEN_URL = "/api/v1/auth/token"
 oauth2 = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
@@ -142,7 +147,7 @@ def _verified_claims(token: str | None, keys: KeyRing, settings: Settings) -> di
 
 
 async def get_principal(work: WorkDep, keys: KeysDep, settings: SettingsDep, db: DatabaseDep,
-                        token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+                        client_status: ClientStatusDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     """A service client from its token and its status (re-read every few seconds: a deactivated client stops
     within them); a user from the token and their account, read in the request's session (so a deactivated
     account is refused at once)."""

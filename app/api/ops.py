@@ -22,8 +22,8 @@ async def healthz() -> dict[str, str]:
             responses={503: problem("Database or storage unreachable: `reason` names which; Retry-After")})
 async def readyz(db: DatabaseDep, storage: StorageDep) -> dict[str, str]:
     try:
-        async with db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        # Transaction exception «readiness probe» (docs/architecture.md).
+        async with db.autocommit() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "not ready"
         raise ServiceUnavailable(reason="database", headers={"Retry-After": str(RETRY_AFTER_S)},

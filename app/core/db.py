@@ -92,7 +92,7 @@ class Database:
             try:
                 yield session
                 # A request that never touched the database (a cached stats answer, a service token) has
-                # no transaction: committing would begin and end an empty one, ~5% of such a request's CPU.
+                # no transaction: committing would begin and end an empty one, CPU spent for nothing.
                 # `add()` begins one too, so nothing pending is ever skipped.
                 if session.in_transaction():
                     await session.commit()

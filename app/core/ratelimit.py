@@ -51,6 +51,16 @@ class RateLimits:
     async def reset(self) -> None:
         await self.storage.reset()
 
+    async def close(self) -> None:
+        """At shutdown: Redis's connections closed, the in-memory store's expiry task stopped. The `limits`
+        storages (5.x) have no close of their own, so this reaches the client and the task they hold."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+        timer = getattr(self.storage, "timer", None)
+        if timer is not None and not timer.done():
+            timer.cancel()
+
 
 def retry_after(wait_s: float) -> int:
     """Whole seconds for a Retry-After header (never 0, which would invite an immediate retry)."""

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from pydantic import Field as PydField
 from sqlmodel import Field, SQLModel
 
@@ -297,6 +297,12 @@ class OverdueAssignment(BaseModel):
     enrolled: bool
 
 
+def renamed_from(new: str):  # noqa: ANN201
+    """A key renamed on 3 December 2026, still sent under its old name for one release (docs/intakes.md)."""
+    return computed_field(description=f"Deprecated: the old name of `{new}`, sent for one more release; read "
+                                      f"`{new}`.", json_schema_extra={"deprecated": True})
+
+
 class IntakeReport(IntakeFigures):
     intake: IntakePublic
     as_of: datetime
@@ -306,6 +312,11 @@ class IntakeReport(IntakeFigures):
     overdue_count: int  # assignments not completed once the deadline has passed (0 before it)
     overdue: list[OverdueAssignment]  # sorted by agency, name, course; at most `overdue_limit`
 
+    @renamed_from("intake")
+    @property
+    def cohort(self) -> IntakePublic:
+        return self.intake
+
 
 class CourseAssignment(BaseModel):
     """The intake that assigned a course to a learner, shown in GET /api/v1/me/enrollments."""
@@ -314,3 +325,13 @@ class CourseAssignment(BaseModel):
     intake_name: str
     opens_at: datetime
     deadline: datetime
+
+    @renamed_from("intake_id")
+    @property
+    def cohort_id(self) -> uuid.UUID:
+        return self.intake_id
+
+    @renamed_from("intake_name")
+    @property
+    def cohort_name(self) -> str:
+        return self.intake_name

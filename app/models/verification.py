@@ -14,7 +14,7 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, created_at_field, id_field, time_field
-from app.models.identity import PhoneNumber
+from app.models.identity_fields import PhoneNumber
 
 
 class PhoneCode(SQLModel, table=True):

@@ -131,7 +131,8 @@ async def _renew_lease(db: Database, job_id: uuid.UUID, done: asyncio.Event) -> 
         if done.is_set():
             return
         try:
-            async with db.session() as session:  # jobs own their sessions (docs/architecture.md)
+            # Transaction exception «jobs own their sessions» (docs/architecture.md).
+            async with db.session() as session:
                 await session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
                                       .values(locked_at=utcnow()))
         except Exception:  # noqa: BLE001 - the database is away: the lease lapses and the job is reclaimed

@@ -5,7 +5,7 @@ import pytest
 from app.models.identity import Role, Scope, ServiceClientCreate
 from app.services.identity import access
 from app.services.identity import accounts as identity
-from app.services.identity.access import ClientStatus, client_status
+from app.services.identity.access import ClientStatus
 from tests.factories import PASSWORD, auth, make_user, token_for
 
 TOKEN = "/api/v1/auth/token"
@@ -84,7 +84,7 @@ async def test_another_worker_stops_a_deactivated_client_within_its_ttl(db, sess
     status = ClientStatus(ttl_s=5, clock=lambda: now[0])
 
     assert await status.is_active(db, credentials["client_id"]) is True
-    await access.set_client_active(session, credentials["client_id"], active=False)
+    await access.set_client_active(session, ClientStatus(), credentials["client_id"], active=False)  # on another
     now[0] = 4.9
     assert await status.is_active(db, credentials["client_id"]) is True
     now[0] = 5.1
@@ -112,4 +112,3 @@ async def test_only_ministry_admins_manage_clients(client, session, as_user):
             assert r.status_code == 403
     admin = await make_user(session, role=Role.ministry_admin)
     assert (await client.post("/api/v1/admin/clients/khong-co/deactivate", headers=as_user(admin))).status_code == 404
-    client_status.forget(credentials["client_id"])

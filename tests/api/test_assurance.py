@@ -26,7 +26,7 @@ async def e_id_token(client) -> str:
 
 
 async def complete_sample_course(client, session, headers) -> dict:
-    """Enrol in a one-document course, read the document, complete: the completion as the API shows it."""
+    """Enroll in a one-document course, read the document, complete: the completion as the API shows it."""
     rows = await make_course(session, slug=f"ky-nang-so-{uuid.uuid4().hex[:6]}", lessons=[document("so-tay")])
     assert (await client.post(f"/api/v1/courses/{rows.course.slug}/enrollments", headers=headers)).status_code == 201
     viewed = await client.post(f"/api/v1/lessons/{rows.lessons['so-tay'].id}/progress", headers=headers,

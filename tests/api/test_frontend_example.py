@@ -1,5 +1,5 @@
 """docs/examples/frontend.html, served from another origin, drives the API in headless Chromium the way an SPA
-does: provinces, registration (with its error), sign-in, refresh, enrolment, a Range read of a signed media URL
+does: provinces, registration (with its error), sign-in, refresh, enrollment, a Range read of a signed media URL
 whose Content-Range CORS exposes, and the first heartbeat."""
 
 from pathlib import Path

@@ -62,6 +62,25 @@ async def test_the_round_1_cohorts_address_still_serves_intakes_and_names_its_su
     assert "deprecation" not in (await client.get(INTAKES, headers=as_user(admin))).headers
 
 
+async def test_keys_renamed_on_3_december_are_still_sent_under_their_old_names_marked_deprecated(
+        client, session, as_user):
+    rows = await course(session)
+    member = await official(session, "Sở Nội vụ")
+    intake = await make_intake(session, [rows], [member])
+    admin = await province_admin(session)
+    for prefix in (INTAKES, "/api/v1/cohorts"):
+        report = (await client.get(f"{prefix}/{intake.id}/report", headers=as_user(admin))).json()
+        assert report["cohort"] == report["intake"] and report["intake"]["id"] == str(intake.id)
+    item = (await client.get("/api/v1/me/enrollments", headers=as_user(member))).json()["items"][0]
+    assignment = item["assignment"]
+    assert (assignment["cohort_id"], assignment["cohort_name"]) == (str(intake.id), intake.name)
+    assert (assignment["intake_id"], assignment["intake_name"]) == (str(intake.id), intake.name)
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    old = [(name, key, schemas[name]["properties"][key]) for name, key in (
+        ("IntakeReport", "cohort"), ("CourseAssignment", "cohort_id"), ("CourseAssignment", "cohort_name"))]
+    assert all(spec["deprecated"] is True and "one more release" in spec["description"] for _, _, spec in old)
+
+
 # --- POST /intakes ------------------------------------------------------------------------------------------
 
 

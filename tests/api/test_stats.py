@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from app.models.identity import Audience, Role
-from app.services.stats import figures as stats
+from app.services.stats import query as stats_query
 from tests.factories import auth, make_course, make_user, service_token, token_for
 from tests.factories.reporting import complete
 
@@ -30,7 +30,7 @@ def mid_2026(monkeypatch):
     """Requests without a period read the current local year, and `complete` dates completions 10 March 2026:
     the clock is set to 2026 here so these answers do not change on 1 January 2027 (tests/test_clock.py runs
     this module with the system clock moved)."""
-    monkeypatch.setattr(stats, "local_today", lambda: date(2026, 7, 1))
+    monkeypatch.setattr(stats_query, "local_today", lambda: date(2026, 7, 1))
 
 
 # --- who may read -------------------------------------------------------------------------------------------
@@ -121,13 +121,13 @@ async def test_a_repeated_request_is_answered_without_resolving_its_filters_agai
     course = (await make_course(session, lessons=[])).course
     await complete(session, course=course)
     resolved = []
-    build_query = stats.build_query
+    build_query = stats_query.build_query
 
     async def counted(*args, **kwargs):
         resolved.append(kwargs)
         return await build_query(*args, **kwargs)
 
-    monkeypatch.setattr(stats, "build_query", counted)
+    monkeypatch.setattr(stats_query, "build_query", counted)
     headers = client_headers(keyring, settings)
     params = {"year": 2026, "course": course.slug}
     first = await client.get(url, params=params, headers=headers)
@@ -172,10 +172,10 @@ async def test_an_open_period_follows_the_local_day_though_answers_are_cached(cl
     async def period(**params):
         return (await client.get("/api/v1/stats/summary", params=params, headers=headers)).json()["period"]
 
-    monkeypatch.setattr(stats, "local_today", lambda: date(2026, 12, 31))
+    monkeypatch.setattr(stats_query, "local_today", lambda: date(2026, 12, 31))
     assert (await period())["year"] == 2026
     assert (await period(**{"from": "2026-12-01"}))["last_day"] == "2026-12-31"
-    monkeypatch.setattr(stats, "local_today", lambda: date(2027, 1, 1))
+    monkeypatch.setattr(stats_query, "local_today", lambda: date(2027, 1, 1))
     assert (await period())["year"] == 2027
     assert (await period(**{"from": "2026-12-01"}))["last_day"] == "2027-01-01"
 

@@ -61,3 +61,14 @@ async def test_without_redis_each_worker_keeps_its_own_budget(settings, db, keyr
         transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             assert (await c.get("/api/v1/certificates/verify/HS-2026-XXXX")).status_code == 404
+
+
+async def test_closing_lets_go_of_the_redis_connections_and_the_memory_expiry_task(limits):
+    await limits.hit("verify", "203.0.113.1", limit=3, window_s=60)
+    client = getattr(getattr(limits.storage, "bridge", None), "storage", None)
+    timer = getattr(limits.storage, "timer", None)
+    await limits.close()
+    if client is not None:
+        assert not any(c.is_connected for c in client.connection_pool._available_connections)
+    else:
+        assert timer is not None and (timer.done() or timer.cancelling())

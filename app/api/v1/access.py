@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import Path
 
-from app.api.deps import MinistryAdmin, SessionDep, UserAdmin
+from app.api.deps import ClientStatusDep, MinistryAdmin, SessionDep, UserAdmin
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.models.identity import ServiceClient, ServiceClientSecret, ServiceClientView, UserAdminView
@@ -40,17 +40,17 @@ async def activate_user(user_id: uuid.UUID, admin: UserAdmin, session: SessionDe
 
 @router.post("/clients/{client_id}/deactivate", response_model=ServiceClientView,
              summary="Deactivate a service client (ministry admins)", responses=CLIENT_ERRORS)
-async def deactivate_client(admin: MinistryAdmin, session: SessionDep,
+async def deactivate_client(admin: MinistryAdmin, session: SessionDep, statuses: ClientStatusDep,
                             client_id: str = ClientId) -> ServiceClientView:
     """No new tokens; its tokens already issued stop working within seconds on every API worker."""
-    return _view(await access.set_client_active(session, client_id, active=False))
+    return _view(await access.set_client_active(session, statuses, client_id, active=False))
 
 
 @router.post("/clients/{client_id}/activate", response_model=ServiceClientView,
              summary="Reactivate a service client (ministry admins)", responses=CLIENT_ERRORS)
-async def activate_client(admin: MinistryAdmin, session: SessionDep,
+async def activate_client(admin: MinistryAdmin, session: SessionDep, statuses: ClientStatusDep,
                           client_id: str = ClientId) -> ServiceClientView:
-    return _view(await access.set_client_active(session, client_id, active=True))
+    return _view(await access.set_client_active(session, statuses, client_id, active=True))
 
 
 @router.post("/clients/{client_id}/secret", response_model=ServiceClientSecret,

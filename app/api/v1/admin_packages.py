@@ -34,7 +34,7 @@ def import_options(
                                           description="SCORM: the course slug (default: the title, Vietnamese "
                                           "folded)")] = None,
         audiences: Annotated[list[Literal["citizen", "official"]] | None,
-                             Query(description="SCORM: who may enrol (default both)")] = None,
+                             Query(description="SCORM: who may enroll (default both)")] = None,
         language: Annotated[str, Query(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$",
                                        description="SCORM: the course language")] = "vi",
         certificate: Annotated[bool, Query(description="SCORM: issue certificates")] = False,

@@ -20,6 +20,7 @@ from app.models.units import Ranking
 from app.services.counters import buckets as counters
 from app.services.stats import board
 from app.services.stats import figures as stats
+from app.services.stats.query import StatsQuery, build_query
 from app.services.units import rates
 
 router = v1_router("/board", tags=["stats"])
@@ -40,7 +41,7 @@ def _answer(model: BaseModel, fmt: str, name: str, header: Sequence[str], rows: 
     return Response(csv_table(header, rows), media_type=CSV_MEDIA_TYPE, headers=headers)
 
 
-async def _year_query(session: SessionDep, year: int | None) -> stats.StatsQuery:
+async def _year_query(session: SessionDep, year: int | None) -> StatsQuery:
     return await board.year_query(session, year or counters.current_year())
 
 
@@ -123,5 +124,5 @@ async def rankings(
     if level == "province" and province is None:
         return ranking_answer(await rates.province_ranking(session, year, by, minimum), format)
     if province is not None:
-        await stats.build_query(session, year=year, province=province)  # 422 for a former or unknown code
+        await build_query(session, year=year, province=province)  # 422 for a former or unknown code
     return ranking_answer(await rates.unit_ranking(session, year, province, by, minimum, ranked_only=True), format)

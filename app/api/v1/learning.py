@@ -20,7 +20,7 @@ from app.models.learning import (
     ProgressPublic,
 )
 from app.services.completion import completions
-from app.services.learning import enrollment, progress
+from app.services.learning import enrollment, offline_sync, progress
 from app.services.learning.heartbeat_batch import HeartbeatBatcher
 from app.services.scorm import reports as scorm_reports
 
@@ -102,8 +102,8 @@ async def sync_progress(body: ProgressBatchIn, user: CurrentUser, session: Sessi
     order, idempotently per `event_id`; each gets `accepted`, `duplicate` or `rejected` (with a reason), in
     the order sent. A bad event never rejects the others; one that happened more than
     HOCSO_PROGRESS_EVENT_RETENTION_DAYS (14) days ago is rejected as `event_too_old`."""
-    return await progress.sync_batch(session, user.id, body.events,
-                                     keep_days=settings.progress_event_retention_days)
+    return await offline_sync.sync_batch(session, user.id, body.events,
+                                         keep_days=settings.progress_event_retention_days)
 
 
 @router.get("/courses/{course}/completion-status", summary="What is left to complete a course",

@@ -20,6 +20,7 @@ from app.models.identity import Assurance, Role, Scope
 from app.models.reporting import CoursesStats, ProvincesStats, StatsSummary, Timeseries
 from app.services.counters import buckets as counters
 from app.services.stats import figures as stats
+from app.services.stats import query as stats_query
 from app.services.stats.workbook import stats_workbook
 
 router = v1_router("/stats", tags=["stats"])
@@ -62,7 +63,7 @@ class StatsAsk:
     def today(self) -> date | None:
         """The local day an open period resolves against (this year, or a range up to today), else None."""
         open_ended = self.year is None and (self.first_day is None or self.last_day is None)
-        return stats.local_today() if open_ended else None
+        return stats_query.local_today() if open_ended else None
 
 
 async def stats_ask(
@@ -86,7 +87,7 @@ async def stats_ask(
 StatsAskDep = Annotated[StatsAsk, Depends(stats_ask)]
 
 
-Figures = Callable[[AsyncSession, stats.StatsQuery, StatsCache], Awaitable[BaseModel]]
+Figures = Callable[[AsyncSession, stats_query.StatsQuery, StatsCache], Awaitable[BaseModel]]
 
 
 async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, figures: Figures) -> Response:
@@ -99,7 +100,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
 
     async def render() -> bytes:
         session = await work.session()
-        query = await stats.build_query(
+        query = await stats_query.build_query(
             session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
             course=ask.course, scoped_province=ask.scoped_province, assurance=ask.assurance)
         return (await figures(session, query, cache)).model_dump_json().encode()
@@ -151,7 +152,7 @@ async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep) -> Resp
     targets, per province (codes as text beside names), per course and per local day (typed dates).
     Vietnamese headers; English with `Accept-Language: en`."""
     session = await work.session()
-    query = await stats.build_query(
+    query = await stats_query.build_query(
         session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
         course=ask.course, scoped_province=ask.scoped_province)
     data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en")

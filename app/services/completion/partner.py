@@ -35,7 +35,8 @@ from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion
-from app.models.identity import Assurance, Audience, Role, User, normalise_name, normalise_phone, normalise_text
+from app.models.identity import Assurance, Audience, Role, User
+from app.models.identity_fields import normalise_name, normalise_phone, normalise_text
 from app.models.reporting import FeedCompletion, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services.completion.completions import record_completion
 from app.services.content.catalogue import lookup_course

@@ -116,7 +116,9 @@ async def version_rules(conn: AsyncConnection, version_id: uuid.UUID) -> Version
 
 
 class ProgressState(NamedTuple):
-    """One lesson key's progress, as the standing read found it."""
+    """One lesson key's progress, as the standing read found it. Not `learning.progress.ProgressRow`, the
+    locked row a heartbeat rewrites (id, intervals, last heartbeat): this is what a rule checks (best score
+    included), read only, and completion cannot import a shape from learning, which imports completion."""
 
     completed_at: datetime | None
     covered_s: float

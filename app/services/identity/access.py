@@ -34,7 +34,8 @@ messages({
 
 
 class ClientStatus:
-    """Per process: whether each service client is active, as read at most `ttl_s` ago."""
+    """Per worker (one in `app/api/per_worker.py`): whether each service client is active, as read at most
+    `ttl_s` ago."""
 
     def __init__(self, ttl_s: float = CLIENT_STATUS_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s, self.clock = ttl_s, clock
@@ -47,6 +48,7 @@ class ClientStatus:
         seen = self._seen.get(client_id)
         if seen is not None and now - seen[1] < self.ttl_s:
             return seen[0]
+        # Transaction exception «service-client status read» (docs/architecture.md).
         async with db.autocommit() as conn:
             active = (await conn.execute(select(ServiceClient.is_active).where(
                 ServiceClient.client_id == client_id))).scalar_one_or_none()
@@ -59,9 +61,6 @@ class ClientStatus:
 
     def forget(self, client_id: str) -> None:
         self._seen.pop(client_id, None)
-
-
-client_status = ClientStatus()
 
 
 async def set_user_active(session: AsyncSession, admin: User, user_id: uuid.UUID, *, active: bool) -> User:
@@ -91,12 +90,14 @@ async def _client(session: AsyncSession, client_id: str) -> ServiceClient:
     return client
 
 
-async def set_client_active(session: AsyncSession, client_id: str, *, active: bool) -> ServiceClient:
-    """A deactivated client gets no new token and its tokens stop within CLIENT_STATUS_TTL_S on every worker."""
+async def set_client_active(session: AsyncSession, statuses: ClientStatus, client_id: str, *,
+                            active: bool) -> ServiceClient:
+    """A deactivated client gets no new token and its tokens stop within CLIENT_STATUS_TTL_S on every worker (at
+    once on this one: it forgets what `statuses` remembered)."""
     client = await _client(session, client_id)
     client.is_active = active
     await session.flush()
-    client_status.forget(client_id)
+    statuses.forget(client_id)
     return client
 
 

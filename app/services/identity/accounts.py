@@ -31,9 +31,8 @@ from app.models.identity import (
     User,
     UserAdminView,
     UserPage,
-    normalise_email,
-    normalise_phone,
 )
+from app.models.identity_fields import normalise_email, normalise_phone
 from app.services.geo import load_geography
 from app.services.identity.assurance import after_phone_change
 

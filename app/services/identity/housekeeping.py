@@ -15,6 +15,7 @@ KEPT = timedelta(days=1)  # longer than any limit's window or any sign-in's life
 async def forget_spent_proofs(db: Database) -> int:
     """Delete phone codes and OpenID sign-ins older than a day; returns how many rows went."""
     cutoff = utcnow() - KEPT
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         codes = (await session.execute(delete(PhoneCode).where(PhoneCode.created_at < cutoff))).rowcount or 0
         flows = (await session.execute(delete(OidcSignIn).where(OidcSignIn.expires_at < cutoff))).rowcount or 0

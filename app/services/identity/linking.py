@@ -23,7 +23,8 @@ from app.core.localtime import LOCAL_TZ
 from app.core.security import verify_secret
 from app.core.text import search_key
 from app.models.base import utcnow
-from app.models.identity import Assurance, Audience, Role, User, normalise_name, normalise_password
+from app.models.identity import Assurance, Audience, Role, User
+from app.models.identity_fields import normalise_name, normalise_password
 from app.models.verification import LinkedIdentity
 from app.services.geo import load_geography
 from app.services.identity import citizen_ids, otp

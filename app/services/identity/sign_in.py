@@ -20,15 +20,8 @@ from app.core.errors import BadRequest, FieldError, RateLimited, Unauthorized, V
 from app.core.i18n import messages
 from app.core.security import KeyRing, access_claims, digest_token, keyed_hash, verify_secret
 from app.models.base import UTCDateTime, utcnow
-from app.models.identity import (
-    LoginThrottle,
-    RefreshToken,
-    ServiceClient,
-    TokenPair,
-    TokenRequest,
-    User,
-    normalise_password,
-)
+from app.models.identity import LoginThrottle, RefreshToken, ServiceClient, TokenPair, TokenRequest, User
+from app.models.identity_fields import normalise_password
 from app.services.identity.accounts import find_by_login, login_identifier
 
 messages({

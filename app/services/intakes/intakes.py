@@ -18,7 +18,8 @@ from app.core.pagination import decode_cursor, encode_cursor, identifier, moment
 from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.course import Course, CourseVersion, VersionStatus
-from app.models.identity import Role, User, normalise_text
+from app.models.identity import Role, User
+from app.models.identity_fields import normalise_text
 from app.models.learning import CourseBrief, Enrollment, EnrollmentPublic
 from app.models.reporting import (
     CourseAssignment,

@@ -25,7 +25,8 @@ from app.core.i18n import messages
 from app.core.multipart import MultipartFile
 from app.core.text import search_key
 from app.models.base import utcnow
-from app.models.identity import Role, User, normalise_email, normalise_phone
+from app.models.identity import Role, User
+from app.models.identity_fields import normalise_email, normalise_phone
 from app.models.reporting import Intake, IntakeMember, MembersUploadResult
 from app.services.geo import Geography, load_geography
 from app.services.identity import citizen_ids

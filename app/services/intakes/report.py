@@ -1,5 +1,5 @@
 """An intake's completion report: assignments (members × courses) enrolled and completed, by agency and by
-course, and after the deadline the assignments still not completed (the files for Excel: cohort_report_file).
+course, and after the deadline the assignments still not completed (the files for Excel: report_file).
 
 Every figure comes from GROUP BY queries over the intake's members × courses joined to enrollments and
 completions, so the number of queries does not grow with the intake.

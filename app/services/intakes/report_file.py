@@ -48,7 +48,7 @@ WORDS = {
 MEDIA_TYPES = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
 
 
-def _figures(row) -> list[object]:  # noqa: ANN001  (AgencyReport, CourseReport or the CohortReport total)
+def _figures(row) -> list[object]:  # noqa: ANN001  (AgencyReport, CourseReport or the IntakeReport total)
     return [row.assigned, row.enrolled, row.completed, row.completed_on_time, row.completion_percent,
             row.completed_of_assigned]
 

@@ -77,7 +77,7 @@ async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[En
     if existing is not None:
         existing.left_at, existing.version_id = None, version.id
         session.add(existing)
-        await _count_enrolment(session, course.id, +1)
+        await _count_enrollment(session, course.id, +1)
         await session.flush()
         return record(existing), False
 
@@ -86,7 +86,7 @@ async def enroll(session: AsyncSession, user: User, course_ref: str) -> tuple[En
         id=uuid.uuid4(), user_id=user.id, course_id=course.id, version_id=version.id, enrolled_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
     if inserted.rowcount:
-        await _count_enrolment(session, course.id, +1)
+        await _count_enrollment(session, course.id, +1)
     enrollment = await find_enrollment(session, user.id, course.id)
     assert enrollment is not None
     return record(enrollment), bool(inserted.rowcount)
@@ -100,11 +100,11 @@ async def unenroll(session: AsyncSession, user: User, course_ref: str) -> None:
         raise NotFound("not_enrolled")
     enrollment.left_at = utcnow()
     session.add(enrollment)
-    await _count_enrolment(session, course.id, -1)
+    await _count_enrollment(session, course.id, -1)
     await session.flush()
 
 
-async def _count_enrolment(session: AsyncSession, course_id: uuid.UUID, delta: int) -> None:
+async def _count_enrollment(session: AsyncSession, course_id: uuid.UUID, delta: int) -> None:
     await session.execute(update(Course).where(Course.id == course_id)
                           .values(enrollment_count=Course.enrollment_count + delta)
                           .execution_options(synchronize_session=False))

@@ -128,7 +128,8 @@ class HeartbeatBatcher:
             conn = await session.connection()
             statements = sql.statements(conn.dialect.name)
             rows = (await conn.execute(_LOCKED_ROWS, {"slots": list(slots)})).all()
-            known = set((await conn.execute(_KNOWN_EVENTS, {"events": list(event_ids)})).all())
+            known = {(seen.user_id, seen.event_id)
+                     for seen in (await conn.execute(_KNOWN_EVENTS, {"events": list(event_ids)})).all()}
             events, updates = [], []
             for found in rows:
                 columns = found._mapping

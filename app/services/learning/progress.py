@@ -1,4 +1,5 @@
-"""Earned progress: heartbeats, document views and offline batches, applied idempotently per event id.
+"""Earned progress: heartbeats and document views, applied idempotently per event id (offline batches apply
+the same rules: offline_sync.py).
 
 Video credit is earned, not claimed. The client reports the intervals it played; the server clamps them to the
 lesson's duration, merges them into the learner's union, and credits at most
@@ -19,24 +20,19 @@ work to flush. docs/benchmarks.md measures it.
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, Forbidden, HocSoError, NotFound, Unauthorized, ValidationFailed
-from app.core.i18n import messages, t
+from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.core.i18n import messages
 from app.models.base import time_ordered_id, utcnow
 from app.models.course import CourseVersion, Lesson, LessonKind
 from app.models.identity import User
 from app.models.learning import (
-    BatchEventIn,
-    BatchEventResult,
     HeartbeatIn,
-    ProgressBatchResult,
-    ProgressEvent,
     ProgressPublic,
 )
 from app.services.completion.completions import complete_if_met
@@ -70,13 +66,10 @@ messages({
     "too_many_intervals": (
         "Quá nhiều đoạn xem rời rạc ({max}).", "Too many separate watched intervals (at most {max}).",
     ),
-    "invalid_event": ("Sự kiện không hợp lệ: {error}", "Invalid event: {error}"),
     "event_id_other_lesson": (
         "Mã sự kiện {event_id} đã được dùng cho bài học {lesson_id}; mỗi sự kiện cần một mã mới.",
         "Event id {event_id} was already used for lesson {lesson_id}; each event needs a new id.",
     ),
-    "event_too_old": ("Sự kiện đã quá {days} ngày, không thể đồng bộ.",
-                      "The event is more than {days} days old and can no longer be synced."),
 })
 
 
@@ -121,7 +114,9 @@ async def lesson_facts(session: AsyncSession, lesson_id: uuid.UUID) -> LessonFac
 
 @dataclass
 class ProgressRow:
-    """The learner's progress on one lesson key, as this transaction read (and locked) it."""
+    """The learner's progress on one lesson key, as this transaction read (and locked) it. Completion's rules
+    read the same row as `completion.rules.ProgressState`, the read-only facts a rule checks (best score, no
+    intervals): the two answer different questions, and completion cannot import learning's shape."""
 
     id: uuid.UUID
     last_heartbeat_at: datetime | None
@@ -344,62 +339,3 @@ async def lesson_progress(session: AsyncSession, user: User, lesson_id: uuid.UUI
     row = (await session.execute(sql.ROW_BY_KEY, {
         "p_user_id": user.id, "p_course_id": facts.course_id, "p_lesson_key": facts.key})).first()
     return progress_view(facts, row)
-
-
-async def sync_batch(session: AsyncSession, user_id: uuid.UUID, events: list[Any], *, keep_days: int,
-                     now: datetime | None = None) -> ProgressBatchResult:
-    """Apply an offline batch in client_time order, idempotently per event id, answering per event.
-
-    A malformed or refused event is reported as rejected with its reason and never stops the others. Events
-    of one lesson share that lesson's credit budget (wall-clock since its previous accepted heartbeat × 2), so
-    a batch earns no more than the same events sent live. Events that happened more than `keep_days` ago are
-    refused: event ids are kept that long (services/retention.py), so an older one could be applied twice.
-    """
-    recorder = ProgressRecorder(session, user_id, now or utcnow())
-    oldest = recorder.now - timedelta(days=keep_days)
-    results: list[BatchEventResult | None] = [None] * len(events)
-    valid: list[tuple[datetime, int, BatchEventIn]] = []
-    for index, raw in enumerate(events):
-        try:
-            event = BatchEventIn.model_validate(raw)
-        except ValidationError as exc:
-            raw_id = raw.get("event_id") if isinstance(raw, dict) else None
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            results[index] = BatchEventResult(
-                event_id=raw_id if isinstance(raw_id, str) else None, status="rejected",
-                reason="invalid_event", detail=t("invalid_event", error=f"{where}: {first.get('msg', '')}"))
-            continue
-        if event.client_time < oldest:
-            results[index] = BatchEventResult(event_id=event.event_id, status="rejected", reason="event_too_old",
-                                              detail=t("event_too_old", days=keep_days))
-            continue
-        valid.append((event.client_time, index, event))
-    valid.sort(key=lambda item: (item[0], item[1]))
-
-    known: dict[str, tuple[dict, uuid.UUID | None]] = {}
-    if valid:  # events applied before (online, or by an earlier sync) in one query
-        known = {event_id: (response, lesson) for event_id, response, lesson in (await session.execute(
-            select(ProgressEvent.event_id, ProgressEvent.response, ProgressEvent.lesson_id).where(
-                ProgressEvent.user_id == user_id,
-                ProgressEvent.event_id.in_({e.event_id for _, _, e in valid})))).all()}
-    for _, index, event in valid:
-        try:
-            if event.event_id in known:
-                response, stored_lesson = known[event.event_id]
-                check_same_lesson(event.event_id, stored_lesson, event.lesson_id)
-                results[index] = BatchEventResult(event_id=event.event_id, status="duplicate", progress=response)
-                continue
-            status, response = await recorder.apply(event, await lesson_facts(session, event.lesson_id))
-        except HocSoError as exc:
-            results[index] = BatchEventResult(event_id=event.event_id, status="rejected", reason=exc.code,
-                                              detail=t(exc.code, **exc.params))
-            continue
-        known[event.event_id] = (response, event.lesson_id)
-        results[index] = BatchEventResult(event_id=event.event_id, status=status, progress=response)
-
-    final = [r for r in results if r is not None]
-    return ProgressBatchResult(
-        accepted=sum(r.status == "accepted" for r in final),
-        duplicate=sum(r.status == "duplicate" for r in final),
-        rejected=sum(r.status == "rejected" for r in final), results=final)

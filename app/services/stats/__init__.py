@@ -1,4 +1,4 @@
-"""Stats: national and provincial figures from the counter buckets (who may read which province: `figures.py`,
+"""Stats: national and provincial figures from the counter buckets (who may read which province: `query.py`,
 `resolve_province`), the completion feed ministry systems page through and its export (`completion_export.py`:
 CSV, XLSX, NDJSON), and the figures as one workbook (`workbook.py`).
 

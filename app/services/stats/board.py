@@ -19,6 +19,7 @@ from app.models.completion import NationalStats
 from app.models.reporting import CoursesStats, ProvincesStats, Timeseries
 from app.services.counters import buckets as counters
 from app.services.stats import figures as stats
+from app.services.stats.query import StatsQuery, build_query
 
 TOP_COURSES = 10  # the board lists the most completed courses; the JSON/CSV gives them all
 
@@ -51,9 +52,9 @@ async def board_figures(session: AsyncSession, year: int, units: Literal["curren
     return await cache.get(("board", year, units), lambda: _board(session, year, units, cache))
 
 
-async def year_query(session: AsyncSession, year: int) -> stats.StatsQuery:
+async def year_query(session: AsyncSession, year: int) -> StatsQuery:
     """The whole local year, nationally: what every public board figure is computed over."""
-    return await stats.build_query(session, year=year)
+    return await build_query(session, year=year)
 
 
 async def _board(session: AsyncSession, year: int, units: Literal["current", "former"],

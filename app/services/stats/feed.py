@@ -33,7 +33,7 @@ from app.core.pagination import decode_cursor, encode_cursor, whole_number
 from app.models.completion import Completion
 from app.models.identity import Audience
 from app.services.geo import load_geography
-from app.services.stats.figures import resolve_course, resolve_province
+from app.services.stats.query import resolve_course, resolve_province
 
 MAX_PAGE = 1000
 EXPORT_CHUNK = 1000  # rows fetched from the server-side cursor and written out at a time
@@ -194,18 +194,18 @@ async def page_from_database(conn: AsyncConnection, f: FeedFilter, *, after: tup
     """A page joined by PostgreSQL: the same keyset query, its items concatenated in order and returned as
     UTF-8 bytes with the page's size and last position, so the worker never decodes 1,000 rows."""
     values = _values(f, after)
-    row = (await conn.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()
-    count, last, items = row
-    served = min(count, limit)
-    next_cursor = encode_cursor(*last) if served else cursor
-    has_more = count > limit
-    return RenderedPage(_page_json(items or b"", next_cursor, has_more), has_more)
+    page = (await conn.execute(_page_statement(frozenset(values)), values | {"page_rows": limit})).one()._mapping
+    served = min(page["page_count"], limit)
+    next_cursor = encode_cursor(*page["page_last_position"]) if served else cursor
+    has_more = page["page_count"] > limit
+    return RenderedPage(_page_json(page["page_items"] or b"", next_cursor, has_more), has_more)
 
 
 @lru_cache(maxsize=64)
 def _page_statement(bound: frozenset[str]) -> Select:
-    """SELECT rows, [last txid, last seq], the page's items joined as UTF-8 bytes (PostgreSQL). One more row
-    than the page is read, so its count says whether more are ready.
+    """SELECT page_count (rows), page_last_position ([last txid, last seq]) and page_items (the page's items
+    joined as UTF-8 bytes), on PostgreSQL. One more row than the page is read, so its count says whether more
+    are ready.
 
     The items are gathered with ARRAY(SELECT … ORDER BY …): SQL's array constructor by query, whose elements
     come in the subquery's order (PostgreSQL appends each row as the ordered scan yields it). The aggregate
@@ -226,7 +226,8 @@ def _page_statement(bound: frozenset[str]) -> Select:
                      .where(c.id == cast(func.json_extract_path_text(cast(last, JSON), "id"), Uuid))
                      .scalar_subquery())
     served = func.array_to_string(items[1:page_rows], ",")
-    return select(func.cardinality(items), last_position, func.convert_to(served, "UTF8")).select_from(page)
+    return select(func.cardinality(items).label("page_count"), last_position.label("page_last_position"),
+                  func.convert_to(served, "UTF8").label("page_items")).select_from(page)
 
 
 @asynccontextmanager

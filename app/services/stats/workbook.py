@@ -11,6 +11,7 @@ from app.core.spreadsheets import Column, Sheet, xlsx_bytes
 from app.models.base import utcnow
 from app.models.identity import Audience
 from app.services.stats import figures as stats
+from app.services.stats.query import StatsQuery
 
 OFFICIAL, CITIZEN = Audience.official, Audience.citizen
 AUDIENCE_NAMES = {OFFICIAL: ("Cán bộ, công chức, viên chức", "Officials"), CITIZEN: ("Người dân", "Citizens")}
@@ -33,7 +34,7 @@ WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "B
          "unassigned": ("(Chưa ghi tỉnh)", "(No province recorded)")}
 
 
-async def stats_workbook(session: AsyncSession, q: stats.StatsQuery, cache: StatsCache, *,
+async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache, *,
                          english: bool = False) -> bytes:
     """Four sheets: the summary per audience with target and percent, then per province (the 34 current
     units, former codes rolled up, and the completions with no province), per course and per day."""

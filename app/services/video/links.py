@@ -137,7 +137,7 @@ class _Playable:
 
 
 async def _playable(session: AsyncSession, settings: Settings, lesson_id: uuid.UUID, token: str) -> _Playable:
-    """The lesson behind a playlist request, once the token and the learner's enrolment are checked."""
+    """The lesson behind a playlist request, once the token and the learner's enrollment are checked."""
     user_id = read_access(settings, lesson_id, token)
     lesson = await session.get(Lesson, lesson_id)
     if lesson is None or lesson.kind != LessonKind.video or lesson.asset_id is None:

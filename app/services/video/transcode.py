@@ -75,6 +75,7 @@ async def request_renditions(session: AsyncSession, version_id: uuid.UUID) -> No
 
 async def _claim(db: Database, encoding_id: uuid.UUID) -> VideoEncoding | None:
     """Take a transcode slot for this encoding; None when it needs no work or must wait for a slot."""
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         if db.dialect == "postgresql":  # two workers must not both see a free slot (SQLite writes serially)
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SLOT_LOCK})
@@ -106,6 +107,7 @@ class _Reporter:
         if percent - self.percent < 5 and now - self.written_at < timedelta(minutes=1):
             return
         self.percent, self.written_at = percent, now
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with self.db.session() as session:
             encoding = await session.get(VideoEncoding, self.encoding_id)
             if encoding is not None:
@@ -116,6 +118,7 @@ async def _source_key(db: Database, encoding: VideoEncoding, storage: Storage) -
     """The recorded copy of the source, or any other stored asset with the same bytes."""
     if await storage.head(encoding.source_key) is not None:
         return encoding.source_key
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         keys = (await session.execute(select(Asset.storage_key).where(
             Asset.sha256 == encoding.source_sha256))).scalars().all()
@@ -185,6 +188,7 @@ async def _discard(storage: Storage, keys: list[str]) -> None:
 
 
 async def _record_failure(db: Database, encoding_id: uuid.UUID, error: str) -> None:
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
     async with db.session() as session:
         encoding = await session.get(VideoEncoding, encoding_id)
         if encoding is None:
@@ -211,6 +215,7 @@ async def transcode(db: Database, storage: Storage, encoding_id: uuid.UUID) -> N
         cpu_s = ffmpeg.children_cpu_s() - cpu_before
         prefix = f"videos/{encoding.source_sha256}/{LADDER_VERSION}"
         facts = await _store(storage, prefix, source, rungs, out, stored)
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
         async with db.session() as session:
             row = await session.get(VideoEncoding, encoding_id)
             row.status, row.percent, row.error, row.finished_at = EncodingStatus.ready, 100, None, utcnow()

@@ -8,17 +8,8 @@ from pydantic_core import PydanticCustomError
 
 from app.core.errors import Conflict
 from app.core.security import verify_secret
-from app.models.identity import (
-    AdminAccount,
-    Audience,
-    Registration,
-    Role,
-    Scope,
-    ServiceClientCreate,
-    check_new_password,
-    normalise_password,
-    normalise_phone,
-)
+from app.models.identity import AdminAccount, Audience, Registration, Role, Scope, ServiceClientCreate
+from app.models.identity_fields import check_new_password, normalise_password, normalise_phone
 from app.services.identity import accounts as identity
 
 

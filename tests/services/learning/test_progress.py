@@ -11,7 +11,8 @@ from app.models.base import utcnow
 from app.models.completion import Completion
 from app.models.learning import Enrollment, HeartbeatIn, LessonProgress, ProgressEvent
 from app.services.learning.intervals import clamp, credit, merge, uncovered
-from app.services.learning.progress import record_heartbeat, sync_batch
+from app.services.learning.offline_sync import sync_batch
+from app.services.learning.progress import record_heartbeat
 from tests.factories import document, make_course, make_user, quiz, video
 
 T0 = utcnow().replace(microsecond=0)

@@ -13,6 +13,7 @@ from app.models.completion import CompletionCounter, CompletionYearCounter, Lear
 from app.models.identity import Audience
 from app.services.completion.completions import record_completion
 from app.services.stats import figures as stats
+from app.services.stats.query import StatsQuery, build_query
 from tests.factories import make_course, make_user
 
 # Reads today's local date or year: tests/test_clock.py runs these again with the clock moved.
@@ -30,8 +31,8 @@ async def _complete(session, *, province: str, audience: str = "citizen", course
     return completion
 
 
-async def _query(session, **kwargs) -> stats.StatsQuery:
-    return await stats.build_query(session, **({"year": 2026} | kwargs))
+async def _query(session, **kwargs) -> StatsQuery:
+    return await build_query(session, **({"year": 2026} | kwargs))
 
 
 # --- periods and filters ------------------------------------------------------------------------------------
@@ -39,47 +40,47 @@ async def _query(session, **kwargs) -> stats.StatsQuery:
 
 async def test_year_and_range_are_exclusive_and_bounded(session):
     with pytest.raises(ValidationFailed) as both:
-        await stats.build_query(session, year=2026, first_day=date(2026, 1, 1))
+        await build_query(session, year=2026, first_day=date(2026, 1, 1))
     assert both.value.errors[0]["field"] == "year"
     with pytest.raises(ValidationFailed):
-        await stats.build_query(session, first_day=date(2026, 5, 1), last_day=date(2026, 4, 1))
+        await build_query(session, first_day=date(2026, 5, 1), last_day=date(2026, 4, 1))
     with pytest.raises(ValidationFailed):
-        await stats.build_query(session, first_day=date(2000, 1, 1), last_day=date(2026, 1, 1))
+        await build_query(session, first_day=date(2000, 1, 1), last_day=date(2026, 1, 1))
     with pytest.raises(ValidationFailed):
-        await stats.build_query(session, year=1999)
+        await build_query(session, year=1999)
 
 
 async def test_a_range_spanning_a_whole_year_is_that_year(session):
-    q = await stats.build_query(session, first_day=date(2026, 1, 1), last_day=date(2026, 12, 31))
+    q = await build_query(session, first_day=date(2026, 1, 1), last_day=date(2026, 12, 31))
     assert q.year == 2026
-    q = await stats.build_query(session, first_day=date(2026, 1, 1), last_day=date(2026, 6, 30))
+    q = await build_query(session, first_day=date(2026, 1, 1), last_day=date(2026, 6, 30))
     assert q.year is None
 
 
 async def test_province_must_be_a_current_code_and_former_codes_are_pointed_to_their_successor(session):
     with pytest.raises(ValidationFailed) as former:
-        await stats.build_query(session, province="06")
+        await build_query(session, province="06")
     assert former.value.errors[0]["field"] == "province"
     assert former.value.errors[0].params["successor"] == "19"
     with pytest.raises(ValidationFailed):
-        await stats.build_query(session, province="99")
-    q = await stats.build_query(session, province="19")
+        await build_query(session, province="99")
+    q = await build_query(session, province="19")
     assert q.province_codes == ("06", "19")
 
 
 async def test_a_province_scoped_caller_is_held_to_its_province(session):
-    q = await stats.build_query(session, scoped_province="22")
+    q = await build_query(session, scoped_province="22")
     assert q.province == "22"
     with pytest.raises(Forbidden):
-        await stats.build_query(session, province="19", scoped_province="22")
+        await build_query(session, province="19", scoped_province="22")
     # An admin still recorded under a former code is held to the unit that absorbed it.
-    q = await stats.build_query(session, scoped_province="06")
+    q = await build_query(session, scoped_province="06")
     assert q.province == "19"
 
 
 async def test_unknown_course_is_a_field_error(session):
     with pytest.raises(ValidationFailed) as err:
-        await stats.build_query(session, course="khong-co")
+        await build_query(session, course="khong-co")
     assert err.value.errors[0]["field"] == "course"
 
 
@@ -123,7 +124,7 @@ async def test_whole_years_without_a_course_read_the_year_buckets_and_anything_e
     await session.flush()
 
     async def citizens(**kwargs) -> int:
-        result = await stats.summary(session, await stats.build_query(session, **kwargs), NO_CACHE)
+        result = await stats.summary(session, await build_query(session, **kwargs), NO_CACHE)
         return result.audiences[Audience.citizen].completions
 
     assert await citizens(year=2026) == 1005
@@ -140,13 +141,13 @@ async def test_learners_are_null_for_a_partial_range_and_exact_with_a_course(ses
     await _complete(session, province="01", course=course)
     await _complete(session, province="01")
 
-    partial = await stats.summary(session, await stats.build_query(
+    partial = await stats.summary(session, await build_query(
         session, first_day=date(2026, 3, 1), last_day=date(2026, 3, 31)), NO_CACHE)
     assert partial.audiences[Audience.citizen].completions == 2
     assert partial.audiences[Audience.citizen].learners is None
     assert partial.audiences[Audience.citizen].target == 10_000_000
 
-    by_course = await stats.summary(session, await stats.build_query(
+    by_course = await stats.summary(session, await build_query(
         session, first_day=date(2026, 3, 1), last_day=date(2026, 3, 31), course=course.slug), NO_CACHE)
     figures = by_course.audiences[Audience.citizen]
     assert (figures.completions, figures.learners) == (1, 1)
@@ -154,7 +155,7 @@ async def test_learners_are_null_for_a_partial_range_and_exact_with_a_course(ses
 
 
 async def test_a_period_across_two_years_has_no_target(session):
-    q = await stats.build_query(session, first_day=date(2025, 12, 1), last_day=date(2026, 1, 31))
+    q = await build_query(session, first_day=date(2025, 12, 1), last_day=date(2026, 1, 31))
     result = await stats.summary(session, q, NO_CACHE)
     assert result.audiences[Audience.citizen].target is None
     assert result.audiences[Audience.citizen].percent_of_target is None
@@ -227,7 +228,7 @@ async def test_timeseries_uses_local_days_and_fills_every_period(session):
     assert (months.points[0].completions, months.points[1].completions) == (1, 1)
     assert months.points[0].audiences[Audience.official] == 1
 
-    days = await stats.timeseries(session, await stats.build_query(
+    days = await stats.timeseries(session, await build_query(
         session, first_day=date(2026, 1, 30), last_day=date(2026, 2, 2)), "day", NO_CACHE)
     assert [(p.period, p.completions) for p in days.points] == [
         ("2026-01-30", 0), ("2026-01-31", 0), ("2026-02-01", 1), ("2026-02-02", 0)]
