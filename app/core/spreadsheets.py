@@ -174,7 +174,7 @@ class _Workbook:
         self.label = add({"bold": True})
         self.formats = {
             "text": None, "code": add({"num_format": "@"}), "integer": add({"num_format": "#,##0"}),
-            "number": add({"num_format": "#,##0.00"}), "percent": add({"num_format": "0.00"}),
+            "number": add({"num_format": "#,##0.00"}), "percent": add({"num_format": "0.00###"}),
             "datetime": add({"num_format": "dd/mm/yyyy hh:mm"}), "date": add({"num_format": "dd/mm/yyyy"}),
         }
         self.quoted = add({"quote_prefix": True})

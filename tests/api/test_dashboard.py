@@ -36,11 +36,11 @@ async def test_counters_equal_the_national_stats_against_10000_and_10000000(clie
     r = await client.get("/dashboard", params={"year": YEAR})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = read_page(r.text)
-    for audience, target in (("official", "10.000"), ("citizen", "10.000.000")):
+    for audience, target, percent in (("official", "10.000", "0,02%"), ("citizen", "10.000.000", "0,00004%")):
         figures = national["audiences"][audience]
         assert vi_int(page.figures[(audience, "completions")]) == figures["completions"]
         assert page.figures[(audience, "target")] == target
-        assert page.figures[(audience, "percent")] == f"{figures['percent_of_target']:.2f}%".replace(".", ",")
+        assert page.figures[(audience, "percent")] == percent  # 4 of 10M shows as such, not as 0,00%
     assert national["audiences"]["official"]["completions"] == 2
     assert national["audiences"]["citizen"]["completions"] == 4
 
@@ -174,3 +174,16 @@ async def test_board_csv_opens_in_excel_with_the_same_figures(client, session):
         .decode("utf-8-sig"))))
     assert {(row["audience"], row["completions"], row["target"]) for row in national} == {
         ("official", "2", "10000"), ("citizen", "4", "10000000")}
+
+
+async def test_early_progress_shows_on_the_board_not_as_zero(client, session):
+    """22 citizen completions of 10,000,000 are 0.00022% of the target: the board says so, not 0,00%."""
+    basics = (await make_course(session, slug="ky-nang-so-co-ban", title="Kỹ năng số cơ bản", lessons=[])).course
+    for _ in range(22):
+        await complete(session, province="01", audience="citizen", course=basics,
+                       at=datetime(2026, 3, 10, 3, tzinfo=UTC))
+    national = (await client.get("/api/v1/stats/national", params={"year": YEAR})).json()
+    assert national["audiences"]["citizen"]["percent_of_target"] == 0.00022
+    page = read_page((await client.get("/dashboard", params={"year": YEAR})).text)
+    assert page.figures[("citizen", "percent")] == "0,00022%"
+

@@ -168,16 +168,23 @@ async def test_a_480p_source_gets_no_720p_and_plays_from_s3(app, client, db, ses
     assert job.status == "succeeded", job.errors
     encoding = (await session.execute(select(VideoEncoding))).scalar_one()
     await transcode(db, storage, encoding.id)  # as the job does, with this test's S3 storage
+    await session.refresh(encoding)
+    assert encoding.duration_s
     learner = await enrolled_learner(session, job)
     lesson = await video_lesson(client, auth(token_for(keyring, s3_settings, learner)))
     master = m3u8.loads((await client.get(local(lesson["hls_url"]))).text)
     assert [p.stream_info.resolution for p in master.playlists] == [(428, 240), (640, 360)]  # never upscaled
+    # One short segment: the peak still bounds the average, which leaves the init segment out (RFC 8216).
+    assert all(p.stream_info.bandwidth >= p.stream_info.average_bandwidth for p in master.playlists)
     async with httpx.AsyncClient() as http:
         for playlist in master.playlists:
             media = m3u8.loads((await client.get(local(playlist.uri))).text)
             assert (await http.get(media.segment_map[0].uri)).content[4:8] == b"ftyp"
             for segment in media.segments:
                 assert segment.uri.startswith(s3_settings.s3_endpoint_url)
+                # Signed for at least the video's length: a learner who pauses mid-way can still play on.
+                expires = int(parse_qs(urlparse(segment.uri).query)["X-Amz-Expires"][0])
+                assert expires >= encoding.duration_s
                 got = await http.get(segment.uri)
                 assert got.status_code == 200 and got.content[4:8] == b"styp"
                 unsigned = segment.uri.split("?", 1)[0]

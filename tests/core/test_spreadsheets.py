@@ -71,7 +71,7 @@ async def test_xlsx_has_typed_local_dates_text_codes_a_frozen_header_and_no_form
     assert at.value == datetime(2026, 12, 4, 6, 30) and at.is_date and at.number_format == "dd/mm/yyyy hh:mm"
     assert day.value == datetime(2026, 12, 4) and day.is_date
     assert count.value == 22 and count.data_type == "n"
-    assert percent.value == 0.0022
+    assert percent.value == 0.0022 and percent.number_format == "0.00###"  # shown as 0.0022, not 0.00
     for row, attack in zip(ws.iter_rows(min_row=3), ATTACKS, strict=True):
         # Stored as the text itself in a string cell with Excel's quote prefix: shown as typed, never run.
         # (openpyxl leaves the escape of a carriage return, _x000D_, undecoded; Excel decodes it.)

@@ -159,19 +159,23 @@ async def _store(storage: Storage, prefix: str, source: Source, rungs: list[Rung
         init = f"{prefix}/{rung.name}/{playlist.init}"
         stored.append(init)
         size = (await storage.put_file(init, out / rung.name / playlist.init, "video/mp4")).size
-        listed, peak, seconds = [], 0.0, 0.0
+        listed, peak, seconds, media_bytes = [], 0.0, 0.0, 0
         for segment in playlist.segments:
             key = f"{prefix}/{rung.name}/{segment.name}"
             stored.append(key)
             obj = await storage.put_file(key, out / rung.name / segment.name, "video/mp4")
             size += obj.size
+            media_bytes += obj.size
             seconds += segment.seconds
             peak = max(peak, obj.size * 8 / max(segment.seconds, 0.5))
             listed.append([segment.seconds, key])
         width, height = output_size(rung, source)
         codecs = rung.codecs_video + (",mp4a.40.2" if source.has_audio else "")
+        # AVERAGE-BANDWIDTH over the media segments only (the init segment is fetched once, not per second
+        # played), and BANDWIDTH, the peak, never below it: RFC 8216 §4.3.4.2 makes BANDWIDTH the upper bound.
+        average = int(media_bytes * 8 / max(seconds, 0.001))
         renditions.append({"name": rung.name, "width": width, "height": height, "codecs": codecs, "init": init,
-                           "bandwidth": int(peak) + 1, "average_bandwidth": int(size * 8 / max(seconds, 0.001)),
+                           "bandwidth": max(int(peak) + 1, average), "average_bandwidth": average,
                            "size": size, "segments": listed})
     key = f"{prefix}/download.mp4"
     stored.append(key)
