@@ -6,7 +6,7 @@ every unit through `/api/v1/units/rates`."""
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app.api import board_html as h
@@ -56,7 +56,7 @@ async def rankings_page(
     province: Annotated[str | None, Query(min_length=2, max_length=2, description="A current province")] = None,
     by: Literal["rate", "count"] = "rate",
     lang: Annotated[Literal["vi", "en"] | None, Query()] = None,
-) -> HTMLResponse:
+) -> Response:
     language = page_language(request, lang)
     year = year or counters.current_year()
     minimum = settings.ranking_min_headcount
@@ -83,7 +83,7 @@ async def rankings_page(
             f'<p class="dated">{escape(w("lead", language, year=year, minimum=minimum))}</p>{form}'
             + _table(ranking, heading, language, province))
     other = "en" if language == "vi" else "vi"
-    return board_page(w("title", language), body, language,
+    return board_page(request, w("title", language), body, language,
                       href("/dashboard/rankings", year=year, province=province, by=by, lang=other))
 
 

@@ -174,3 +174,17 @@ async def test_board_csv_opens_in_excel_with_the_same_figures(client, session):
         .decode("utf-8-sig"))))
     assert {(row["audience"], row["completions"], row["target"]) for row in national} == {
         ("official", "2", "10000"), ("citizen", "4", "10000000")}
+
+
+async def test_a_revalidation_with_the_etag_gets_304_and_no_body(client, session):
+    await arrange(session)
+    for path in ("/dashboard", "/api/v1/board/national", "/api/v1/board/provinces?format=csv",
+                 "/api/v1/board/months", "/api/v1/board/courses"):
+        first = await client.get(path, params={"year": YEAR})
+        assert first.status_code == 200 and first.headers["etag"].startswith('"'), path
+        again = await client.get(path, params={"year": YEAR}, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304, path
+        assert again.content == b"" and again.headers["etag"] == first.headers["etag"]
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        other = await client.get(path, params={"year": YEAR}, headers={"If-None-Match": '"something-else"'})
+        assert other.status_code == 200 and other.content == first.content, path
