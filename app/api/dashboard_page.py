@@ -32,7 +32,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "title": ("Bảng tiến độ quốc gia", "National progress board"),
     "brand": ("HọcSố · Phổ cập kỹ năng số", "HọcSố · Digital skills for all"),
     "year_figures": ("Số liệu năm {year}", "Figures for {year}"),
-    "computed": ("tính đến {at}; cập nhật mỗi {ttl} giây", "as of {at}; refreshed every {ttl} seconds"),
+    "computed": ("tính đến {at}; máy chủ giữ số liệu {ttl} giây và trình duyệt giữ trang tới {age} giây, "
+                 "nên số liệu có thể chậm tới khoảng {stale} giây",
+                 "as of {at}; the server keeps the figures for {ttl} seconds and your browser keeps the page for "
+                 "up to {age} seconds, so the figures may lag by up to about {stale} seconds"),
     "as_of": ("tính đến {at}", "as of {at}"),
     "counters": ("Lượt hoàn thành khóa học so với mục tiêu", "Course completions against the targets"),
     "official": ("Cán bộ, công chức, viên chức", "Officials"),
@@ -134,12 +137,14 @@ async def dashboard(
     language = page_language(request, lang)
     year = year or counters.current_year()
     figures = await board.board_figures(session, year, units, request.app.state.per_worker.stats)
+    # Both caches in front of the reader: the stats cache (a setting), then the browser's or a proxy's max-age.
     ttl = round(request.app.state.settings.stats_cache_ttl_s)
+    lag = {"ttl": ttl, "age": PUBLIC_MAX_AGE_S, "stale": ttl + PUBLIC_MAX_AGE_S}
     other = "en" if language == "vi" else "vi"
     body = (
         f'<h1>{escape(w("title", language))}</h1>'
         f'<p class="dated" id="dated">{escape(w("year_figures", language, year=year))}, '
-        f'{escape(w("computed", language, at=h.moment(figures.computed_at, language), ttl=ttl))}.</p>'
+        f'{escape(w("computed", language, at=h.moment(figures.computed_at, language), **lag))}.</p>'
         + _year_form(year, units, language)
         + _counters(figures, language) + _provinces(figures, language)
         + _months(figures, language) + _courses(figures, language)

@@ -101,6 +101,15 @@ async def test_vietnamese_by_default_english_by_header_or_query(client):
     assert '<html lang="en">' in (await client.get("/dashboard", params={"year": YEAR, "lang": "en"})).text
 
 
+async def test_the_page_says_how_late_its_figures_can_be_from_both_caches(client, settings):
+    r = await client.get("/dashboard", params={"year": YEAR, "lang": "en"})
+    max_age = int(r.headers["cache-control"].rsplit("max-age=", 1)[1])
+    ttl = round(settings.stats_cache_ttl_s)
+    assert f"the server keeps the figures for {ttl} seconds" in r.text
+    assert f"keeps the page for up to {max_age} seconds" in r.text
+    assert f"may lag by up to about {ttl + max_age} seconds" in r.text
+
+
 async def test_page_is_public_cacheable_script_free_and_self_contained(client):
     r = await client.get("/dashboard")
     assert r.status_code == 200
