@@ -11,10 +11,11 @@ from html import escape
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app.api import board_html as h
+from app.api.conditional import NOT_MODIFIED, conditional
 from app.api.deps import SessionDep
 from app.core.i18n import Lang, negotiate
 from app.models.identity import Audience
@@ -31,7 +32,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "title": ("Bảng tiến độ quốc gia", "National progress board"),
     "brand": ("HọcSố · Phổ cập kỹ năng số", "HọcSố · Digital skills for all"),
     "year_figures": ("Số liệu năm {year}", "Figures for {year}"),
-    "computed": ("tính đến {at}; cập nhật mỗi {ttl} giây", "as of {at}; refreshed every {ttl} seconds"),
+    "computed": ("tính đến {at}; máy chủ giữ số liệu {ttl} giây và trình duyệt giữ trang tới {age} giây, "
+                 "nên số liệu có thể chậm tới khoảng {stale} giây",
+                 "as of {at}; the server keeps the figures for {ttl} seconds and your browser keeps the page for "
+                 "up to {age} seconds, so the figures may lag by up to about {stale} seconds"),
     "as_of": ("tính đến {at}", "as of {at}"),
     "counters": ("Lượt hoàn thành khóa học so với mục tiêu", "Course completions against the targets"),
     "official": ("Cán bộ, công chức, viên chức", "Officials"),
@@ -80,8 +84,9 @@ def page_language(request: Request, lang: str | None) -> Lang:
     return negotiate(request.headers.get("accept-language"))
 
 
-def board_page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLResponse:
-    """The shell every board page shares: language, navigation, style and the headers that keep it safe."""
+def board_page(request: Request, title: str, body: str, lang: Lang, switch_href: str) -> Response:
+    """The shell every board page shares: language, navigation, style and the headers that keep it safe; an
+    ETag, and 304 with no body when the browser already holds the page."""
     other = w("other_lang", lang)
     other_code = "en" if lang == "vi" else "vi"
     html = (
@@ -94,12 +99,12 @@ def board_page(title: str, body: str, lang: Lang, switch_href: str) -> HTMLRespo
         f'<a href="/dashboard/rankings?lang={lang}">{escape(w("rankings", lang))}</a>'
         f'<a href="{escape(switch_href)}" hreflang="{other_code}" lang="{other_code}">{other}</a></nav></header>'
         f"{body}</main></body></html>")
-    return HTMLResponse(html, headers={
+    return conditional(request, HTMLResponse(html, headers={
         "Content-Security-Policy": h.CSP,
         "Cache-Control": f"public, max-age={PUBLIC_MAX_AGE_S}",
         "Vary": "Accept-Language",  # the language may come from the header, not only the URL
         "Referrer-Policy": "no-referrer",
-    })
+    }))
 
 
 def href(path: str, **params: object) -> str:
@@ -108,7 +113,7 @@ def href(path: str, **params: object) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def home(request: Request, lang: Annotated[str | None, Query(max_length=5)] = None) -> HTMLResponse:
+async def home(request: Request, lang: Annotated[str | None, Query(max_length=5)] = None) -> Response:
     """A short home page for people who open the API's address in a browser."""
     language = page_language(request, lang)
     other = "en" if language == "vi" else "vi"
@@ -116,34 +121,36 @@ async def home(request: Request, lang: Annotated[str | None, Query(max_length=5)
             f'<li><a href="/dashboard?lang={language}">{escape(w("home_board", language))}</a></li>'
             f'<li><a href="/verify">{escape(w("home_verify", language))}</a></li>'
             f'<li><a href="/docs">{escape(w("home_docs", language))}</a></li></ul>')
-    return board_page(w("home_title", language), body, language, f"/?lang={other}")
+    return board_page(request, w("home_title", language), body, language, f"/?lang={other}")
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="The national progress board (HTML, public)",
-            responses={200: {"content": {"text/html": {}}}})
+            responses={200: {"content": {"text/html": {}}}, **NOT_MODIFIED})
 async def dashboard(
     request: Request, session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Local year; default the current one")] = None,
     units: Literal["current", "former"] = "current",
     lang: Annotated[Literal["vi", "en"] | None, Query(description="Page language; default Accept-Language")] = None,
-) -> HTMLResponse:
+) -> Response:
     """National counters against their targets, completions by province, month and course for a year, each
     linked to its JSON and CSV. Public, cacheable for a minute, complete without JavaScript."""
     language = page_language(request, lang)
     year = year or counters.current_year()
     figures = await board.board_figures(session, year, units, request.app.state.per_worker.stats)
+    # Both caches in front of the reader: the stats cache (a setting), then the browser's or a proxy's max-age.
     ttl = round(request.app.state.settings.stats_cache_ttl_s)
+    lag = {"ttl": ttl, "age": PUBLIC_MAX_AGE_S, "stale": ttl + PUBLIC_MAX_AGE_S}
     other = "en" if language == "vi" else "vi"
     body = (
         f'<h1>{escape(w("title", language))}</h1>'
         f'<p class="dated" id="dated">{escape(w("year_figures", language, year=year))}, '
-        f'{escape(w("computed", language, at=h.moment(figures.computed_at, language), ttl=ttl))}.</p>'
+        f'{escape(w("computed", language, at=h.moment(figures.computed_at, language), **lag))}.</p>'
         + _year_form(year, units, language)
         + _counters(figures, language) + _provinces(figures, language)
         + _months(figures, language) + _courses(figures, language)
         + f'<p class="dated">{escape(w("counting", language))}</p>')
-    return board_page(w("title", language), body, language,
-                 href("/dashboard", year=year, units=None if units == "current" else units, lang=other))
+    return board_page(request, w("title", language), body, language,
+                      href("/dashboard", year=year, units=None if units == "current" else units, lang=other))
 
 
 def _dated(b: board.Board, lang: Lang) -> str:

@@ -61,6 +61,9 @@ class ContestEntry(SQLModel, table=True):
     province_code: str | None = Field(default=None, max_length=2)  # the learner's current province then
     unit_id: uuid.UUID | None = Field(default=None, foreign_key="org_unit.id", ondelete="SET NULL")
     show_full_name: bool = False  # the learner's choice: otherwise leaderboards shorten the name
+    # The name the public boards show, kept at each entry and submission so that the board frozen at the close
+    # shows the name of then, not one changed later. None only on entries made before it was kept.
+    shown_name: str | None = Field(default=None, max_length=200)
 
 
 class ContestAttempt(SQLModel, table=True):

@@ -11,6 +11,7 @@ from app.models.identity import Audience, Role
 from app.models.units import OrgUnit, UnitKind, UnitOfficial
 from app.services.contests import contests as contest_rules
 from app.services.contests import leaderboards, taking
+from app.services.units import headcounts
 from tests.factories import auth, make_course, make_user, quiz, token_for
 
 OPENS = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
@@ -218,6 +219,41 @@ async def test_the_frozen_leaderboard_is_what_it_was_at_the_close(client, sessio
     csv_rows = (await client.get(f"/api/v1/contests/{cid}/leaderboard", params={"format": "csv"})
                 ).content.decode("utf-8-sig").splitlines()
     assert csv_rows[0].startswith("rank,name") and csv_rows[1].startswith("1,Vũ T. L. 0.")
+
+
+async def test_a_board_first_read_after_later_changes_is_still_the_board_at_the_close(
+        client, session, keyring, settings, clock, monkeypatch):
+    monkeypatch.setattr(headcounts, "utcnow", lambda: clock.now)
+    contest, admin = await define(client, session, keyring, settings)
+    cid = contest["id"]
+
+    async def upload(officials: int) -> None:
+        body = f"unit_code,unit_name,kind,officials\nSNV,Sở Nội vụ,agency,{officials}\n".encode()
+        r = await client.post("/api/v1/units/headcounts", files={"file": ("h.csv", body, "text/csv")},
+                              params={"year": 2026, "source": "QĐ 15", "source_date": "2026-01-15"}, headers=admin)
+        assert r.status_code == 201, r.text
+
+    clock.at(OPENS)
+    await upload(4)
+    units = {u["code"]: u["id"] for u in (await client.get("/api/v1/units", headers=admin)).json()}
+    headers, user = await headers_for(session, keyring, settings, province_code="19", full_name="Vũ Thị Lan",
+                                      audience=Audience.official, verified=True)
+    await client.put(f"/api/v1/units/officials/{user.id}", json={"unit_id": units["SNV"]}, headers=admin)
+    await client.put(f"/api/v1/contests/{cid}/entry", json={}, headers=headers)
+    assert (await take(client, cid, headers, right=2)).status_code == 200
+    clock.at(CLOSES - timedelta(seconds=1))
+    at_close = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert at_close["people"][0]["name"] == "Vũ T. L." and at_close["units"][0]["headcount"] == 4
+
+    # After the close and before anyone reads the board: a new name and a new headcount version.
+    clock.at(CLOSES + timedelta(hours=1))
+    user.full_name = "Đỗ Thị Mai"
+    await session.flush()
+    await upload(10)
+    first = (await client.get(f"/api/v1/contests/{cid}/leaderboard")).json()
+    assert first["frozen"] is True
+    assert {k: first[k] for k in ("people", "units", "figures")} == {
+        k: at_close[k] for k in ("people", "units", "figures")}
 
 
 async def test_an_attempt_past_its_time_limit_is_refused_and_counts_unscored(client, session, keyring, settings,

@@ -101,6 +101,15 @@ async def test_vietnamese_by_default_english_by_header_or_query(client):
     assert '<html lang="en">' in (await client.get("/dashboard", params={"year": YEAR, "lang": "en"})).text
 
 
+async def test_the_page_says_how_late_its_figures_can_be_from_both_caches(client, settings):
+    r = await client.get("/dashboard", params={"year": YEAR, "lang": "en"})
+    max_age = int(r.headers["cache-control"].rsplit("max-age=", 1)[1])
+    ttl = round(settings.stats_cache_ttl_s)
+    assert f"the server keeps the figures for {ttl} seconds" in r.text
+    assert f"keeps the page for up to {max_age} seconds" in r.text
+    assert f"may lag by up to about {ttl + max_age} seconds" in r.text
+
+
 async def test_page_is_public_cacheable_script_free_and_self_contained(client):
     r = await client.get("/dashboard")
     assert r.status_code == 200
@@ -187,3 +196,16 @@ async def test_early_progress_shows_on_the_board_not_as_zero(client, session):
     page = read_page((await client.get("/dashboard", params={"year": YEAR})).text)
     assert page.figures[("citizen", "percent")] == "0,00022%"
 
+
+async def test_a_revalidation_with_the_etag_gets_304_and_no_body(client, session):
+    await arrange(session)
+    for path in ("/dashboard", "/api/v1/board/national", "/api/v1/board/provinces?format=csv",
+                 "/api/v1/board/months", "/api/v1/board/courses"):
+        first = await client.get(path, params={"year": YEAR})
+        assert first.status_code == 200 and first.headers["etag"].startswith('"'), path
+        again = await client.get(path, params={"year": YEAR}, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304, path
+        assert again.content == b"" and again.headers["etag"] == first.headers["etag"]
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        other = await client.get(path, params={"year": YEAR}, headers={"If-None-Match": '"something-else"'})
+        assert other.status_code == 200 and other.content == first.content, path

@@ -1,7 +1,8 @@
 """The public progress board's figures as JSON and CSV: what `/dashboard` shows, for anyone to reuse.
 
 Each answer is the stats API's answer for the whole local year nationally (same models, same services, same
-per-worker cache), so the page, these files and `/api/v1/stats/*` never disagree. Public and cacheable.
+per-worker cache), so the page, these files and `/api/v1/stats/*` never disagree. Public and cacheable, with
+an ETag: a client revalidating with `If-None-Match` gets `304` and no body while the figures are unchanged.
 """
 
 from collections.abc import Iterable, Sequence
@@ -10,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
+from app.api.conditional import NOT_MODIFIED, conditional
 from app.api.deps import SessionDep, SettingsDep
 from app.api.v1 import v1_router
 from app.core.spreadsheets import CSV_MEDIA_TYPE, csv_table
@@ -28,7 +30,7 @@ router = v1_router("/board", tags=["stats"])
 PUBLIC_MAX_AGE_S = 60
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vietnam time); default now")]
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv (UTF-8 with BOM)")]
-_BOTH = {200: {"content": {"application/json": {}, "text/csv": {}}}}
+_BOTH = {200: {"content": {"application/json": {}, "text/csv": {}}}, **NOT_MODIFIED}
 OFFICIAL, CITIZEN = Audience.official, Audience.citizen
 
 
@@ -53,8 +55,9 @@ async def national(request: Request, session: SessionDep, year: Year = None, for
     figures = await board.national(session, year, request.app.state.per_worker.stats)
     rows = [(figures.year, a, f.completions, f.learners, f.target, f.percent_of_target)
             for a, f in figures.audiences.items()]
-    return _answer(figures, format, f"national-{year}",
-                   ("year", "audience", "completions", "learners", "target", "percent_of_target"), rows)
+    return conditional(request, _answer(
+        figures, format, f"national-{year}",
+        ("year", "audience", "completions", "learners", "target", "percent_of_target"), rows))
 
 
 @router.get("/provinces", response_model=ProvincesStats, responses=_BOTH,
@@ -67,9 +70,10 @@ async def provinces(request: Request, session: SessionDep, year: Year = None, fo
     rows = [(p.code, p.name, p.successor_code or "", p.audiences[OFFICIAL].completions,
              p.audiences[CITIZEN].completions, p.completions, "" if p.learners is None else p.learners)
             for p in figures.items]
-    return _answer(figures, format, f"provinces-{units}-{q.first_day.year}",
-                   ("code", "name", "successor_code", "official_completions", "citizen_completions",
-                    "completions", "learners"), rows)
+    return conditional(request, _answer(
+        figures, format, f"provinces-{units}-{q.first_day.year}",
+        ("code", "name", "successor_code", "official_completions", "citizen_completions", "completions", "learners"),
+        rows))
 
 
 @router.get("/months", response_model=Timeseries, responses=_BOTH,
@@ -80,8 +84,9 @@ async def months(request: Request, session: SessionDep, year: Year = None, forma
     figures = await stats.timeseries(session, q, "month", request.app.state.per_worker.stats)
     rows = [(p.period, p.audiences.get(OFFICIAL, 0), p.audiences.get(CITIZEN, 0), p.completions)
             for p in figures.points]
-    return _answer(figures, format, f"months-{q.first_day.year}",
-                   ("month", "official_completions", "citizen_completions", "completions"), rows)
+    return conditional(request, _answer(
+        figures, format, f"months-{q.first_day.year}",
+        ("month", "official_completions", "citizen_completions", "completions"), rows))
 
 
 @router.get("/courses", response_model=CoursesStats, responses=_BOTH,
@@ -91,8 +96,9 @@ async def courses(request: Request, session: SessionDep, year: Year = None, form
     figures = await stats.courses(session, q, request.app.state.per_worker.stats)
     rows = [(c.slug, c.title or "", c.audiences[OFFICIAL].completions, c.audiences[CITIZEN].completions,
              c.completions) for c in figures.items]
-    return _answer(figures, format, f"courses-{q.first_day.year}",
-                   ("slug", "title", "official_completions", "citizen_completions", "completions"), rows)
+    return conditional(request, _answer(
+        figures, format, f"courses-{q.first_day.year}",
+        ("slug", "title", "official_completions", "citizen_completions", "completions"), rows))
 
 
 def ranking_answer(ranking: Ranking, fmt: str, *, cache: str = f"public, max-age={PUBLIC_MAX_AGE_S}") -> Response:
@@ -108,7 +114,7 @@ def ranking_answer(ranking: Ranking, fmt: str, *, cache: str = f"public, max-age
 @router.get("/rankings", response_model=Ranking, responses=_BOTH,
             summary="Units or provinces ranked by completion rate or count, JSON or CSV (public)")
 async def rankings(
-    session: SessionDep, settings: SettingsDep, year: Year = None, format: Format = "json",
+    request: Request, session: SessionDep, settings: SettingsDep, year: Year = None, format: Format = "json",
     province: Annotated[str | None, Query(min_length=2, max_length=2,
                                           description="A current province: its units; none: nationally")] = None,
     level: Annotated[Literal["unit", "province"], Query(description="Nationally: rank units or provinces")] = "unit",
@@ -122,7 +128,8 @@ async def rankings(
     year = year or counters.current_year()
     minimum = min_headcount or settings.ranking_min_headcount
     if level == "province" and province is None:
-        return ranking_answer(await rates.province_ranking(session, year, by, minimum), format)
+        return conditional(request, ranking_answer(await rates.province_ranking(session, year, by, minimum), format))
     if province is not None:
         await build_query(session, year=year, province=province)  # 422 for a former or unknown code
-    return ranking_answer(await rates.unit_ranking(session, year, province, by, minimum, ranked_only=True), format)
+    ranking = await rates.unit_ranking(session, year, province, by, minimum, ranked_only=True)
+    return conditional(request, ranking_answer(ranking, format))

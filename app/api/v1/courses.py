@@ -1,12 +1,12 @@
 """The catalogue (anyone), course outlines, and lessons for enrolled learners."""
 
-import hashlib
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import Header, Query, Request, Response
 from pydantic import BaseModel
 
+from app.api.conditional import NOT_MODIFIED, body_etag, not_modified
 from app.api.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from app.api.problems import problem
 from app.api.v1 import v1_router
@@ -19,23 +19,11 @@ router = v1_router(tags=["courses"])
 CATALOGUE_CACHE = "public, max-age=60"
 
 
-def _etag(body: bytes) -> str:
-    """From the body itself, so any change to the course or its counters changes it."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _not_modified(etag: str, if_none_match: str | None) -> bool:
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in candidates or "*" in candidates
-
-
 def _cached(model: BaseModel, response: Response, if_none_match: str | None) -> BaseModel | Response:
     """ETag and public Cache-Control on the answer; 304 when the client already holds it."""
-    etag = _etag(model.model_dump_json().encode())
+    etag = body_etag(model.model_dump_json().encode())
     headers = {"ETag": etag, "Cache-Control": CATALOGUE_CACHE}
-    if _not_modified(etag, if_none_match):
+    if not_modified(etag, if_none_match):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return model
@@ -47,7 +35,7 @@ def forget_catalogue(request: Request) -> None:
 
 
 @router.get("/courses", summary="Browse the catalogue", response_model=CoursePage,
-            responses={304: {"description": "Not modified (If-None-Match)"}})
+            responses=NOT_MODIFIED)
 async def list_courses(
     request: Request, session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="Words to find; accents are ignored")] = None,
@@ -71,18 +59,18 @@ async def list_courses(
         page = await catalogue.list_catalogue(session, q=q, audience=audience_word, language=language,
                                               sort=sort, limit=limit, cursor=cursor)
         body = page.model_dump_json().encode()
-        return body, _etag(body)
+        return body, body_etag(body)
 
     body, etag = await request.app.state.per_worker.catalogue.get(key, render)
     headers = {"ETag": etag, "Cache-Control": CATALOGUE_CACHE}
-    if _not_modified(etag, if_none_match):
+    if not_modified(etag, if_none_match):
         return Response(status_code=304, headers=headers)
     # Already rendered from a CoursePage: returned as bytes so FastAPI does not validate and dump it again.
     return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.get("/courses/{course}", summary="A course and its outline", response_model=CourseDetail,
-            responses={304: {"description": "Not modified (If-None-Match)"}, 404: problem("Unknown")})
+            responses={**NOT_MODIFIED, 404: problem("Unknown")})
 async def get_course(course: str, session: SessionDep, response: Response,
                      if_none_match: Annotated[str | None, Header()] = None) -> CourseDetail | Response:
     """By id or slug: modules, lessons (key, kind, title, duration, required) and quiz summaries — never

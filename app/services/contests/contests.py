@@ -36,6 +36,19 @@ def status(contest: Contest, now: datetime | None = None) -> str:
     return "open" if now < contest.closes_at else "closed"
 
 
+def short_name(full_name: str) -> str:
+    """'Nguyễn Thị Hồng Nhung' → 'Nguyễn T. H. N.': the family name and the initials of the rest."""
+    words = full_name.split()
+    if len(words) <= 1:
+        return f"{words[0][0]}." if words else "—"
+    return " ".join([words[0], *(f"{w[0]}." for w in words[1:])])
+
+
+def shown_name(full_name: str, show_full_name: bool) -> str:
+    """The name a public leaderboard shows: the full name only if the learner opted in."""
+    return full_name if show_full_name else short_name(full_name)
+
+
 def public(contest: Contest) -> ContestPublic:
     fields = {name: getattr(contest, name) for name in ContestPublic.model_fields if name != "status"}
     return ContestPublic(**fields, status=status(contest))

@@ -4,8 +4,11 @@ contest's figures (registered, finished, attempts, units).
 
 Names are shortened (family name and initials: "Nguyễn T. H. N.") unless the learner opted in. While the
 contest runs the boards are computed on each read; the first read after the close computes them from the
-attempts submitted before the close, stores them on the contest and serves that snapshot from then on, so the
-frozen leaderboard is what it was at the close whatever changes later (names, units, opt-ins).
+attempts submitted before the close, stores them on the contest and serves that snapshot from then on. That
+first read may come long after the close, so it reads only what was fixed by then: the names kept on the
+entries (at entry and at each submission, `ContestEntry.shown_name`) and the headcount versions uploaded at or
+before the close. The frozen leaderboard is what it was at the close whatever changes later (names, units,
+opt-ins, headcounts).
 """
 
 import uuid
@@ -28,17 +31,9 @@ from app.models.contests import (
 )
 from app.models.identity import User
 from app.models.units import OrgUnit
-from app.services.contests.contests import public, status
+from app.services.contests.contests import public, shown_name, status
 from app.services.units.headcounts import headcounts_in_force, versions_in_force
 from app.services.units.rates import figures
-
-
-def short_name(full_name: str) -> str:
-    """'Nguyễn Thị Hồng Nhung' → 'Nguyễn T. H. N.': the family name and the initials of the rest."""
-    words = full_name.split()
-    if len(words) <= 1:
-        return f"{words[0][0]}." if words else "—"
-    return " ".join([words[0], *(f"{w[0]}." for w in words[1:])])
 
 
 def _shared_ranks(keys: list[Any]) -> list[int]:
@@ -56,7 +51,8 @@ async def compute(session: AsyncSession, contest: Contest, *, full_names: bool =
               ContestAttempt.submitted_at < contest.closes_at)
     rows = (await session.execute(
         select(ContestAttempt.user_id, ContestAttempt.score, ContestAttempt.duration_ms, ContestAttempt.submitted_at,
-               User.full_name, ContestEntry.show_full_name, ContestEntry.province_code, OrgUnit.name)
+               User.full_name, ContestEntry.show_full_name, ContestEntry.shown_name, ContestEntry.province_code,
+               OrgUnit.name)
         .join(User, User.id == ContestAttempt.user_id)
         .join(ContestEntry, (ContestEntry.contest_id == contest.id) & (ContestEntry.user_id == User.id))
         .outerjoin(OrgUnit, OrgUnit.id == ContestEntry.unit_id).where(*scored))).all()
@@ -66,8 +62,8 @@ async def compute(session: AsyncSession, contest: Contest, *, full_names: bool =
         if row.user_id not in best or key < best[row.user_id][0]:
             best[row.user_id] = (key, row)
     ordered = sorted(best.values(), key=lambda kv: (kv[0], str(kv[1].user_id)))
-    people = [LeaderboardRow(rank=rank, name=row.full_name if full_names or row.show_full_name
-                             else short_name(row.full_name),
+    people = [LeaderboardRow(rank=rank, name=row.full_name if full_names
+                             else row.shown_name or shown_name(row.full_name, row.show_full_name),
                              province_code=row.province_code, unit=row.name, score=row.score,
                              duration_ms=row.duration_ms, submitted_at=row.submitted_at)
               for rank, (_, row) in zip(_shared_ranks([k for k, _ in ordered]), ordered, strict=True)]
@@ -84,8 +80,9 @@ async def compute(session: AsyncSession, contest: Contest, *, full_names: bool =
 
 
 async def _units(session: AsyncSession, contest: Contest, finishers: set[uuid.UUID]) -> list[UnitBoardRow]:
-    """Entrants and finishers per unit against the unit's headcount in force in the contest's year; most
-    finishers first, ties by the share of the headcount, equal units sharing a rank."""
+    """Entrants and finishers per unit against the unit's headcount in force in the contest's year at its
+    close (or now, while it runs); most finishers first, ties by the share of the headcount, equal units
+    sharing a rank."""
     entries = (await session.execute(select(ContestEntry.user_id, OrgUnit).join(
         OrgUnit, OrgUnit.id == ContestEntry.unit_id).where(ContestEntry.contest_id == contest.id))).all()
     if not entries:
@@ -96,7 +93,8 @@ async def _units(session: AsyncSession, contest: Contest, finishers: set[uuid.UU
         tally[1] += 1
         tally[2] += user_id in finishers
     provinces = sorted({tally[0].province_code for tally in per.values()})
-    versions = await versions_in_force(session, local_date(contest.opens_at).year, provinces)
+    versions = await versions_in_force(session, local_date(contest.opens_at).year, provinces,
+                                       uploaded_by=contest.closes_at)
     headcounts = await headcounts_in_force(session, [v.id for v in versions.values()])
     rows = []
     for unit, entrants, finished in per.values():

@@ -27,7 +27,7 @@ from app.models.identity import User
 from app.models.learning import ChoicePublic
 from app.models.quiz import Choice, Question
 from app.models.units import UnitOfficial
-from app.services.contests.contests import status
+from app.services.contests.contests import shown_name, status
 from app.services.geo import load_geography
 from app.services.quizzes.grading import grade_question, score_of
 from app.services.quizzes.layout import layout_item, option_map
@@ -83,7 +83,8 @@ async def _entry_public(session: AsyncSession, contest: Contest, user: User, ent
 async def enter(session: AsyncSession, contest: Contest, user: User, *, show_full_name: bool,
                 now: datetime | None = None) -> EntryPublic:
     """Enter while the contest is open (entering again only changes whether the full name is shown). The
-    entrant's province and unit are recorded as they are now, for the units' leaderboard."""
+    entrant's province and unit are recorded as they are now, for the units' leaderboard, and the name as
+    the public boards will show it."""
     now = now or utcnow()
     require_open(contest, now)
     province = await _eligible(session, contest, user)
@@ -95,6 +96,7 @@ async def enter(session: AsyncSession, contest: Contest, user: User, *, show_ful
         session.add(entry)
     else:
         entry.show_full_name = show_full_name
+    entry.shown_name = shown_name(user.full_name, show_full_name)
     await session.flush()
     return await _entry_public(session, contest, user, entry)
 
@@ -207,6 +209,11 @@ async def submit_attempt(session: AsyncSession, contest: Contest, user: User, at
         answers=list(answers.values()), submitted_at=now, score=score, duration_ms=duration_ms))
     if not closed.rowcount:
         raise Conflict("contest_attempt_submitted")
+    # A name corrected since the entry shows from this submission on; nothing changes it after the close.
+    entry = await session.get(ContestEntry, (contest.id, user.id))
+    if entry is not None:
+        entry.shown_name = shown_name(user.full_name, entry.show_full_name)
+        await session.flush()
     await session.refresh(attempt)
     rows = (await session.execute(select(Question).where(Question.id.in_(list(questions))))).scalars()
     return _view(attempt, {q.id: q for q in rows}, choices)

@@ -15,7 +15,7 @@ import io
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -210,10 +210,13 @@ async def list_versions(session: AsyncSession, admin: User, province: str | None
     return public
 
 
-async def versions_in_force(session: AsyncSession, year: int,
-                            provinces: list[str] | None) -> dict[str, HeadcountVersion]:
-    """The latest headcount version of each province (or of the given ones) for a year."""
+async def versions_in_force(session: AsyncSession, year: int, provinces: list[str] | None, *,
+                            uploaded_by: datetime | None = None) -> dict[str, HeadcountVersion]:
+    """The latest headcount version of each province (or of the given ones) for a year; with `uploaded_by`,
+    the latest uploaded at or before that moment (the version that was in force then)."""
     query = select(HeadcountVersion).where(HeadcountVersion.year == year)
+    if uploaded_by is not None:
+        query = query.where(HeadcountVersion.uploaded_at <= uploaded_by)
     if provinces is not None:
         query = query.where(HeadcountVersion.province_code.in_(provinces))
     latest: dict[str, HeadcountVersion] = {}
