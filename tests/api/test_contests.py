@@ -14,6 +14,8 @@ from app.services.contests import leaderboards, taking
 from app.services.units import headcounts
 from tests.factories import auth, make_course, make_user, quiz, token_for
 
+# A fixed window with a hand-moved clock; what is stamped with the real clock (none should be) shows under faketime.
+pytestmark = pytest.mark.calendar
 OPENS = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
 CLOSES = OPENS + timedelta(days=7)
 RIGHT = {"Hà Nội", "Đúng"}
@@ -30,7 +32,7 @@ def clock(monkeypatch):
             self.now = moment
 
     clock = Clock()
-    for module in (contest_rules, taking, leaderboards):
+    for module in (contest_rules, taking, leaderboards, headcounts):  # uploads stamped on the same clock
         monkeypatch.setattr(module, "utcnow", lambda: clock.now)
     return clock
 
