@@ -165,16 +165,22 @@ async def test_a_code_replayed_under_a_fresh_state_is_refused_by_the_provider(cl
     assert replay.status_code == 400 and replay.json()["type"] == "/problems/oidc-code-rejected"
 
 
-@pytest.mark.parametrize(("tamper", "reason"), [
-    ("wrong_nonce", "'nonce'"), ("wrong_aud", "'aud'"), ("wrong_iss", "'iss'"), ("expired", "expired"),
-    ("alg_none", "unsupported_algorithm"), ("unknown_kid", "unknown kid"), ("other_key", "bad_signature")])
-async def test_forged_id_tokens_are_refused_with_problem_json(client, session, settings, provider, tamper, reason):
+INVALID = ("oidc-id-token-invalid", "id_token")
+
+
+@pytest.mark.parametrize(("tamper", "reason", "refusal"), [
+    ("wrong_nonce", "'nonce'", INVALID), ("wrong_aud", "'aud'", INVALID), ("wrong_iss", "'iss'", INVALID),
+    ("expired", "expired", INVALID), ("alg_none", "unsupported_algorithm", INVALID),
+    ("unknown_kid", "unknown kid", INVALID), ("other_key", "bad_signature", INVALID),
+    ("low_acr", "mức bảo đảm loa1", ("oidc-acr-insufficient", "acr"))])
+async def test_forged_id_tokens_are_refused_with_problem_json(client, session, settings, provider, tamper, reason,
+                                                              refusal):
     provider.tamper = tamper
     answer, callback, _ = await sign_in(client)
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == PROBLEM
     body = answer.json()
-    assert body["type"] == "/problems/oidc-id-token-invalid" and body["errors"][0]["field"] == "id_token"
+    assert (body["type"], body["errors"][0]["field"]) == (f"/problems/{refusal[0]}", refusal[1])
     assert reason in body["detail"]
     assert await users_named(session, national_hash(settings, "001099012345")) == 0
     # The state is used up by the refusal: the same answer cannot be tried again.

@@ -4,7 +4,8 @@ joserfc, the JOSE library authlib itself uses; HocSo's own tokens stay with pyth
 
 An ID token is accepted only when its signature verifies against the provider's published keys (JWKS, the key
 picked by `kid`, refreshed once when an unknown `kid` appears) with one of the provider's pinned algorithms
-(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right.
+(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right. When the provider is asked for `acr_values`,
+the token's `acr` must be one of the accepted levels.
 
 Per process, `Providers` keeps each provider's metadata (discovery, re-read hourly) and keys, and one HTTP
 client; a provider that cannot be reached is a 503 problem, and nothing else in HocSo depends on it.
@@ -61,6 +62,11 @@ messages({
         "code sent to your phone."),
     "oidc_id_token_invalid": ("Phản hồi đăng nhập từ {provider} không hợp lệ ({reason}).",
                               "The sign-in answer from {provider} is not valid ({reason})."),
+    "oidc_acr_insufficient": (
+        "{provider} chỉ xác thực ở mức bảo đảm {acr}, thấp hơn mức yêu cầu ({accepted}); vui lòng đăng nhập lại "
+        "ở mức cao hơn.",
+        "{provider} only authenticated at assurance level {acr}, below what is required ({accepted}); please "
+        "sign in again at a higher level."),
     "oidc_code_rejected": ("{provider} từ chối mã xác thực (mã đã dùng hoặc hết hạn).",
                            "{provider} refused the authorization code (already used or expired)."),
 })
@@ -235,6 +241,13 @@ async def check_id_token(providers: Providers, provider: OidcProvider, metadata:
         raise _invalid(name, exc.description or exc.error or type(exc).__name__) from None
     if "nonce" not in claims:  # we always send one, so it must come back
         raise _invalid(name, "missing nonce")
+    # A provider may sign someone in at a lower level than asked (RFC: acr_values is only a request), so the
+    # answer's level is checked before the account is trusted at the provider's assurance.
+    if provider.acr_values and claims.get("acr") not in provider.accepted_acr:
+        acr, accepted = str(claims.get("acr") or "-")[:40], ", ".join(provider.accepted_acr)
+        raise SignInAnswerInvalid("oidc_acr_insufficient", provider=name, acr=acr, accepted=accepted,
+                                  errors=[FieldError("oidc_acr_insufficient", field="acr", provider=name, acr=acr,
+                                                     accepted=accepted)])
     return dict(claims)
 
 
