@@ -48,6 +48,10 @@ class OidcProvider(BaseModel):
 
     @model_validator(mode="after")
     def _assurance_rules(self) -> "OidcProvider":
+        if self.assurance == "eid" and not self.national_id_claim:
+            # Without the national ID a second e-ID provider (or a partner record) would make a second account
+            raise ValueError(f"provider {self.name}: assurance \"eid\" needs national_id_claim, the claim "
+                             "carrying the 12-digit personal identification number (one person, one account)")
         if self.acr_values and not self.accepted_acr:
             self.accepted_acr = self.acr_values.split()
         return self
