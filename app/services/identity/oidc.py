@@ -4,8 +4,8 @@ joserfc, the JOSE library authlib itself uses; HocSo's own tokens stay with pyth
 
 An ID token is accepted only when its signature verifies against the provider's published keys (JWKS, the key
 picked by `kid`, refreshed once when an unknown `kid` appears) with one of the provider's pinned algorithms
-(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right. When the provider is asked for `acr_values`,
-the token's `acr` must be one of the accepted levels.
+(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right. When
+the provider is asked for `acr_values`, the token's `acr` must be one of the accepted levels.
 
 Per process, `Providers` keeps each provider's metadata (discovery, re-read hourly) and keys, and one HTTP
 client; a provider that cannot be reached is a 503 problem, and nothing else in HocSo depends on it.
