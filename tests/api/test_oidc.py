@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.security import keyed_hash
+from app.models.base import utcnow
 from app.models.identity import User
 from app.models.verification import LinkedIdentity
 from app.services.identity.oidc_flow import s256
@@ -232,6 +233,24 @@ async def test_linking_to_a_phone_account_needs_its_password(client, session, se
     answer, _, verifier = await sign_in(client)
     token = (await exchange(client, handoff_code(answer), verifier)).json()["access_token"]
     assert (await client.get("/api/v1/users/me", headers=auth(token))).json()["id"] == str(user.id)
+
+
+async def test_wrong_linking_passwords_count_as_failed_sign_ins_of_the_account(client, session, settings, keyring,
+                                                                               monkeypatch):
+    settings.login_max_failures = 3  # fewer argon2 checks; the failure after them locks the account for 1 s
+    now = utcnow()
+    monkeypatch.setattr("app.services.identity.sign_in.utcnow", lambda: now)  # the 1 s lock lasts the test
+    user = await make_user(session, phone="+84912000333")
+    headers = auth(token_for(keyring, settings, user))
+    for _ in range(settings.login_max_failures + 1):
+        wrong, _ = await start(client, headers=headers, password="guess-again")
+        assert wrong.status_code == 422 and wrong.headers["content-type"] == PROBLEM
+    right, _ = await start(client, headers=headers, password=PASSWORD)
+    assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
+    assert right.json()["type"] == "/problems/sign-in-locked"
+    # The same lock holds the token endpoint: linking is no way round it.
+    signed_in = await client.post("/api/v1/auth/token", data={"username": "0912000333", "password": PASSWORD})
+    assert signed_in.status_code == 429
 
 
 async def test_an_e_id_already_on_another_account_cannot_be_linked(client, session, settings, keyring):
