@@ -13,7 +13,7 @@ from app.models.base import utcnow
 from app.models.identity import User
 from app.models.verification import LinkedIdentity
 from app.services.identity.oidc_flow import s256
-from tests.factories import PASSWORD, auth, make_user, token_for
+from tests.factories import PASSWORD, auth, make_user, sms, token_for
 from tests.oidc_provider import Person, mock_provider
 
 SPA = "https://hoc.hocso.test/dang-nhap/ket-qua"
@@ -33,6 +33,7 @@ def settings(settings, provider):
     provider.tamper, provider.down, provider.person = None, False, Person()
     settings.oidc_providers = [provider.config()]
     settings.oidc_return_urls = [SPA, MOBILE]
+    settings.sms_sender = "file"  # phone codes are read back from the outbox
     return settings
 
 
@@ -213,6 +214,24 @@ async def test_a_provider_that_is_down_is_a_503_and_passwords_still_work(client,
     user = await make_user(session, phone="+84912000111")
     signed_in = await client.post("/api/v1/auth/token", data={"username": "0912 000 111", "password": PASSWORD})
     assert signed_in.status_code == 200 and user.id
+
+
+async def test_a_provider_down_at_the_code_exchange_is_a_503_with_retry_after_and_phone_codes_still_work(
+        client, session, settings, provider):
+    started, _ = await start(client)
+    callback = await at_provider(started.json()["authorization_url"])
+    provider.down = True  # it signed the person in, then stopped answering before HocSo redeemed the code
+    answer = await client.get(callback)
+    assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM
+    assert answer.json()["type"] == "/problems/oidc-provider-unavailable"
+    assert int(answer.headers["retry-after"]) > 0
+    user = await make_user(session, phone="+84912000444")
+    assert (await client.post("/api/v1/auth/otp/send", json={"phone": "0912000444"})).status_code == 202
+    signed_in = await client.post("/api/v1/auth/otp/token",
+                                  json={"phone": "0912000444", "code": sms.last_code(settings, "+84912000444")})
+    assert signed_in.status_code == 200
+    me = await client.get("/api/v1/users/me", headers=auth(signed_in.json()["access_token"]))
+    assert me.json()["id"] == str(user.id)
 
 
 # --- one person, one account ------------------------------------------------------------------------------------

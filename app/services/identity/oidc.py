@@ -51,6 +51,7 @@ def _oauth_client_class() -> "type[AsyncOAuth2Client]":
 METADATA_TTL_S = 3600
 KEYS_REFRESH_MIN_S = 60  # an unknown kid refetches the JWKS at most this often (rotation, not a flood)
 LEEWAY_S = 60  # clock difference tolerated on exp / iat
+RETRY_AFTER_S = 30  # what a 503 suggests: an overloaded gateway is not worth hammering every second
 
 messages({
     "oidc_provider_unknown": ("Không có nhà cung cấp định danh {provider}.",
@@ -134,10 +135,9 @@ class Providers:
             answer.raise_for_status()
             data = answer.json()
         except (_httpx().HTTPError, ValueError):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name,
-                                     headers={"Retry-After": "30"}) from None
+            raise _unavailable(provider.title or provider.name) from None
         if not isinstance(data, dict):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name)
+            raise _unavailable(provider.title or provider.name)
         return data
 
     async def metadata(self, provider: OidcProvider) -> Metadata:
@@ -150,7 +150,7 @@ class Providers:
         values = {name: getattr(provider, name) or found.get(name)
                   for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")}
         if not all(isinstance(v, str) and v for v in values.values()):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name)
+            raise _unavailable(provider.title or provider.name)
         cached.metadata, cached.metadata_at = Metadata(**values), time.monotonic()
         return cached.metadata
 
@@ -162,8 +162,7 @@ class Providers:
             try:
                 cached.keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError, KeyError):
-                raise ServiceUnavailable("oidc_provider_unavailable",
-                                         provider=provider.title or provider.name) from None
+                raise _unavailable(provider.title or provider.name) from None
             cached.keys_at = time.monotonic()
         return cached.keys
 
@@ -201,9 +200,9 @@ async def redeem_code(providers: Providers, provider: OidcProvider, *, redirect_
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code < 500:
             raise SignInAnswerInvalid("oidc_code_rejected", provider=name) from None
-        raise ServiceUnavailable("oidc_provider_unavailable", provider=name) from None
+        raise _unavailable(name) from None
     except (httpx.HTTPError, ValueError):
-        raise ServiceUnavailable("oidc_provider_unavailable", provider=name) from None
+        raise _unavailable(name) from None
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise _invalid(name, "no id_token")
@@ -249,6 +248,12 @@ async def check_id_token(providers: Providers, provider: OidcProvider, metadata:
                                   errors=[FieldError("oidc_acr_insufficient", field="acr", provider=name, acr=acr,
                                                      accepted=accepted)])
     return dict(claims)
+
+
+def _unavailable(provider: str) -> ServiceUnavailable:
+    """Every "provider down" answer, from discovery to the code exchange, tells the front end when to retry."""
+    return ServiceUnavailable("oidc_provider_unavailable", provider=provider,
+                              headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _invalid(provider: str, reason: str) -> SignInAnswerInvalid:
