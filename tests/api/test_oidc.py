@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from app.core.security import keyed_hash
 from app.models.base import utcnow
-from app.models.identity import User
+from app.models.identity import Audience, User
 from app.models.verification import LinkedIdentity
 from app.services.identity.oidc_flow import s256
-from tests.factories import PASSWORD, auth, make_user, sms, token_for
+from tests.factories import PASSWORD, auth, make_course, make_user, sms, token_for
 from tests.oidc_provider import Person, mock_provider
 
 SPA = "https://hoc.hocso.test/dang-nhap/ket-qua"
@@ -252,6 +252,33 @@ async def test_linking_to_a_phone_account_needs_its_password(client, session, se
     answer, _, verifier = await sign_in(client)
     token = (await exchange(client, handoff_code(answer), verifier)).json()["access_token"]
     assert (await client.get("/api/v1/users/me", headers=auth(token))).json()["id"] == str(user.id)
+
+
+async def test_linking_can_be_confirmed_by_a_code_sent_to_the_accounts_phone(client, session, settings, keyring):
+    user = await make_user(session, phone="+84912000555")
+    headers = auth(token_for(keyring, settings, user))
+    assert (await client.post("/api/v1/users/me/phone/code", headers=headers)).status_code == 202
+    wrong, _ = await start(client, headers=headers, phone_code="000000")
+    assert wrong.status_code == 400 and wrong.headers["content-type"] == PROBLEM
+    answer, _, verifier = await sign_in(client, headers=headers, phone_code=sms.last_code(settings, user.phone))
+    assert (await exchange(client, handoff_code(answer), verifier)).status_code == 200
+    await session.refresh(user)
+    assert user.national_id_hash == national_hash(settings, "001099012345") and user.assurance == "eid"
+
+
+async def test_an_official_signed_in_by_e_id_still_needs_verification_for_official_only_courses(
+        client, session, settings, keyring):
+    official = await make_user(session, audience=Audience.official, verified=False)
+    linked, _, verifier = await sign_in(client, headers=auth(token_for(keyring, settings, official)),
+                                        password=PASSWORD)
+    assert (await exchange(client, handoff_code(linked), verifier)).status_code == 200
+    answer, _, verifier = await sign_in(client)  # later, by e-ID alone
+    headers = auth((await exchange(client, handoff_code(answer), verifier)).json()["access_token"])
+    me = (await client.get("/api/v1/users/me", headers=headers)).json()
+    assert (me["id"], me["assurance"]) == (str(official.id), "eid")
+    rows = await make_course(session, audiences=["official"])
+    refused = await client.post(f"/api/v1/courses/{rows.course.slug}/enrollments", headers=headers)
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/course-closed-to-audience"
 
 
 async def test_wrong_linking_passwords_count_as_failed_sign_ins_of_the_account(client, session, settings, keyring,
