@@ -128,6 +128,7 @@ SELECT r.seq, r.id, r.txid, r.user_id, r.course_id, r.course_version, r.audience
        r.current_province_code, r.source, r.client_id, r.external_ref, r.completed_at, r.created_at,
        {item_sql(id="r.id", user_id="r.user_id", full_name=_full_name("r.u"), course_id="r.course_id",
                       course_slug="r.course_slug", course_version="r.course_version", audience="r.audience",
+                      assurance="'none'",
                       province_code="r.province_code", current_province_code="r.current_province_code",
                       source="r.source", client_id="r.client_id", external_ref="r.external_ref",
                       completed_at="r.completed_at")} AS feed_item

@@ -3,7 +3,7 @@ authorize and token endpoints, with real RS256-signed ID tokens, PKCE checked an
 
 Tests choose who signs in (`provider.person`) and how the provider misbehaves (`provider.tamper`: a wrong
 audience or issuer, an expired token, `alg: none`, an unknown `kid`, a signature by another key, a wrong
-nonce) and can take it down (`provider.down`).
+nonce, a lower `acr` than asked) and can take it down (`provider.down`).
 
 Usage:
     async with mock_provider() as provider:
@@ -78,6 +78,8 @@ class MockProvider:
                 claims["iss"] = "https://evil.example"
             case "expired":
                 claims["iat"], claims["exp"] = now - 3600, now - 1800
+            case "low_acr":
+                claims["acr"] = "loa1"
             case "wrong_nonce":
                 claims["nonce"] = "not-the-nonce"
             case "unknown_kid":

@@ -107,8 +107,46 @@ async def test_existing_completions_get_their_current_province_and_feed_item(emp
         assert row.current_province_code == current
         assert row.feed_item == feed_items.render(
             id=completion_id, user_id=user_id, full_name='Lê "Bé" Na', course_id=row.course_id,
-            course_slug=f"khoa-{n}", course_version=2, audience="citizen", province_code=province,
+            course_slug=f"khoa-{n}", course_version=2, audience="citizen", assurance="none", province_code=province,
             current_province_code=current, source="platform", client_id=None, external_ref=None, completed_at=at)
+
+
+async def test_0015_puts_each_completions_assurance_into_its_feed_item_and_downgrade_takes_it_out(empty_url):
+    cfg = alembic_config(empty_url)
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "0010")
+    engine = create_async_engine(empty_url)
+    at = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+    user_id = uuid.uuid4()
+    # Items as 0010's code stored them (no level), and one 0006 rendered with "none" before 0009 knew better;
+    # one completion per course (a learner completes a course once).
+    levels = {uuid.uuid4(): (uuid.uuid4(), "eid", False), uuid.uuid4(): (uuid.uuid4(), "partner", True),
+              uuid.uuid4(): (uuid.uuid4(), "phone", False)}
+    expected = {cid: feed_items.render(
+        id=cid, user_id=user_id, full_name='Lê "audience":"citizen", Na', course_id=course_id,
+        course_slug=f"khoa-{n}", course_version=1, audience="citizen", assurance=level, province_code="01",
+        current_province_code="01", source="platform", client_id=None, external_ref=None, completed_at=at)
+        for n, (cid, (course_id, level, _)) in enumerate(levels.items())}
+    async with engine.begin() as conn:
+        await conn.execute(User.__table__.insert().values(
+            id=user_id, full_name='Lê "audience":"citizen", Na', search_text="", audience="citizen", role="learner",
+            is_active=True, created_at=at))
+        for n, (cid, (course_id, level, from_0006)) in enumerate(levels.items()):
+            await conn.execute(Course.__table__.insert().values(id=course_id, slug=f"khoa-{n}", enrollment_count=0,
+                                                                created_at=at))
+            stored = expected[cid].replace(f',"assurance":"{level}"', ',"assurance":"none"' if from_0006 else "")
+            await conn.execute(Completion.__table__.insert().values(
+                seq=n + 1, id=cid, txid=0, user_id=user_id, course_id=course_id, course_version=1,
+                audience="citizen", province_code="01", current_province_code="01", source="platform",
+                completed_at=at, created_at=at, feed_item=stored, assurance=level))
+    await anyio.to_thread.run_sync(command.upgrade, cfg, "head")
+    async with engine.connect() as conn:
+        items = dict((await conn.execute(select(Completion.id, Completion.feed_item))).all())
+    assert items == expected
+    await anyio.to_thread.run_sync(command.downgrade, cfg, "0014")
+    async with engine.connect() as conn:
+        items = dict((await conn.execute(select(Completion.id, Completion.feed_item))).all())
+    await engine.dispose()
+    assert all('"assurance"' not in item and "audience" in item for item in items.values())
 
 
 async def test_0009_moves_partner_attested_learners_and_their_counts_to_partner(empty_url):

@@ -42,9 +42,11 @@ UPDATE completion SET current_province_code = coalesce(
 """
 
 
+# Completions had no assurance before 0009: items rendered here say "none", and 0012 writes the real level.
 def _render_postgresql() -> None:
     columns = {name: f"c.{name}" for name in feed_items.FIELDS} | {"full_name": "u.full_name",
-                                                                   "course_slug": "course.slug"}
+                                                                   "course_slug": "course.slug",
+                                                                   "assurance": "'none'"}
     op.execute(f"UPDATE completion AS c SET feed_item = {feed_items.item_sql(**columns)} "
                "FROM user_account AS u, course WHERE u.id = c.user_id AND course.id = c.course_id")
 
@@ -68,7 +70,8 @@ def _render_sqlite() -> None:
             feed_item=sa.bindparam("b_item")), [
             {"b_seq": r.seq, "b_item": feed_items.render(
                 id=r.id, user_id=r.user_id, full_name=r.full_name, course_id=r.course_id, course_slug=r.slug,
-                course_version=r.course_version, audience=r.audience, province_code=r.province_code,
+                course_version=r.course_version, audience=r.audience, assurance="none",
+                province_code=r.province_code,
                 current_province_code=r.current_province_code, source=r.source, client_id=r.client_id,
                 external_ref=r.external_ref, completed_at=r.completed_at)} for r in batch])
 

@@ -28,7 +28,10 @@ class OidcProvider(BaseModel):
     client_secret: str | None = None
     token_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_basic"
     scopes: list[str] = Field(default_factory=lambda: ["openid", "profile"])
-    acr_values: str | None = None
+    acr_values: str | None = None  # asked for, space-separated as in the request
+    # What the ID token's `acr` may say when acr_values is asked for; default: the levels asked for (a provider
+    # may answer with a higher one, which the operator then lists here)
+    accepted_acr: list[str] = Field(default_factory=list)
     algorithms: list[str] = Field(default_factory=lambda: ["RS256"])  # pinned; never "none"
     # Claim names: the 12-digit personal identification number, full name and date of birth
     national_id_claim: str | None = None
@@ -42,6 +45,16 @@ class OidcProvider(BaseModel):
         if not algorithms or any(a.lower() == "none" or a.startswith("HS") for a in algorithms):
             raise ValueError("algorithms must be asymmetric signature algorithms such as RS256")
         return algorithms
+
+    @model_validator(mode="after")
+    def _assurance_rules(self) -> "OidcProvider":
+        if self.assurance == "eid" and not self.national_id_claim:
+            # Without the national ID a second e-ID provider (or a partner record) would make a second account
+            raise ValueError(f"provider {self.name}: assurance \"eid\" needs national_id_claim, the claim "
+                             "carrying the 12-digit personal identification number (one person, one account)")
+        if self.acr_values and not self.accepted_acr:
+            self.accepted_acr = self.acr_values.split()
+        return self
 
 
 class Settings(BaseSettings):

@@ -10,7 +10,7 @@ from pydantic import Field as PydField
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, UtcMoment, created_at_field, id_field
-from app.models.identity import Audience
+from app.models.identity import Assurance, Audience
 
 
 class Intake(SQLModel, table=True):
@@ -148,6 +148,7 @@ class FeedCompletion(BaseModel):
     course_slug: str
     course_version: int
     audience: Audience
+    assurance: Assurance  # how sure HocSo was of the learner when they completed (snapshotted, docs/identity.md)
     province_code: str | None  # as recorded at completion (may be a former unit)
     current_province_code: str | None  # the current unit it belongs to
     source: str

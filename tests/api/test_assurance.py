@@ -7,13 +7,16 @@ import uuid
 
 from sqlalchemy import select, update
 
+from app.core.storage import build_storage
 from app.models.completion import Completion, CompletionYearCounter
 from app.models.identity import Role, User
 from app.services.counters import buckets as counters
 
 # The mock provider and the settings that name it, shared with the sign-in tests.
 from tests.api.test_oidc import exchange, handoff_code, provider, settings, sign_in  # noqa: F401
+from tests.api.test_quiz_kinds import right_answer, stored
 from tests.factories import auth, document, make_course, make_user, service_token, token_for
+from tests.factories.packages import SAMPLE_ZIP, import_package
 
 NATIONAL_ID = "001099012345"  # the mock provider's default person
 
@@ -39,6 +42,38 @@ async def complete_sample_course(client, session, headers) -> dict:
 
 def stats_reader(keyring, settings) -> dict[str, str]:
     return auth(service_token(keyring, settings, scopes=["stats:read"]))
+
+
+async def test_an_e_id_citizen_completes_the_real_sample_package_and_it_counts_under_eid(client, session, db,
+                                                                                       settings, clock):
+    job = await import_package(db, build_storage(settings), SAMPLE_ZIP, publish=True)
+    assert job.status == "succeeded", job.errors
+    headers = auth(await e_id_token(client))
+    course = "/api/v1/courses/ky-nang-so-co-ban"
+    assert (await client.post(f"{course}/enrollments", headers=headers)).status_code == 201
+    lessons = {lsn["key"]: lsn for m in (await client.get(course)).json()["modules"] for lsn in m["lessons"]}
+    video = f"/api/v1/lessons/{lessons['gioi-thieu']['id']}/progress"
+    assert (await client.post(video, headers=headers, json={"event_id": "s", "intervals": []})).status_code == 200
+    duration = lessons["gioi-thieu"]["duration_s"]
+    clock.advance(duration)  # watched in real time, within the 2x budget
+    watched = await client.post(video, headers=headers, json={"event_id": "w", "intervals": [[0, duration]]})
+    assert watched.status_code == 200, watched.text
+    document_progress = f"/api/v1/lessons/{lessons['so-tay']['id']}/progress"
+    viewed = await client.post(document_progress, headers=headers, json={"event_id": "d", "viewed": True})
+    assert viewed.status_code == 200, viewed.text
+    quiz_id = lessons["kiem-tra-cuoi-khoa"]["quiz"]["quiz_id"]
+    attempt = (await client.post(f"/api/v1/quizzes/{quiz_id}/attempts", headers=headers)).json()
+    _, choices = await stored(session, uuid.UUID(quiz_id))
+    answers = [right_answer(q, choices[q["id"]]) for q in attempt["questions"]]
+    graded = await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers, json={"answers": answers})
+    assert graded.json()["passed"] is True, graded.text
+
+    completed = await client.post(f"{course}/completion", headers=headers)
+    assert completed.status_code in (200, 201), completed.text
+    assert completed.json()["assurance"] == "eid"
+    year = int(completed.json()["completed_at"][:4])
+    citizens = (await client.get("/api/v1/stats/national", params={"year": year})).json()["audiences"]["citizen"]
+    assert citizens["assurance"]["eid"] == {"completions": 1, "learners": 1} and citizens["completions"] == 1
 
 
 async def test_an_e_id_learner_completes_and_the_figures_show_it_under_eid(client, session, settings, keyring):

@@ -259,7 +259,9 @@ async def test_ndjson_export_matches_the_feed(live, keyring, settings):
 
 async def test_csv_export_has_local_times_and_offers_semicolons(live, keyring, settings):
     async def arrange(session):
-        await complete(session, province="01", at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
+        learner = await make_user(session, province_code="01")
+        learner.assurance = "eid"
+        await complete(session, user=learner, province="01", at=datetime(2026, 12, 3, 23, 30, tzinfo=UTC))
 
     await live.arrange(arrange)
     headers = reader(keyring, settings)
@@ -269,6 +271,7 @@ async def test_csv_export_has_local_times_and_offers_semicolons(live, keyring, s
     assert rows[0]["province_code"] == "01"
     assert rows[0]["completed_at"] == "2026-12-03T23:30:00Z"
     assert rows[0]["completed_at_local"] == "2026-12-04T06:30:00+07:00"  # 4 December in Hà Nội
+    assert rows[0]["assurance"] == "eid"  # the level the completion was recorded at
     r = await live.client.get("/api/v1/completions/export", params={"delimiter": "|"}, headers=headers)
     assert r.status_code == 422
 
@@ -291,7 +294,7 @@ async def test_xlsx_export_has_local_dates_codes_as_text_and_names_beside_codes(
     assert row["Thời điểm hoàn thành (giờ Việt Nam)"] == datetime(2026, 12, 4, 6, 30)
     assert row["Họ và tên"] == "Đặng Thị Ánh Tuyết" and row["Khóa học"] == "Kỹ năng số cơ bản"
     assert row["Mã tỉnh hiện nay"] == "01" and row["Tỉnh, thành phố hiện nay"] == "Hà Nội"
-    assert row["Đối tượng"] == "Người dân"
+    assert row["Đối tượng"] == "Người dân" and row["Mức bảo đảm"] == "Chưa xác minh"
     code_cell = ws.cell(2, header.index("Mã tỉnh hiện nay") + 1)
     assert code_cell.data_type == "s" and code_cell.number_format == "@"
     english = await live.client.get("/api/v1/completions/export", params={"format": "xlsx"},
@@ -343,8 +346,9 @@ async def _bulk_completions(live, users: int, courses: int) -> int:
         placeholder = uuid.uuid4()
         item = feed_items.render(
             id=placeholder, user_id=uuid.uuid4(), full_name="Lê Văn Số 1", course_id=uuid.uuid4(),
-            course_slug=f"bulk-{marker}-1", course_version=1, audience="citizen", province_code="06",
-            current_province_code="19", source="platform", client_id=None, external_ref=None, completed_at=when)
+            course_slug=f"bulk-{marker}-1", course_version=1, audience="citizen", assurance="none",
+            province_code="06", current_province_code="19", source="platform", client_id=None, external_ref=None,
+            completed_at=when)
         pairs = select(new_id.label("id"), User.id.label("user_id"), Course.id.label("course_id")).select_from(
             User).join(Course, true()).where(
             User.email.like(f"bulk-{marker}-%"), Course.slug.like(f"bulk-{marker}-%")).subquery()

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.security import keyed_hash
-from app.models.identity import User
+from app.models.base import utcnow
+from app.models.identity import Audience, User
 from app.models.verification import LinkedIdentity
 from app.services.identity.oidc_flow import s256
-from tests.factories import PASSWORD, auth, make_user, token_for
+from tests.factories import PASSWORD, auth, make_course, make_user, sms, token_for
 from tests.oidc_provider import Person, mock_provider
 
 SPA = "https://hoc.hocso.test/dang-nhap/ket-qua"
@@ -32,6 +33,7 @@ def settings(settings, provider):
     provider.tamper, provider.down, provider.person = None, False, Person()
     settings.oidc_providers = [provider.config()]
     settings.oidc_return_urls = [SPA, MOBILE]
+    settings.sms_sender = "file"  # phone codes are read back from the outbox
     return settings
 
 
@@ -165,16 +167,22 @@ async def test_a_code_replayed_under_a_fresh_state_is_refused_by_the_provider(cl
     assert replay.status_code == 400 and replay.json()["type"] == "/problems/oidc-code-rejected"
 
 
-@pytest.mark.parametrize(("tamper", "reason"), [
-    ("wrong_nonce", "'nonce'"), ("wrong_aud", "'aud'"), ("wrong_iss", "'iss'"), ("expired", "expired"),
-    ("alg_none", "unsupported_algorithm"), ("unknown_kid", "unknown kid"), ("other_key", "bad_signature")])
-async def test_forged_id_tokens_are_refused_with_problem_json(client, session, settings, provider, tamper, reason):
+INVALID = ("oidc-id-token-invalid", "id_token")
+
+
+@pytest.mark.parametrize(("tamper", "reason", "refusal"), [
+    ("wrong_nonce", "'nonce'", INVALID), ("wrong_aud", "'aud'", INVALID), ("wrong_iss", "'iss'", INVALID),
+    ("expired", "expired", INVALID), ("alg_none", "unsupported_algorithm", INVALID),
+    ("unknown_kid", "unknown kid", INVALID), ("other_key", "bad_signature", INVALID),
+    ("low_acr", "mức bảo đảm loa1", ("oidc-acr-insufficient", "acr"))])
+async def test_forged_id_tokens_are_refused_with_problem_json(client, session, settings, provider, tamper, reason,
+                                                              refusal):
     provider.tamper = tamper
     answer, callback, _ = await sign_in(client)
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == PROBLEM
     body = answer.json()
-    assert body["type"] == "/problems/oidc-id-token-invalid" and body["errors"][0]["field"] == "id_token"
+    assert (body["type"], body["errors"][0]["field"]) == (f"/problems/{refusal[0]}", refusal[1])
     assert reason in body["detail"]
     assert await users_named(session, national_hash(settings, "001099012345")) == 0
     # The state is used up by the refusal: the same answer cannot be tried again.
@@ -208,6 +216,24 @@ async def test_a_provider_that_is_down_is_a_503_and_passwords_still_work(client,
     assert signed_in.status_code == 200 and user.id
 
 
+async def test_a_provider_down_at_the_code_exchange_is_a_503_with_retry_after_and_phone_codes_still_work(
+        client, session, settings, provider):
+    started, _ = await start(client)
+    callback = await at_provider(started.json()["authorization_url"])
+    provider.down = True  # it signed the person in, then stopped answering before HocSo redeemed the code
+    answer = await client.get(callback)
+    assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM
+    assert answer.json()["type"] == "/problems/oidc-provider-unavailable"
+    assert int(answer.headers["retry-after"]) > 0
+    user = await make_user(session, phone="+84912000444")
+    assert (await client.post("/api/v1/auth/otp/send", json={"phone": "0912000444"})).status_code == 202
+    signed_in = await client.post("/api/v1/auth/otp/token",
+                                  json={"phone": "0912000444", "code": sms.last_code(settings, "+84912000444")})
+    assert signed_in.status_code == 200
+    me = await client.get("/api/v1/users/me", headers=auth(signed_in.json()["access_token"]))
+    assert me.json()["id"] == str(user.id)
+
+
 # --- one person, one account ------------------------------------------------------------------------------------
 
 
@@ -226,6 +252,51 @@ async def test_linking_to_a_phone_account_needs_its_password(client, session, se
     answer, _, verifier = await sign_in(client)
     token = (await exchange(client, handoff_code(answer), verifier)).json()["access_token"]
     assert (await client.get("/api/v1/users/me", headers=auth(token))).json()["id"] == str(user.id)
+
+
+async def test_linking_can_be_confirmed_by_a_code_sent_to_the_accounts_phone(client, session, settings, keyring):
+    user = await make_user(session, phone="+84912000555")
+    headers = auth(token_for(keyring, settings, user))
+    assert (await client.post("/api/v1/users/me/phone/code", headers=headers)).status_code == 202
+    wrong, _ = await start(client, headers=headers, phone_code="000000")
+    assert wrong.status_code == 400 and wrong.headers["content-type"] == PROBLEM
+    answer, _, verifier = await sign_in(client, headers=headers, phone_code=sms.last_code(settings, user.phone))
+    assert (await exchange(client, handoff_code(answer), verifier)).status_code == 200
+    await session.refresh(user)
+    assert user.national_id_hash == national_hash(settings, "001099012345") and user.assurance == "eid"
+
+
+async def test_an_official_signed_in_by_e_id_still_needs_verification_for_official_only_courses(
+        client, session, settings, keyring):
+    official = await make_user(session, audience=Audience.official, verified=False)
+    linked, _, verifier = await sign_in(client, headers=auth(token_for(keyring, settings, official)),
+                                        password=PASSWORD)
+    assert (await exchange(client, handoff_code(linked), verifier)).status_code == 200
+    answer, _, verifier = await sign_in(client)  # later, by e-ID alone
+    headers = auth((await exchange(client, handoff_code(answer), verifier)).json()["access_token"])
+    me = (await client.get("/api/v1/users/me", headers=headers)).json()
+    assert (me["id"], me["assurance"]) == (str(official.id), "eid")
+    rows = await make_course(session, audiences=["official"])
+    refused = await client.post(f"/api/v1/courses/{rows.course.slug}/enrollments", headers=headers)
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/course-closed-to-audience"
+
+
+async def test_wrong_linking_passwords_count_as_failed_sign_ins_of_the_account(client, session, settings, keyring,
+                                                                               monkeypatch):
+    settings.login_max_failures = 3  # fewer argon2 checks; the failure after them locks the account for 1 s
+    now = utcnow()
+    monkeypatch.setattr("app.services.identity.sign_in.utcnow", lambda: now)  # the 1 s lock lasts the test
+    user = await make_user(session, phone="+84912000333")
+    headers = auth(token_for(keyring, settings, user))
+    for _ in range(settings.login_max_failures + 1):
+        wrong, _ = await start(client, headers=headers, password="guess-again")
+        assert wrong.status_code == 422 and wrong.headers["content-type"] == PROBLEM
+    right, _ = await start(client, headers=headers, password=PASSWORD)
+    assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
+    assert right.json()["type"] == "/problems/sign-in-locked"
+    # The same lock holds the token endpoint: linking is no way round it.
+    signed_in = await client.post("/api/v1/auth/token", data={"username": "0912000333", "password": PASSWORD})
+    assert signed_in.status_code == 429
 
 
 async def test_an_e_id_already_on_another_account_cannot_be_linked(client, session, settings, keyring):

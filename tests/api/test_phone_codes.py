@@ -1,14 +1,12 @@
 """Phone one-time codes: sign-in without a password, phone verification, limits, and no account enumeration."""
 
-import json
-import re
-
 import pytest
 from sqlalchemy import update
 
 from app.models.base import utcnow
 from app.models.verification import PhoneCode
-from tests.factories import auth, make_user, token_for
+from tests.factories import auth, make_user, sms, token_for
+from tests.factories.sms import outbox
 
 SEND, SIGN_IN = "/api/v1/auth/otp/send", "/api/v1/auth/otp/token"
 PHONE, E164 = "0912 345 001", "+84912345001"
@@ -20,14 +18,8 @@ def settings(settings):
     return settings
 
 
-def outbox(settings) -> list[dict]:
-    path = settings.sms_outbox
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
-
-
 def last_code(settings, phone: str = E164) -> str:
-    texts = [m["text"] for m in outbox(settings) if m["to"] == phone]
-    return re.search(r"\b(\d{6})\b", texts[-1]).group(1)
+    return sms.last_code(settings, phone)
 
 
 async def test_a_registered_phone_gets_a_code_and_signs_in_with_it(client, session, settings):

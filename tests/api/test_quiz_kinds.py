@@ -240,3 +240,20 @@ async def test_the_review_gives_the_feedback_of_the_answer_that_graded_a_typed_a
     reviews = [q["review"] for q in body["questions"]]
     assert [(r["earned"], r["answer_feedback"]) for r in reviews] == [(0.5, "Gần đúng"), (0, "Thử lại")]
     assert reviews[0]["accepted_answers"] == ["1822", "1822 ± 2"]
+
+
+async def test_either_of_two_right_answers_in_a_single_choice_question_earns_full_credit(client, session, keyring,
+                                                                                       settings):
+    text = "::d::Tên miền của cơ quan nhà nước? {=.gov.vn =gov.vn ~.com.vn}\n"
+    headers, rows = await bank_setup(session, keyring, settings, text.encode())
+    scores = {}
+    for picked in (".gov.vn", "gov.vn", ".com.vn"):
+        attempt = await start(client, headers, rows)
+        [question] = attempt["questions"]
+        assert question["kind"] == "single"
+        choice = next(c["id"] for c in question["choices"] if c["text"] == picked)
+        graded = await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=headers,
+                                   json={"answers": [{"question_id": question["id"], "choice_ids": [choice]}]})
+        assert graded.status_code == 200, graded.text
+        scores[picked] = graded.json()["score"]
+    assert scores == {".gov.vn": 100, "gov.vn": 100, ".com.vn": 0}

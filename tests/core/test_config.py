@@ -101,3 +101,20 @@ def test_providers_pin_asymmetric_algorithms(algorithms):
     with pytest.raises(ValueError):
         Settings(_env_file=None, oidc_providers=[{"name": "x", "client_id": "c", "discovery_url": "https://x",
                                                   "algorithms": algorithms}])
+
+
+def test_an_e_id_provider_must_name_its_national_id_claim():
+    provider = {"name": "vneid", "client_id": "c", "discovery_url": "https://x", "assurance": "eid"}
+    with pytest.raises(ValueError, match="needs national_id_claim"):
+        Settings(_env_file=None, oidc_providers=[provider])
+    accepted = Settings(_env_file=None, oidc_providers=[provider | {"national_id_claim": "so_dinh_danh"}])
+    assert accepted.oidc_providers[0].national_id_claim == "so_dinh_danh"
+
+
+def test_accepted_acr_defaults_to_the_levels_asked_for():
+    base = {"name": "k", "client_id": "c", "discovery_url": "https://x"}
+    assert Settings(_env_file=None, oidc_providers=[base | {"acr_values": "loa2 loa3"}]
+                    ).oidc_providers[0].accepted_acr == ["loa2", "loa3"]
+    assert Settings(_env_file=None, oidc_providers=[base | {"acr_values": "loa2", "accepted_acr": ["loa3"]}]
+                    ).oidc_providers[0].accepted_acr == ["loa3"]
+    assert Settings(_env_file=None, oidc_providers=[base]).oidc_providers[0].accepted_acr == []

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import KeysDep, SettingsDep, get_current_user_id, oauth2
+from app.api.deps import KeysDep, SettingsDep, caller_address, get_current_user_id, oauth2
 from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.api.v1.auth import TokenSession, no_store
@@ -45,22 +45,25 @@ async def list_providers(settings: SettingsDep) -> list[IdentityProviderPublic]:
     "/{provider}/start", response_model=OidcStarted, summary="Start signing in with a provider",
     responses={404: problem("No such provider"),
                422: problem("Return address not allowed, or linking not confirmed"),
+               429: problem("Too many wrong passwords for this account (the sign-in lock)"),
                503: problem("The provider cannot be reached; password and phone-code sign-in still "
                                     "work")},
 )
-async def start(provider: str, body: OidcStart, response: Response, session: TokenSession,
+async def start(provider: str, body: OidcStart, request: Request, response: Response, session: TokenSession,
                 settings: SettingsDep, providers: ProvidersDep,
                 user_id: Annotated[uuid.UUID | None, Depends(optional_user_id)]) -> OidcStarted:
     """Send the browser to `authorization_url`. It comes back to `return_to#code=…`; post that code with the
     verifier of `handoff_challenge` to `/api/v1/auth/oidc/token`.
-    With a bearer token, the sign-in links the e-ID to that account: send its `password` or a `phone_code`."""
+    With a bearer token, the sign-in links the e-ID to that account: send its `password` or a `phone_code`.
+    A wrong password counts as a failed sign-in of the account and meets the same lock (429, Retry-After)."""
     no_store(response)
     link_user = None
     if user_id is not None:
         link_user = await session.get(User, user_id)
         if link_user is None or not link_user.is_active:
             raise Forbidden("account_disabled")
-    return await oidc_flow.start(session, settings, providers, provider, body, link_user=link_user)
+    return await oidc_flow.start(session, settings, providers, provider, body, client_ip=caller_address(request),
+                                 link_user=link_user)
 
 
 @router.get(

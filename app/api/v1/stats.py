@@ -148,8 +148,9 @@ async def timeseries(request: Request, work: WorkDep, ask: StatsAskDep,
             response_class=Response,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "An Excel workbook"}})
 async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
-    """The same period and filters as the JSON answers, in four sheets: the summary per audience against the
-    targets, per province (codes as text beside names), per course and per local day (typed dates).
+    """The same period and filters as the JSON answers, in five sheets: the summary per audience against the
+    targets, per province (codes as text beside names), per course, per local day (typed dates) and per
+    audience and assurance level (with whether the programme counts it).
     Vietnamese headers; English with `Accept-Language: en`."""
     session = await work.session()
     query = await stats_query.build_query(

@@ -106,9 +106,8 @@ async def _record(session: AsyncSession, conn: AsyncConnection, *, user_id: uuid
     values = {"id": completion_id, "user_id": user_id, "course_id": course_id, "course_version": course_version,
               "audience": audience, "province_code": province_code, "current_province_code": current_code,
               "source": source, "client_id": client_id, "external_ref": external_ref,
-              "completed_at": completed_at or now}
+              "completed_at": completed_at or now, "assurance": assurance}
     item = feed_items.render(**values, full_name=full_name, course_slug=course_slug)
-    values["assurance"] = assurance
     params = {f"c_{name}": value for name, value in values.items()} | {
         "c_created_at": now, "c_feed_item": item,
         "j_id": uuid.uuid4(), "j_payload": {"completion_id": str(completion_id)},

@@ -8,7 +8,8 @@ stored item makes a page one index range scan and a string concatenation (4–6 
 An item names its completion (`id`), and the feed relies on it: a PostgreSQL page finds its last position
 through its last item's id (completion_feed._page_statement).
 
-What an item holds can change only in two ways, and both re-render it: the learner's name is corrected
+What an item holds can change only in two ways, and both re-render it (a learner's assurance rising later
+does not: the item, like the completion, keeps the level it was completed at): the learner's name is corrected
 (`rerender_for_learner`, in the same transaction as the correction), or a reform of provinces changes which
 current unit a former code belongs to (a migration re-renders every item, as 0006 first rendered them).
 
@@ -32,11 +33,12 @@ FIELDS = tuple(FeedCompletion.model_fields)  # the item's keys, in this order
 
 
 def render(*, id: uuid.UUID, user_id: uuid.UUID, full_name: str, course_id: uuid.UUID, course_slug: str,
-           course_version: int, audience: str, province_code: str | None, current_province_code: str | None,
-           source: str, client_id: str | None, external_ref: str | None, completed_at: datetime) -> str:
+           course_version: int, audience: str, assurance: str, province_code: str | None,
+           current_province_code: str | None, source: str, client_id: str | None, external_ref: str | None,
+           completed_at: datetime) -> str:
     """The item as compact JSON in FIELDS order (the FeedCompletion shape), completed_at in UTC with "Z"."""
     values = (str(id), str(user_id), full_name, str(course_id), course_slug, course_version, str(audience),
-              province_code, current_province_code, source, client_id, external_ref,
+              str(assurance), province_code, current_province_code, source, client_id, external_ref,
               completed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"))
     return json.dumps(dict(zip(FIELDS, values, strict=True)), ensure_ascii=False, separators=(",", ":"))
 
@@ -63,13 +65,14 @@ async def rerender_for_learner(session: AsyncSession, user_id: uuid.UUID, full_n
     completions at most; this runs in the caller's transaction). Returns how many were re-rendered."""
     rows = (await session.execute(
         select(Completion.seq, Completion.id, Completion.course_id, Course.slug, Completion.course_version,
-               Completion.audience, Completion.province_code, Completion.current_province_code,
+               Completion.audience, Completion.assurance, Completion.province_code, Completion.current_province_code,
                Completion.source, Completion.client_id, Completion.external_ref, Completion.completed_at)
         .join(Course, Course.id == Completion.course_id)
         .where(Completion.user_id == user_id))).all()
     for row in rows:
         item = render(id=row.id, user_id=user_id, full_name=full_name, course_id=row.course_id,
                       course_slug=row.slug, course_version=row.course_version, audience=row.audience,
+                      assurance=row.assurance,
                       province_code=row.province_code, current_province_code=row.current_province_code,
                       source=row.source, client_id=row.client_id, external_ref=row.external_ref,
                       completed_at=row.completed_at)

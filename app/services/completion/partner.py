@@ -312,7 +312,7 @@ async def _result(session: AsyncSession, partner: Partner, status: str,
         id=completion.id, user_id=user.id, full_name=user.full_name, course_id=course.id,
         course_slug=course.slug,
         course_version=completion.course_version, audience=completion.audience,
-        province_code=completion.province_code,
+        assurance=completion.assurance, province_code=completion.province_code,
         current_province_code=partner.geo.current_code(completion.province_code)
         if completion.province_code else None,
         source=completion.source, client_id=completion.client_id, external_ref=completion.external_ref,

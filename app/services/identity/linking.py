@@ -10,7 +10,6 @@ The unique national-ID hash on accounts (and the unique provider subject) hold t
 import uuid
 from datetime import date
 
-import anyio.to_thread
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,14 +19,13 @@ from app.core.config import OidcProvider, Settings
 from app.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from app.core.i18n import messages
 from app.core.localtime import LOCAL_TZ
-from app.core.security import verify_secret
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Assurance, Audience, Role, User
 from app.models.identity_fields import normalise_name, normalise_password
 from app.models.verification import LinkedIdentity
 from app.services.geo import load_geography
-from app.services.identity import citizen_ids, otp
+from app.services.identity import citizen_ids, otp, sign_in
 from app.services.identity.assurance import raise_assurance
 from app.services.identity.oidc import SignInAnswerInvalid, VerifiedIdentity
 
@@ -45,13 +43,19 @@ messages({
 })
 
 
+class LinkPasswordWrong(ValidationFailed):
+    """A wrong password when linking counts as a failed sign-in of the account (kept before the 422 goes out)."""
+
+    keeps_changes = True
+
+
 async def confirm_account(session: AsyncSession, settings: Settings, user: User, *, password: str | None,
-                          phone_code: str | None) -> None:
-    """Linking needs the account's password or a code sent to its phone (a stolen access token is not enough)."""
+                          phone_code: str | None, client_ip: str) -> None:
+    """Linking needs the account's password or a code sent to its phone (a stolen access token is not enough).
+    The password is throttled like signing in with it, so linking is no way round the sign-in lock."""
     if password:
-        ok = await anyio.to_thread.run_sync(verify_secret, normalise_password(password), user.password_hash)
-        if not ok:
-            raise ValidationFailed(errors=[FieldError("link_password_wrong", field="password")])
+        if not await sign_in.check_account_password(session, settings, user, password, client_ip=client_ip):
+            raise LinkPasswordWrong(errors=[FieldError("link_password_wrong", field="password")])
         return
     if phone_code and user.phone:
         await otp.check_code(session, settings, purpose=otp.Purpose.account, phone=user.phone, code=phone_code)

@@ -4,7 +4,8 @@ joserfc, the JOSE library authlib itself uses; HocSo's own tokens stay with pyth
 
 An ID token is accepted only when its signature verifies against the provider's published keys (JWKS, the key
 picked by `kid`, refreshed once when an unknown `kid` appears) with one of the provider's pinned algorithms
-(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right.
+(never `none`, never a symmetric one), and its issuer, audience, expiry, issue time and nonce are right. When
+the provider is asked for `acr_values`, the token's `acr` must be one of the accepted levels.
 
 Per process, `Providers` keeps each provider's metadata (discovery, re-read hourly) and keys, and one HTTP
 client; a provider that cannot be reached is a 503 problem, and nothing else in HocSo depends on it.
@@ -50,6 +51,7 @@ def _oauth_client_class() -> "type[AsyncOAuth2Client]":
 METADATA_TTL_S = 3600
 KEYS_REFRESH_MIN_S = 60  # an unknown kid refetches the JWKS at most this often (rotation, not a flood)
 LEEWAY_S = 60  # clock difference tolerated on exp / iat
+RETRY_AFTER_S = 30  # what a 503 suggests: an overloaded gateway is not worth hammering every second
 
 messages({
     "oidc_provider_unknown": ("Không có nhà cung cấp định danh {provider}.",
@@ -61,6 +63,11 @@ messages({
         "code sent to your phone."),
     "oidc_id_token_invalid": ("Phản hồi đăng nhập từ {provider} không hợp lệ ({reason}).",
                               "The sign-in answer from {provider} is not valid ({reason})."),
+    "oidc_acr_insufficient": (
+        "{provider} chỉ xác thực ở mức bảo đảm {acr}, thấp hơn mức yêu cầu ({accepted}); vui lòng đăng nhập lại "
+        "ở mức cao hơn.",
+        "{provider} only authenticated at assurance level {acr}, below what is required ({accepted}); please "
+        "sign in again at a higher level."),
     "oidc_code_rejected": ("{provider} từ chối mã xác thực (mã đã dùng hoặc hết hạn).",
                            "{provider} refused the authorization code (already used or expired)."),
 })
@@ -128,10 +135,9 @@ class Providers:
             answer.raise_for_status()
             data = answer.json()
         except (_httpx().HTTPError, ValueError):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name,
-                                     headers={"Retry-After": "30"}) from None
+            raise _unavailable(provider.title or provider.name) from None
         if not isinstance(data, dict):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name)
+            raise _unavailable(provider.title or provider.name)
         return data
 
     async def metadata(self, provider: OidcProvider) -> Metadata:
@@ -144,7 +150,7 @@ class Providers:
         values = {name: getattr(provider, name) or found.get(name)
                   for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")}
         if not all(isinstance(v, str) and v for v in values.values()):
-            raise ServiceUnavailable("oidc_provider_unavailable", provider=provider.title or provider.name)
+            raise _unavailable(provider.title or provider.name)
         cached.metadata, cached.metadata_at = Metadata(**values), time.monotonic()
         return cached.metadata
 
@@ -156,8 +162,7 @@ class Providers:
             try:
                 cached.keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError, KeyError):
-                raise ServiceUnavailable("oidc_provider_unavailable",
-                                         provider=provider.title or provider.name) from None
+                raise _unavailable(provider.title or provider.name) from None
             cached.keys_at = time.monotonic()
         return cached.keys
 
@@ -195,9 +200,9 @@ async def redeem_code(providers: Providers, provider: OidcProvider, *, redirect_
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code < 500:
             raise SignInAnswerInvalid("oidc_code_rejected", provider=name) from None
-        raise ServiceUnavailable("oidc_provider_unavailable", provider=name) from None
+        raise _unavailable(name) from None
     except (httpx.HTTPError, ValueError):
-        raise ServiceUnavailable("oidc_provider_unavailable", provider=name) from None
+        raise _unavailable(name) from None
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise _invalid(name, "no id_token")
@@ -235,7 +240,20 @@ async def check_id_token(providers: Providers, provider: OidcProvider, metadata:
         raise _invalid(name, exc.description or exc.error or type(exc).__name__) from None
     if "nonce" not in claims:  # we always send one, so it must come back
         raise _invalid(name, "missing nonce")
+    # A provider may sign someone in at a lower level than asked (RFC: acr_values is only a request), so the
+    # answer's level is checked before the account is trusted at the provider's assurance.
+    if provider.acr_values and claims.get("acr") not in provider.accepted_acr:
+        acr, accepted = str(claims.get("acr") or "-")[:40], ", ".join(provider.accepted_acr)
+        raise SignInAnswerInvalid("oidc_acr_insufficient", provider=name, acr=acr, accepted=accepted,
+                                  errors=[FieldError("oidc_acr_insufficient", field="acr", provider=name, acr=acr,
+                                                     accepted=accepted)])
     return dict(claims)
+
+
+def _unavailable(provider: str) -> ServiceUnavailable:
+    """Every "provider down" answer, from discovery to the code exchange, tells the front end when to retry."""
+    return ServiceUnavailable("oidc_provider_unavailable", provider=provider,
+                              headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _invalid(provider: str, reason: str) -> SignInAnswerInvalid:

@@ -63,7 +63,7 @@ def s256(verifier: str) -> str:
 
 
 async def start(session: AsyncSession, settings: Settings, providers: Providers, provider_name: str,
-                request: OidcStart, *, link_user: User | None = None) -> OidcStarted:
+                request: OidcStart, *, client_ip: str, link_user: User | None = None) -> OidcStarted:
     """The provider's authorization URL for a new sign-in; with `link_user`, the sign-in links the e-ID to
     that account, which must first be confirmed by its password or a phone code."""
     provider = providers.get(provider_name)
@@ -71,7 +71,7 @@ async def start(session: AsyncSession, settings: Settings, providers: Providers,
         raise ValidationFailed(errors=[FieldError("oidc_return_to_unknown", field="return_to")])
     if link_user is not None:
         await linking.confirm_account(session, settings, link_user, password=request.password,
-                                      phone_code=request.phone_code)
+                                      phone_code=request.phone_code, client_ip=client_ip)
     state = secrets.token_urlsafe(32)
     url = await oidc.authorization_url(
         providers, provider, redirect_uri=callback_url(settings, provider.name), state=state,

@@ -141,6 +141,24 @@ async def _sign_in_client(session: AsyncSession, settings: Settings, keys: KeyRi
     return TokenPair(access_token=keys.sign(claims), expires_in=settings.service_token_ttl_s, scope=scope)
 
 
+async def check_account_password(session: AsyncSession, settings: Settings, user: User, password: str, *,
+                                 client_ip: str) -> bool:
+    """A password given outside the token endpoint (linking an e-ID) is a sign-in attempt on that account:
+    refused while the account or the address is locked, a wrong one counted against every name it signs in
+    with and the address, a right one clearing the account's counts. The caller raises a `keeps_changes`
+    refusal when this is False, so the count survives the answer."""
+    accounts = [_account_key(settings, f"user:{kind}:{value}")
+                for kind, value in (("phone", user.phone), ("email", user.email)) if value]
+    throttle = [*accounts, _ip_key(settings, client_ip)]
+    await _refuse_if_locked(session, throttle)
+    ok = await anyio.to_thread.run_sync(verify_secret, normalise_password(password), user.password_hash)
+    if not ok:
+        await _record_failure(session, settings, throttle)
+        return False
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(accounts)))
+    return True
+
+
 async def issue_user_tokens(session: AsyncSession, settings: Settings, keys: KeyRing, user: User,
                             *, family_id: uuid.UUID | None = None) -> TokenPair:
     """A 15-minute access JWT and a fresh opaque refresh token (stored only as its SHA-256); a new sign-in
@@ -172,8 +190,15 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
 
 def _throttle_keys(settings: Settings, account: str, client_ip: str) -> list[str]:
     """[account key, IP key]; keyed hashes, so the table holds no phone, e-mail or IP address in clear."""
-    return [f"acct:{keyed_hash(settings.secret_key, 'sign-in-account', account)}",
-            f"ip:{keyed_hash(settings.secret_key, 'sign-in-ip', client_ip)}"]
+    return [_account_key(settings, account), _ip_key(settings, client_ip)]
+
+
+def _account_key(settings: Settings, account: str) -> str:
+    return f"acct:{keyed_hash(settings.secret_key, 'sign-in-account', account)}"
+
+
+def _ip_key(settings: Settings, client_ip: str) -> str:
+    return f"ip:{keyed_hash(settings.secret_key, 'sign-in-ip', client_ip)}"
 
 
 async def _refuse_if_locked(session: AsyncSession, keys: list[str]) -> None:
@@ -195,15 +220,16 @@ def lock_seconds(failures: int, threshold: int, cap_s: int) -> int:
 
 async def _record_failure(session: AsyncSession, settings: Settings, keys: list[str]) -> None:
     """Count one failure on each key with an atomic UPDATE (safe with concurrent workers), then lock the key
-    for as long as its count calls for: keys[0] is the account's (login_max_failures free failures), keys[1]
-    the address's (login_ip_max_failures, much higher: many learners share a carrier NAT or an office)."""
+    for as long as its count calls for: an account's key after login_max_failures free failures, the
+    address's (`ip:`) after login_ip_max_failures, much higher: many learners share a carrier NAT or an office."""
     T = LoginThrottle
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_lockout_s)
     at_now = literal(now, UTCDateTime())
     # A count whose window has passed starts again from this failure; one that ended a lock keeps growing.
     stale = or_(T.first_failure_at.is_(None), T.first_failure_at < window_start)
-    for key, threshold in zip(keys, (settings.login_max_failures, settings.login_ip_max_failures), strict=True):
+    for key in keys:
+        threshold = settings.login_ip_max_failures if key.startswith("ip:") else settings.login_max_failures
         await session.execute(insert_for(session, T).values(key=key, failures=0)
                               .on_conflict_do_nothing(index_elements=["key"]))
         failures = (await session.execute(

@@ -25,6 +25,7 @@ from app.services.geo import Geography, load_geography
 from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
 from app.services.stats.figures import course_titles
+from app.services.stats.workbook import ASSURANCE_NAMES
 
 Format = Literal["csv", "ndjson", "xlsx"]
 CSV_HEADERS = [*FIELDS, "completed_at_local"]
@@ -38,6 +39,7 @@ XLSX_COLUMNS = [
     Column("Mã khóa học", "Course code", "code", 20),
     Column("Phiên bản khóa học", "Course version", "integer", 10),
     Column("Đối tượng", "Audience", "text", 24),
+    Column("Mức bảo đảm", "Assurance", "text", 24),
     Column("Tỉnh, thành phố hiện nay", "Current province", "text", 20),
     Column("Mã tỉnh hiện nay", "Current province code", "code", 10),
     Column("Tỉnh, thành phố khi hoàn thành", "Province at completion", "text", 20),
@@ -84,9 +86,11 @@ def _xlsx_row(item: dict, names: Names, english: bool) -> list[object]:
     lang = 1 if english else 0
     course = names.courses.get(uuid.UUID(item["course_id"]))
     audience, source = AUDIENCES.get(item["audience"]), SOURCES.get(item["source"])
+    assurance = ASSURANCE_NAMES.get(item["assurance"])
     return [
         datetime.fromisoformat(item["completed_at"]), item["full_name"], course[1] if course else None,
         item["course_slug"], item["course_version"], audience[lang] if audience else item["audience"],
+        assurance[lang] if assurance else item["assurance"],
         names.province(item["current_province_code"]), item["current_province_code"],
         names.province(item["province_code"]), item["province_code"],
         source[lang] if source else item["source"], item["client_id"], item["external_ref"],

@@ -1,6 +1,6 @@
 """The national figures as one Excel workbook for analysts: the summary against the targets, then completions
-per province, per course and per local day, for one period and the same filters as the JSON stats answers
-(read from the same counter buckets and the same per-worker cache)."""
+per province, per course, per local day and per assurance level, for one period and the same filters as the
+JSON stats answers (read from the same counter buckets and the same per-worker cache)."""
 
 from datetime import date
 
@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.cache import StatsCache
 from app.core.spreadsheets import Column, Sheet, xlsx_bytes
 from app.models.base import utcnow
-from app.models.identity import Audience
+from app.models.identity import Assurance, Audience
+from app.models.reporting import AssuranceFigures
 from app.services.stats import figures as stats
 from app.services.stats.query import StatsQuery
 
@@ -27,8 +28,17 @@ PROVINCE_COLUMNS = [Column("Mã tỉnh", "Province code", "code", 9), Column("T�
 COURSE_COLUMNS = [Column("Khóa học", "Course", "text", 36), Column("Mã khóa học", "Course code", "code", 24),
                   *BY_AUDIENCE, LEARNERS]
 DAY_COLUMNS = [Column("Ngày", "Day", "date", 12), *BY_AUDIENCE]
+ASSURANCE_COLUMNS = [Column("Đối tượng", "Audience", "text", 30), Column("Mức bảo đảm", "Assurance", "text", 34),
+                     Column("Mã mức", "Level", "code", 10), Column("Lượt hoàn thành", "Completions", "integer"),
+                     LEARNERS, Column("Tính vào chỉ tiêu", "Counts toward the target", "text", 16)]
+# The levels' names, in Assurance's order (docs/identity.md says what each proves)
+ASSURANCE_NAMES = {Assurance.none: ("Chưa xác minh", "Not verified"),
+                   Assurance.phone: ("Xác minh số điện thoại", "Phone verified"),
+                   Assurance.partner: ("Đối tác xác nhận số định danh", "National ID attested by a partner"),
+                   Assurance.eid: ("Định danh điện tử quốc gia", "National e-ID")}
 WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "By province"),
          "courses": ("Theo khóa học", "By course"), "days": ("Theo ngày", "By day"),
+         "assurance": ("Theo mức bảo đảm", "By assurance"), "yes": ("Có", "Yes"), "no": ("Không", "No"),
          "from": ("Từ ngày", "From"), "to": ("Đến ngày", "To"), "province": ("Tỉnh, thành phố", "Province"),
          "course": ("Khóa học", "Course"), "all": ("Tất cả", "All"), "as_of": ("Số liệu lập lúc", "As of"),
          "unassigned": ("(Chưa ghi tỉnh)", "(No province recorded)")}
@@ -36,8 +46,9 @@ WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "B
 
 async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache, *,
                          english: bool = False) -> bytes:
-    """Four sheets: the summary per audience with target and percent, then per province (the 34 current
-    units, former codes rolled up, and the completions with no province), per course and per day."""
+    """Five sheets: the summary per audience with target and percent, then per province (the 34 current
+    units, former codes rolled up, and the completions with no province), per course, per day, and per audience
+    and assurance level (every level shown, whether or not the programme counts it toward its target)."""
     lang = 1 if english else 0
 
     def w(key: str) -> str:
@@ -57,6 +68,13 @@ async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache
              (w("course"), q.course_slug or w("all")), (w("as_of"), utcnow())]
     audiences = [[AUDIENCE_NAMES[a][lang], f.completions, f.learners, f.target, f.percent_of_target]
                  for a, f in summary.audiences.items()]
+    def by_level(audience: Audience, figures: AssuranceFigures, level: Assurance) -> list[object]:
+        counts = level in summary.counted_assurance
+        return [AUDIENCE_NAMES[audience][lang], ASSURANCE_NAMES[level][lang], level.value, figures.completions,
+                figures.learners, w("yes") if counts else w("no")]
+
+    assurance_rows = [by_level(a, f.assurance.get(level, AssuranceFigures()), level)
+                      for a, f in summary.audiences.items() for level in Assurance]
     province_rows = [[p.code, p.name, p.completions, *split(p.audiences), p.learners] for p in provinces.items]
     if provinces.unassigned.completions:
         province_rows.append([None, w("unassigned"), provinces.unassigned.completions, None, None,
@@ -68,4 +86,5 @@ async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache
                                               c.learners] for c in courses.items]),
         Sheet(w("days"), DAY_COLUMNS, [[date.fromisoformat(p.period), p.completions, p.audiences[OFFICIAL],
                                         p.audiences[CITIZEN]] for p in days.points]),
+        Sheet(w("assurance"), ASSURANCE_COLUMNS, assurance_rows),
     ], english=english)

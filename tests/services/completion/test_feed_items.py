@@ -23,14 +23,15 @@ from tests.private_pg import feed_database_url, settings_on_private_server  # no
 AT = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 # What JSON must escape, what isoformat writes differently (no microseconds; trailing zeros), and nulls.
 ITEMS = [
-    dict(full_name='Nguyễn "Tí" \\ Văn', course_slug="ky-nang-so", audience="citizen", province_code="06",
-         current_province_code="19", source="platform", client_id=None, external_ref=None, completed_at=AT),
+    dict(full_name='Nguyễn "Tí" \\ Văn', course_slug="ky-nang-so", audience="citizen", assurance="eid",
+         province_code="06", current_province_code="19", source="platform", client_id=None, external_ref=None,
+         completed_at=AT),
     dict(full_name="Dòng\nmới\tvà\x01điều\x1fkhiển\x7f", course_slug="chu-ky-so", audience="official",
-         province_code="19", current_province_code="19", source="partner", client_id="so-gd-ha-noi",
-         external_ref='lớp "A"\\01', completed_at=AT + timedelta(microseconds=123400)),
+         assurance="partner", province_code="19", current_province_code="19", source="partner",
+         client_id="so-gd-ha-noi", external_ref='lớp "A"\\01', completed_at=AT + timedelta(microseconds=123400)),
     dict(full_name="Emoji 🎓 và \u2028 tách dòng </script>", course_slug="ky-nang-so", audience="citizen",
-         province_code=None, current_province_code=None, source="platform", client_id=None, external_ref=None,
-         completed_at=AT + timedelta(seconds=1, microseconds=1)),
+         assurance="none", province_code=None, current_province_code=None, source="platform", client_id=None,
+         external_ref=None, completed_at=AT + timedelta(seconds=1, microseconds=1)),
 ]
 
 

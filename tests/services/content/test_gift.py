@@ -37,6 +37,13 @@ def test_single_choice_with_title_and_per_answer_feedback():
     assert choices(q) == [("Hoa-Sen-2026!", 100, "Đúng"), ("123456", 0, "Dễ đoán"), ("abc", 0, None)]
 
 
+def test_several_right_answers_beside_wrong_ones_are_single_choice_each_fully_right():
+    # Moodle's GIFT importer: any `=` makes it single choice, and every `=` answer is worth 100%.
+    q = only("::Tên miền::Tên miền của cơ quan nhà nước? {=.gov.vn#Đúng =.gov.vn.#Cũng đúng ~.com.vn}")
+    assert q.kind == QuestionKind.single
+    assert choices(q) == [(".gov.vn", 100, "Đúng"), (".gov.vn.", 100, "Cũng đúng"), (".com.vn", 0, None)]
+
+
 def test_multiple_response_with_weights_and_general_feedback():
     q = only("Dấu hiệu lừa đảo? {\n ~%50%Chuyển tiền gấp\n ~%50%Link lạ\n ~%-100%Tổng đài\n ####Cẩn thận.\n}")
     assert q.kind == QuestionKind.multiple and q.feedback == "Cẩn thận."
@@ -158,7 +165,6 @@ def test_formats_are_kept_and_html_is_sanitised_at_import():
     ("::A:: Câu {chữ =a ~b}", "text before the first"),
     ("::A:: Câu {= ~b}", "an answer is empty"),
     ("::A:: {=a ~b}", "question text is empty"),
-    ("::A:: Câu {=a =b ~c}", "several “=” answers"),
     ("::A:: Câu {~a ~b}", "no answer is right"),
     ("::A:: Câu {~%50%a ~%20%b ~c}", "add up to 70.0%"),
     ("::A:: Câu {~%abc%a ~%100%b}", "weight “abc”"),

@@ -62,7 +62,8 @@ async def _arrange(db) -> tuple[list[dict], dict[str, object]]:
             expected.append({
                 "id": str(completion_id), "user_id": str(user.id), "full_name": name,
                 "course_id": str(courses[slug].id), "course_slug": slug, "course_version": 1,
-                "audience": audience, "province_code": province, "current_province_code": current,
+                "audience": audience, "assurance": "none", "province_code": province,
+                "current_province_code": current,
                 "source": source, "client_id": client, "external_ref": ref,
                 "completed_at": at.isoformat().replace("+00:00", "Z")})
             await session.commit()  # one transaction each, so the feed's (txid, seq) order is this order

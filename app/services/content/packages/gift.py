@@ -30,9 +30,6 @@ messages({
     "gift_text_before_answer": (_SYNTAX_VI + "có chữ trước đáp án đầu tiên (= hoặc ~).",
                                 _SYNTAX_EN + "text before the first = or ~ answer."),
     "gift_empty_answer": (_SYNTAX_VI + "có đáp án rỗng.", _SYNTAX_EN + "an answer is empty."),
-    "gift_several_right": (
-        "Câu hỏi “{title}”: có nhiều đáp án “=” cùng đáp án sai; câu nhiều đáp án dùng trọng số ~%50%.",
-        "Question “{title}”: several “=” answers next to wrong ones; use weights (~%50%) instead."),
     "gift_weight_invalid": ("Câu hỏi “{title}”: trọng số “{weight}” phải là số từ -100 đến 100.",
                             "Question “{title}”: weight “{weight}” must be a number from -100 to 100."),
     "gift_number_invalid": (

@@ -1,9 +1,9 @@
 """GIFT answer blocks (the text between `{` and `}`), read as Moodle's GIFT importer reads them.
 
 The block's type is decided in Moodle's order: empty → essay, `#…` → numerical, any `~` → multiple choice
-(single when an answer starts with `=`, multiple response otherwise), `=… -> …` → matching, `T`/`F`/`TRUE`/
-`FALSE` → true/false, otherwise short answer. Texts arrive with escapes replaced by private-use stand-ins
-(see gift.py) so that `=`, `~`, `#` and `:` below are always the unescaped ones.
+(single when an answer starts with `=`, each `=` answer fully right; multiple response otherwise), `=… -> …`
+→ matching, `T`/`F`/`TRUE`/`FALSE` → true/false, otherwise short answer. Texts arrive with escapes replaced by
+private-use stand-ins (see gift.py) so that `=`, `~`, `#` and `:` below are always the unescaped ones.
 """
 
 import re
@@ -125,9 +125,9 @@ def classify(body: str, base: int, restore: Callable[[str], str]) -> tuple[Quest
     wrongs = [a for a in answers if a[0] == "~"]
     if not wrongs:
         return QuestionKind.short_answer, [ChoiceSpec(t, 100 if w is None else w, f) for _, w, t, f, _ in rights]
-    if len(rights) > 1:
-        raise Refused("gift_several_right", base)
-    if rights:  # Moodle keeps the author's order; the attempt shuffles choices anyway
+    # Several `=` answers beside `~` ones stay single choice, each `=` worth 100% (Moodle's GIFT importer):
+    # either right answer earns full credit. Moodle keeps the author's order; the attempt shuffles anyway.
+    if rights:
         return QuestionKind.single, [ChoiceSpec(t, 100 if m == "=" else (w or 0), f)
                                      for m, w, t, f, _ in answers]
     return QuestionKind.multiple, [ChoiceSpec(t, w or 0, f) for _, w, t, f, _ in wrongs]
