@@ -51,7 +51,7 @@ async def test_every_json_or_form_body_declares_the_edge_bounds(client):
               if {"application/json", "application/x-www-form-urlencoded"} & set(op.get("requestBody", {}).get(
                   "content", {}))]
     assert len(bodies) > 25
-    missing = [f"{name} {status}" for name, op in bodies for status in ("408", "413", "422")
+    missing = [f"{name} {status}" for name, op in bodies for status in ("400", "408", "413", "422")
                if status not in op["responses"]]
     assert missing == []
 
@@ -64,6 +64,15 @@ async def test_every_operation_declares_431_and_those_reaching_the_database_503(
     # Answered from memory or settings alone: no database or store behind them.
     assert without_outage == {"GET /healthz", "GET /metrics", "GET /.well-known/jwks.json", "GET /api/v1/issuer",
                               "GET /api/v1/auth/oidc/providers"}
+
+
+async def test_every_operation_naming_something_in_its_path_declares_404(client):
+    spec = (await client.get("/openapi.json")).json()
+    named = [(name, op) for name, op in _operations(spec)
+             if any(p["in"] == "path" and p["schema"].get("type") == "string" for p in op.get("parameters", []))]
+    assert [name for name, op in named if "404" not in op["responses"]] == []
+    # A programme's year is made on first use: never a 404.
+    assert "404" not in spec["paths"]["/api/v1/admin/programmes/{year}"]["put"]["responses"]
 
 
 async def test_rate_limited_operations_declare_429(client):
