@@ -10,7 +10,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import Database
 from app.core.faults import outage
 from app.models.base import utcnow
-from app.models.jobs import Job, JobStatus
+from app.models.jobs import Job, JobKind, JobStatus
 
 log = logging.getLogger("hocso.jobs")
 Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
@@ -84,6 +84,7 @@ async def _finish(db: Database, job_id: uuid.UUID, error: str | None, *, outage:
     async with db.session() as session:
         job = await session.get(Job, job_id)
         assert job is not None
+        job.outage = outage
         if error is None:
             job.status, job.finished_at = JobStatus.succeeded, utcnow()
         elif outage is not None and utcnow() - job.created_at < OUTAGE_RETRY_FOR:
@@ -94,6 +95,33 @@ async def _finish(db: Database, job_id: uuid.UUID, error: str | None, *, outage:
         else:  # back off and retry
             job.status, job.error = JobStatus.queued, error
             job.run_after = utcnow() + timedelta(seconds=10 * 2 ** job.attempts)
+
+
+async def retry_failed(session: AsyncSession, *, kind: str | None = None, outage_only: bool = False,
+                       failed_before: datetime | None = None) -> int:
+    """Put failed jobs back in the queue with fresh attempts, due now; returns how many. `outage_only` keeps to
+    failures caused by a dependency being down, `failed_before` to those failed at least that long ago. The
+    caller commits (the CLI, or the housekeeping sweep)."""
+    query = update(Job).where(Job.status == JobStatus.failed)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if outage_only:
+        query = query.where(Job.outage.is_not(None))
+    if failed_before is not None:
+        query = query.where(Job.finished_at <= failed_before)
+    requeued = await session.execute(query.values(status=JobStatus.queued, attempts=0, run_after=utcnow(),
+                                                  finished_at=None, locked_at=None))
+    await session.flush()
+    return requeued.rowcount
+
+
+async def requeue_outage_failures(db: Database, *, cooled_off: timedelta) -> int:
+    """Housekeeping: certificate jobs that failed only because storage or the database stayed down are
+    re-queued once failed for `cooled_off`, so a long outage never leaves a learner without their certificate."""
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
+    async with db.session() as session:
+        return await retry_failed(session, kind=JobKind.issue_certificate, outage_only=True,
+                                  failed_before=utcnow() - cooled_off)
 
 
 async def run_one(db: Database) -> bool:
