@@ -119,13 +119,19 @@ def private_s3():
         server.stop()
 
 
-async def test_storage_down_is_503_for_uploads_and_readyz(private_s3, settings, db, session, keyring):
-    server, endpoint = private_s3
+async def on_s3(settings, endpoint: str):
+    """The test's settings pointed at the private S3 server, and its storage with a fresh bucket."""
     own = settings.model_copy(update={
         "storage": "s3", "s3_endpoint_url": endpoint, "s3_bucket": f"t-{uuid.uuid4().hex[:12]}",
         "s3_access_key_id": "testing", "s3_secret_access_key": "testing", "s3_path_style": True})
     storage = S3Storage(own)
     await storage.ensure_bucket()
+    return own, storage
+
+
+async def test_storage_down_is_503_for_uploads_and_readyz(private_s3, settings, db, session, keyring):
+    server, endpoint = private_s3
+    own, storage = await on_s3(settings, endpoint)
     app = create_app(own, database=db, storage=storage, keys=keyring)
     admin = await make_user(session, role=Role.content_admin)
     headers = auth(token_for(keyring, own, admin))
@@ -177,11 +183,7 @@ async def test_import_by_upload_id_with_storage_down_is_503(private_s3, settings
     from app.services.content.packages.uploads import upload_key
 
     server, endpoint = private_s3
-    own = settings.model_copy(update={
-        "storage": "s3", "s3_endpoint_url": endpoint, "s3_bucket": f"t-{uuid.uuid4().hex[:12]}",
-        "s3_access_key_id": "testing", "s3_secret_access_key": "testing", "s3_path_style": True})
-    storage = S3Storage(own)
-    await storage.ensure_bucket()
+    own, storage = await on_s3(settings, endpoint)
     upload_id = uuid.uuid4()
     await storage.put_file(upload_key(upload_id), SAMPLE_ZIP, "application/zip")  # what the presigned PUT did
     app = create_app(own, database=db, storage=storage, keys=keyring)
