@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import NoMatchFound
 
 import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
+from app.api.declared_answers import install_shared_answers
 from app.api.docs_pages import mount_docs
 from app.api.per_worker import PerWorker
 from app.api.problems import install_problem_schema
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RenamedPaths)
     for router in ROUTERS:
         app.include_router(router)
+    install_shared_answers(app)
     install_problem_schema(app)
     mount_docs(app)
     _resolve_routes(app)

@@ -38,6 +38,11 @@ def problem(description: str) -> dict[str, Any]:
     return {"description": description, **PROBLEM}
 
 
+def html_page(description: str) -> dict[str, Any]:
+    """A refusal that an HTML page (the QR code's verification page) shows as a page, not as problem+json."""
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 def install_problem_schema(app: FastAPI) -> None:
     """Put `Problem` (and `ProblemField`) in the document's components, where every `problem()` points, and
     describe FastAPI's automatic 422 as what `app.core.errors` really sends: a problem with `errors`."""

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.api.deps import RateLimitsDep, SessionDep
-from app.api.problems import problem
+from app.api.problems import html_page
 from app.api.v1.certificates import check_verify_rate
 from app.core.errors import NotFound, RateLimited
 from app.core.i18n import current_language
@@ -185,8 +185,8 @@ async def verify_search(serial: str | None = None) -> HTMLResponse | RedirectRes
 
 
 @router.get("/verify/{serial}", response_class=HTMLResponse, summary="Verification page (HTML, public)",
-            responses={200: {"content": {"text/html": {}}}, 404: problem("Unknown serial (HTML)"),
-                       429: problem("Too many lookups from this address (HTML, Retry-After)")})
+            responses={200: {"content": {"text/html": {}}}, 404: html_page("Unknown serial"),
+                       429: html_page("Too many lookups from this address (Retry-After)")})
 async def verify_page(serial: str, request: Request, session: SessionDep, limits: RateLimitsDep) -> HTMLResponse:
     """What the certificate's QR code opens: status (valid or revoked, with the reason and the replacing
     certificate) and every printed fact, in Vietnamese. Rate-limited per client IP with the JSON endpoint."""

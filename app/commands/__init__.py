@@ -4,7 +4,7 @@ import typer
 
 
 def register(root: typer.Typer) -> None:
-    from app.commands import clients, counters, courses, demo, progress, users
+    from app.commands import clients, counters, courses, demo, jobs, progress, users
 
     root.add_typer(demo.app, name="demo")
     root.add_typer(users.app, name="users")
@@ -12,3 +12,4 @@ def register(root: typer.Typer) -> None:
     root.add_typer(courses.app, name="courses")
     root.add_typer(counters.app, name="counters")
     root.add_typer(progress.app, name="progress")
+    root.add_typer(jobs.app, name="jobs")

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Background jobs
     run_worker_in_process: bool = True
     job_poll_interval_s: float = 1.0
+    # A certificate job that failed because storage or the database stayed down is re-queued by housekeeping
+    # once it has been failed this long (the outage has likely passed; a still-down one just fails again).
+    job_outage_requeue_after_s: float = Field(default=6 * 3600.0, gt=0)
 
     # Learning: how long a heartbeat's event id is kept for idempotent replays (offline sync older than this
     # is refused), and how often the worker deletes older ones

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import t
@@ -137,6 +138,16 @@ def validation_errors(raw: list[dict]) -> list[dict]:
     return rendered
 
 
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route serves at `path`, for a 405's `Allow` (HEAD only where a route serves it)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(list(app.routes)):
+        regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and served and regex.match(path):
+            methods |= set(served)
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HocSoError)
     async def _domain(request: Request, exc: HocSoError) -> JSONResponse:
@@ -154,6 +165,10 @@ def install_error_handlers(app: FastAPI) -> None:
             code, detail = "not_found", t("route_not_found", path=request.url.path)
         elif exc.status_code == 405:
             code, detail = "method_not_allowed", t("method_not_allowed", method=request.method)
+            # The router names only the first route that matched the path; a path served by several (GET and
+            # PATCH /users/me) must list them all.
+            return problem(request, 405, code, detail,
+                           headers={**(exc.headers or {}), "Allow": allowed_methods(request.app, request.url.path)})
         else:
             code, detail = "bad_request", str(exc.detail)
         return problem(request, exc.status_code, code, detail, headers=getattr(exc, "headers", None))

@@ -40,4 +40,7 @@ class Job(SQLModel, table=True):
     locked_at: datetime | None = time_field()
     finished_at: datetime | None = time_field()
     error: str | None = None
+    # "database" or "storage" when the last failure was that dependency being down (app/core/faults.py): such a
+    # failure is re-queued once the outage has passed (app/services/jobs.py `retry_failed`).
+    outage: str | None = Field(default=None, max_length=10)
     created_at: datetime = created_at_field()

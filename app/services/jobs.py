@@ -10,7 +10,8 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import Database
 from app.core.faults import outage
 from app.models.base import utcnow
-from app.models.jobs import Job, JobStatus
+from app.models.jobs import Job, JobKind, JobStatus
 
 log = logging.getLogger("hocso.jobs")
 Handler = Callable[[Database, dict[str, Any]], Awaitable[None]]
 _handlers: dict[str, Handler] = {}
+_running: ContextVar[Job | None] = ContextVar("hocso_running_job", default=None)  # the job a handler runs for
 # A running job's worker renews its lease (locked_at) every LEASE_RENEW; a lease not renewed for STALE_AFTER
 # means the worker died or lost the database, and the job is claimed again within minutes, not half an hour.
 LEASE_RENEW = timedelta(seconds=60)
@@ -84,16 +86,58 @@ async def _finish(db: Database, job_id: uuid.UUID, error: str | None, *, outage:
     async with db.session() as session:
         job = await session.get(Job, job_id)
         assert job is not None
+        job.outage = outage
         if error is None:
             job.status, job.finished_at = JobStatus.succeeded, utcnow()
-        elif outage is not None and utcnow() - job.created_at < OUTAGE_RETRY_FOR:
+        elif not _retried(job, outage):
+            job.status, job.finished_at, job.error = JobStatus.failed, utcnow(), error
+        elif outage is not None:
             job.status, job.error = JobStatus.queued, error
             job.run_after = utcnow() + outage_retry_delay(job.attempts)
-        elif job.attempts >= job.max_attempts:
-            job.status, job.finished_at, job.error = JobStatus.failed, utcnow(), error
         else:  # back off and retry
             job.status, job.error = JobStatus.queued, error
             job.run_after = utcnow() + timedelta(seconds=10 * 2 ** job.attempts)
+
+
+def _retried(job: Job, outage: str | None) -> bool:
+    """Whether a failure of this attempt is tried again: an outage for a day, anything else max_attempts times."""
+    if outage is not None and utcnow() - job.created_at < OUTAGE_RETRY_FOR:
+        return True
+    return job.attempts < job.max_attempts
+
+
+def will_retry(outage: str | None) -> bool:
+    """For a handler about to fail: whether the runner will try its job again (so it must keep what a retry
+    needs, such as an uploaded package), by the rule `_finish` applies. False outside a job (the CLI)."""
+    job = _running.get()
+    return job is not None and _retried(job, outage)
+
+
+async def retry_failed(session: AsyncSession, *, kind: str | None = None, outage_only: bool = False,
+                       failed_before: datetime | None = None) -> int:
+    """Put failed jobs back in the queue with fresh attempts, due now; returns how many. `outage_only` keeps to
+    failures caused by a dependency being down, `failed_before` to those failed at least that long ago. The
+    caller commits (the CLI, or the housekeeping sweep)."""
+    query = update(Job).where(Job.status == JobStatus.failed)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    if outage_only:
+        query = query.where(Job.outage.is_not(None))
+    if failed_before is not None:
+        query = query.where(Job.finished_at <= failed_before)
+    requeued = await session.execute(query.values(status=JobStatus.queued, attempts=0, run_after=utcnow(),
+                                                  finished_at=None, locked_at=None))
+    await session.flush()
+    return requeued.rowcount
+
+
+async def requeue_outage_failures(db: Database, *, cooled_off: timedelta) -> int:
+    """Housekeeping: certificate jobs that failed only because storage or the database stayed down are
+    re-queued once failed for `cooled_off`, so a long outage never leaves a learner without their certificate."""
+    # Transaction exception «jobs own their sessions» (docs/architecture.md).
+    async with db.session() as session:
+        return await retry_failed(session, kind=JobKind.issue_certificate, outage_only=True,
+                                  failed_before=utcnow() - cooled_off)
 
 
 async def run_one(db: Database) -> bool:
@@ -105,6 +149,7 @@ async def run_one(db: Database) -> bool:
     error = down = None
     done = asyncio.Event()
     lease = asyncio.create_task(_renew_lease(db, job.id, done))
+    running = _running.set(job)
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
@@ -117,6 +162,7 @@ async def run_one(db: Database) -> bool:
             log.warning("job waits for the %s to come back", down, extra={"job_id": str(job.id), "kind": job.kind})
         error = f"{type(exc).__name__}: {exc}"[:2000]
     finally:
+        _running.reset(running)
         done.set()  # stopped between renewals, never cancelled in the middle of one
         await lease
     await _finish(db, job.id, error, outage=down)

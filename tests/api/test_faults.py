@@ -119,13 +119,19 @@ def private_s3():
         server.stop()
 
 
-async def test_storage_down_is_503_for_uploads_and_readyz(private_s3, settings, db, session, keyring):
-    server, endpoint = private_s3
+async def on_s3(settings, endpoint: str):
+    """The test's settings pointed at the private S3 server, and its storage with a fresh bucket."""
     own = settings.model_copy(update={
         "storage": "s3", "s3_endpoint_url": endpoint, "s3_bucket": f"t-{uuid.uuid4().hex[:12]}",
         "s3_access_key_id": "testing", "s3_secret_access_key": "testing", "s3_path_style": True})
     storage = S3Storage(own)
     await storage.ensure_bucket()
+    return own, storage
+
+
+async def test_storage_down_is_503_for_uploads_and_readyz(private_s3, settings, db, session, keyring):
+    server, endpoint = private_s3
+    own, storage = await on_s3(settings, endpoint)
     app = create_app(own, database=db, storage=storage, keys=keyring)
     admin = await make_user(session, role=Role.content_admin)
     headers = auth(token_for(keyring, own, admin))
@@ -139,3 +145,53 @@ async def test_storage_down_is_503_for_uploads_and_readyz(private_s3, settings, 
                              files={"file": ("sample.zip", f, "application/zip")})
         assert r.status_code == 503, r.text
         assert r.json()["type"] == "/problems/storage-unavailable" and int(r.headers["retry-after"]) > 0
+
+
+async def test_counters_verify_passes_after_the_database_comes_back(private_postgres, settings):
+    """Issue 18, item 10: a completion recorded before the outage and one after are each counted once."""
+    from sqlalchemy import func, select
+
+    from app.core.faults import outage
+    from app.models.completion import Completion
+    from app.services.completion.completions import record_completion
+    from app.services.counters import buckets as counters
+    from tests.factories import make_course
+
+    database = Database(settings.model_copy(update={"database_url": private_postgres.url, "db_pool_size": 2}))
+    try:
+        async with database.session() as session:
+            course = (await make_course(session)).course
+            before, after = await make_user(session, province_code="01"), await make_user(session, province_code="46")
+            await record_completion(session, user=before, course=course, course_version=1)
+        await asyncio.to_thread(private_postgres.stop)
+        with pytest.raises(Exception) as refused:  # noqa: PT011 - whichever driver error the outage is
+            async with database.session() as session:
+                await record_completion(session, user=after, course=course, course_version=1)
+        assert outage(refused.value) == "database"
+        await asyncio.to_thread(private_postgres.start)
+        async with database.session() as session:
+            await record_completion(session, user=after, course=course, course_version=1)
+        async with database.session() as session:
+            assert await session.scalar(select(func.count()).select_from(Completion)) == 2
+            report = await counters.verify(session)
+        assert report.ok, report.differences
+    finally:
+        await database.dispose()
+
+
+async def test_import_by_upload_id_with_storage_down_is_503(private_s3, settings, db, session, keyring):
+    from app.services.content.packages.uploads import upload_key
+
+    server, endpoint = private_s3
+    own, storage = await on_s3(settings, endpoint)
+    upload_id = uuid.uuid4()
+    await storage.put_file(upload_key(upload_id), SAMPLE_ZIP, "application/zip")  # what the presigned PUT did
+    app = create_app(own, database=db, storage=storage, keys=keyring)
+    admin = await make_user(session, role=Role.content_admin)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        server.stop()
+        r = await c.post(f"/api/v1/admin/course-packages/uploads/{upload_id}/import",
+                         headers=auth(token_for(keyring, own, admin)))
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json" and int(r.headers["retry-after"]) > 0
+    assert r.json()["type"] == "/problems/storage-unavailable"

@@ -23,7 +23,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CHECKS = "not_a_server_error,response_schema_conformance"
+CHECKS = ("not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
+          "allow_header_conformance")
 LEARNER = {"phone": "0912345670", "password": "hoc-so-moi-ngay-2026", "full_name": "Lê Học Viên",
            "province_code": "01", "audience": "citizen"}
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models.base import utcnow
-from app.models.jobs import Job, JobStatus
+from app.models.jobs import Job, JobKind, JobStatus
 from app.services import jobs
 
 seen: list[dict] = []
@@ -76,7 +76,7 @@ async def test_a_job_failing_through_an_outage_is_retried_with_backoff_not_faile
     await session.commit()
     await jobs.run_pending(db)
     await session.refresh(job)
-    assert job.status == JobStatus.failed
+    assert job.status == JobStatus.failed and job.outage == "storage"
 
 
 async def test_a_running_job_whose_lease_lapsed_is_reclaimed_within_minutes(db, session):
@@ -105,3 +105,45 @@ async def test_a_running_job_renews_its_lease(db, session, monkeypatch):
     assert await jobs.run_pending(db) == 1
     await session.refresh(job)
     assert (job.locked_at - started).total_seconds() >= 0.1  # renewed after the claim, while it ran
+
+
+async def _failed(session, kind, *, outage=None, failed_ago=timedelta(hours=7)) -> Job:
+    job = jobs.enqueue(session, kind, {}, max_attempts=1)
+    job.status, job.attempts, job.error, job.outage = JobStatus.failed, 1, "EndpointConnectionError: …", outage
+    job.finished_at = utcnow() - failed_ago
+    await session.commit()
+    return job
+
+
+async def test_retry_failed_requeues_failed_jobs_of_one_kind_with_fresh_attempts(db, session):
+    certificate = await _failed(session, JobKind.issue_certificate)
+    package = await _failed(session, JobKind.import_package)
+    assert await jobs.retry_failed(session, kind=JobKind.issue_certificate) == 1
+    await session.commit()
+    await session.refresh(certificate)
+    await session.refresh(package)
+    assert certificate.status == JobStatus.queued and certificate.attempts == 0
+    assert certificate.run_after <= utcnow() and certificate.finished_at is None
+    assert package.status == JobStatus.failed
+
+
+async def test_housekeeping_requeues_certificates_failed_by_an_outage_once_cooled_off(db, session):
+    """Issue 18, item 12: a certificate failed through a day-long storage outage is not lost for good."""
+    cooled = await _failed(session, JobKind.issue_certificate, outage="storage")
+    recent = await _failed(session, JobKind.issue_certificate, outage="database", failed_ago=timedelta(minutes=5))
+    broken = await _failed(session, JobKind.issue_certificate)  # a real error: for an operator to look at
+    package = await _failed(session, JobKind.import_package, outage="storage")
+    assert await jobs.requeue_outage_failures(db, cooled_off=timedelta(hours=6)) == 1
+    for job in (cooled, recent, broken, package):
+        await session.refresh(job)
+    assert cooled.status == JobStatus.queued
+    assert [recent.status, broken.status, package.status] == [JobStatus.failed] * 3
+
+
+async def test_an_outage_mark_is_cleared_when_the_job_fails_for_another_reason(db, session):
+    job = jobs.enqueue(session, "test.explode", {}, max_attempts=1)
+    job.outage = "storage"
+    await session.commit()
+    await jobs.run_pending(db)
+    await session.refresh(job)
+    assert job.status == JobStatus.failed and job.outage is None

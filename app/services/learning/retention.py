@@ -18,6 +18,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.models.base import first_id_at, utcnow
 from app.models.learning import ProgressEvent
+from app.services import jobs
 from app.services.identity.housekeeping import forget_spent_proofs
 
 log = logging.getLogger("hocso.retention")
@@ -49,13 +50,18 @@ async def prune_progress_events(db: Database, *, retention_days: int, batch_size
 
 
 async def housekeeping_forever(db: Database, settings: Settings, stop: asyncio.Event) -> None:
-    """Prune at start and every `housekeeping_interval_s` until `stop` is set (run beside the job worker)."""
+    """Prune, and re-queue certificate jobs failed by an outage, at start and every `housekeeping_interval_s`
+    until `stop` is set (run beside the job worker)."""
     while not stop.is_set():
         try:
             deleted = await prune_progress_events(db, retention_days=settings.progress_event_retention_days)
             if deleted:
                 log.info("progress events pruned", extra={"deleted": deleted})
             await forget_spent_proofs(db)
+            requeued = await jobs.requeue_outage_failures(
+                db, cooled_off=timedelta(seconds=settings.job_outage_requeue_after_s))
+            if requeued:
+                log.info("certificate jobs failed by an outage re-queued", extra={"requeued": requeued})
         except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next round
             log.exception("housekeeping failed")
         with contextlib.suppress(TimeoutError):

@@ -4,6 +4,10 @@ Nothing is written before the whole package has been checked. Files then go to s
 their own (`courses/<course>/v<n>-<import>/…`, so two imports can never overwrite each other), and the rows
 of the course version are written in one transaction together with the job's success. Any failure after
 storing began deletes what was stored; a failed import leaves no course, version or asset rows.
+
+An outage (database or storage unreachable) is not the package's fault: while the job runner will try again
+(`jobs.will_retry`) the import goes back to queued and keeps its uploaded zip. Once it has ended, failed or not,
+the zip is deleted; a key that could not be deleted is logged.
 """
 
 import logging
@@ -20,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.db import Database
+from app.core.faults import outage
 from app.core.i18n import messages
 from app.core.storage import CHUNK, Storage, StoredObject, build_storage
 from app.models.base import utcnow
@@ -29,7 +34,7 @@ from app.services.content.packages.archive import unpack
 from app.services.content.packages.problems import PackageInvalid, problem, to_record
 from app.services.content.packages.validation import PackagePlan, validate_package
 from app.services.content.packages.versions import publish_version, write_version
-from app.services.jobs import job_handler
+from app.services.jobs import job_handler, will_retry
 from app.services.video.transcode import request_renditions
 
 log = logging.getLogger("hocso.packages")
@@ -107,12 +112,18 @@ async def _store_files(storage: Storage, plan: PackagePlan, prefix: str, stored_
     return stored
 
 
-async def _discard(storage: Storage, keys: list[str]) -> None:
+async def _discard(storage: Storage, keys: list[str], what: str) -> None:
+    """Delete `keys`, going on past failures (storage may be the very thing that is down); the keys left behind
+    are logged in one line for an operator to delete. Keys hold ids and package paths, never personal data."""
+    left = []
     for key in keys:
         try:
             await storage.delete(key)
-        except Exception:  # noqa: BLE001 - keep deleting the rest; the orphan is logged for operators
-            log.exception("could not delete a stored file of a failed import", extra={"key": key})
+        except Exception as exc:  # noqa: BLE001 - keep deleting the rest
+            left.append(key)
+            reason = type(exc).__name__
+    if left:
+        log.warning("could not delete %s", what, extra={"keys": left, "reason": reason})
 
 
 async def _finish_failed(db: Database, import_id: uuid.UUID, errors: list[dict[str, Any]]) -> None:
@@ -174,29 +185,43 @@ async def run_import(db: Database, storage: Storage, import_id: uuid.UUID, *,
         if on_progress:
             on_progress(ImportStep.publishing, 100)
     except PackageInvalid as invalid:
-        await _discard(storage, stored_keys)
+        await _discard(storage, stored_keys, "stored files of a refused import")
         await _finish_failed(db, import_id, [to_record(e) for e in invalid.errors])
     except IntegrityError as conflict:
         log.warning("import lost a race for its course or version", extra={"error": str(conflict.orig)})
-        await _discard(storage, stored_keys)
+        await _discard(storage, stored_keys, "stored files of a refused import")
         await _finish_failed(db, import_id, [to_record(problem("import_conflict", "course.yaml"))])
     except Exception as exc:
-        await _discard(storage, stored_keys)
+        await _discard(storage, stored_keys, "stored files of a failed import")
+        if will_retry(outage(exc)):
+            # The database or storage is down: the job runner tries again after its backoff, and that try
+            # needs the import still open and the uploaded zip still there.
+            await _wait_for_retry(db, import_id)
+            raise
         reason = type(exc).__name__
-        await _finish_failed(db, import_id, [to_record(problem("import_internal_error", "(import)",
-                                                                reason=reason))])
+        try:
+            await _finish_failed(db, import_id, [to_record(problem("import_internal_error", "(import)",
+                                                                    reason=reason))])
+        except Exception:  # noqa: BLE001 - the database may be what is down: the upload is still deleted
+            log.warning("could not mark an import failed", extra={"import_id": str(import_id)}, exc_info=True)
+        await _discard(storage, [source_key], "the upload of a failed import")
         raise
     finally:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(workdir, ignore_errors=True))
-    await _delete_source(storage, source_key)
+    # The uploaded zip is no longer needed once the import has ended (success or refusal).
+    await _discard(storage, [source_key], "the upload of an ended import")
 
 
-async def _delete_source(storage: Storage, key: str) -> None:
-    """The uploaded zip is no longer needed once the import has ended (success or refusal)."""
+async def _wait_for_retry(db: Database, import_id: uuid.UUID) -> None:
+    """Back to queued, as before it started, so the retry runs it (`run_import` skips ended imports)."""
     try:
-        await storage.delete(key)
-    except Exception:  # noqa: BLE001 - an orphaned upload is harmless; operators see the log line
-        log.exception("could not delete an imported package upload", extra={"key": key})
+        # Transaction exception «jobs own their sessions» (docs/architecture.md).
+        async with db.session() as session:
+            job = await session.get(ImportJob, import_id)
+            if job is not None:
+                job.status, job.step, job.percent = JobStatus.queued, None, 0
+    except Exception:  # noqa: BLE001 - the database is down: the row stays `running`, which a retry runs too
+        log.warning("import left running until its retry", extra={"import_id": str(import_id)}, exc_info=True)
 
 
 @job_handler(JOB_KIND)
