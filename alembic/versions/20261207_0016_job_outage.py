@@ -4,8 +4,8 @@ A job that failed only because a dependency stayed down past its day of outage r
 housekeeping sweep re-queues such failures once they have cooled off (HOCSO_JOB_OUTAGE_REQUEUE_AFTER_S), and
 `hocso jobs retry` re-queues any. The column tells those failures from real ones without parsing `error`.
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0010"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
