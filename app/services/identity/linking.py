@@ -22,7 +22,7 @@ from app.core.localtime import LOCAL_TZ
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.identity import Assurance, Audience, Role, User
-from app.models.identity_fields import normalise_name, normalise_password
+from app.models.identity_fields import normalise_name
 from app.models.verification import LinkedIdentity
 from app.services.geo import load_geography
 from app.services.identity import citizen_ids, otp, sign_in
