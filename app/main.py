@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import NoMatchFound
 
 import app.services.wiring  # noqa: F401  (job handlers and cross-domain reactions)
+from app.api import media
 from app.api.declared_answers import install_shared_answers
 from app.api.docs_pages import mount_docs
 from app.api.per_worker import PerWorker
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     install_error_handlers(app)
     app.add_middleware(EdgeGuard, json_body_max_bytes=settings.json_body_max_bytes,
-                       header_max_bytes=settings.header_max_bytes, body_timeout_s=settings.body_timeout_s)
+                       header_max_bytes=settings.header_max_bytes, body_timeout_s=settings.body_timeout_s,
+                       raw_body_prefixes=media.RAW_BODY_PREFIXES)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

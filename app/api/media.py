@@ -32,6 +32,8 @@ messages({
 })
 
 router = APIRouter(prefix="/media", tags=["courses"])
+# Bodies sent here are files (signed direct uploads), never JSON: the edge leaves them to the upload's own limit.
+RAW_BODY_PREFIXES = (f"{router.prefix}/",)
 
 
 class RangeNotSatisfiable(HocSoError):

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     login_max_lock_s: int = Field(default=60, ge=1)
     verify_rate_per_minute: int = 30
     register_rate_per_hour: int = Field(default=30, ge=1)
+    # refusals per province-scoped partner client an hour of learners outside its province (docs/reporting.md)
+    partner_elsewhere_per_hour: int = Field(default=30, ge=1)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     redis_url: str | None = None  # rate limits shared by every worker and host; memory per process without
     # JSON and form bodies (uploads excepted): a partner batch of 1,000 or an offline batch of 500 fits

@@ -7,6 +7,10 @@
 - JSON and form bodies are bounded (`HOCSO_JSON_BODY_MAX_BYTES`): a declared `Content-Length` above the bound
   is refused before a byte is read, a body that grows past it is refused as soon as it does (413), so a 50 MB
   JSON body is never buffered or parsed. Uploads (multipart, direct PUTs) keep their own, larger, limits.
+  Which bodies are files is said once, by the paths their routers hand the edge (`raw_body_prefixes`: the
+  signed direct uploads of `app/api/media.py`): those are never taken for JSON, whatever their content type
+  or lack of one, so a package PUT without a Content-Type meets the package limit and the signature's
+  content-type rule, not the JSON bound.
 - Headers are bounded (`HOCSO_HEADER_MAX_BYTES`, 431) and a JSON or form body must arrive within
   `HOCSO_BODY_TIMEOUT_S` (408): a byte every 2 s, or a `Content-Length` longer than the body, no longer holds a
   request open for ever. The server has already read the headers by then: the reverse proxy in front bounds
@@ -96,9 +100,10 @@ def bad_query_fields(query_string: bytes) -> list[str]:
 
 class EdgeGuard:
     def __init__(self, app: ASGIApp, *, json_body_max_bytes: int, header_max_bytes: int = 32 * 1024,
-                 body_timeout_s: float = 30.0) -> None:
+                 body_timeout_s: float = 30.0, raw_body_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.json_body_max_bytes = json_body_max_bytes
+        self.raw_body_prefixes = raw_body_prefixes  # paths whose bodies are files: never read here
         self.header_max_bytes = header_max_bytes
         self.body_timeout_s = body_timeout_s
 
@@ -116,7 +121,8 @@ class EdgeGuard:
             await self._refuse(scope, send, bad)
             return
         headers = dict(scope["headers"])
-        kind = _body_kind(headers) if scope["method"] not in ("GET", "HEAD", "OPTIONS") else None
+        kind = None if scope["method"] in ("GET", "HEAD", "OPTIONS") or self._raw_body(scope) \
+            else _body_kind(headers)
         if kind is None:
             await self.app(scope, receive, send)
             return
@@ -145,6 +151,13 @@ class EdgeGuard:
             await self._refuse(scope, send, bad)
             return
         await self.app(scope, _replay(bytes(body), receive), send)
+
+    def _raw_body(self, scope: Scope) -> bool:
+        path = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted under a prefix: the routes' own paths follow it
+            path = path[len(root):]
+        return path.startswith(self.raw_body_prefixes)
 
     @staticmethod
     def _bad_body_fields(kind: str, body: bytes) -> list[str]:

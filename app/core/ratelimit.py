@@ -1,4 +1,5 @@
-"""Per-address rate limits (certificate verification, registration), shared by every worker when they can be.
+"""Rate limits (per address: certificate verification, registration; per partner client: refused lookups),
+shared by every worker when they can be.
 
 With `HOCSO_REDIS_URL` set the hits live in Redis, so N workers on M hosts share one budget per key; without it,
 in this process's memory (the embedded default: one process). Both through the `limits` library's moving
@@ -47,6 +48,16 @@ class RateLimits:
             log.warning("rate limit storage unreachable; request let through", exc_info=True)
             return None
         return max(0.0, stats.reset_time - time.time())
+
+    async def exhausted(self, name: str, key: str, *, limit: int, window_s: int) -> float | None:
+        """Without hitting: None if a hit of `key` would be allowed now, else seconds until one would be."""
+        item = RateLimitItemPerSecond(limit, window_s)
+        try:
+            stats = await self._limiter.get_window_stats(item, name, key)
+        except StorageError:
+            log.warning("rate limit storage unreachable; request let through", exc_info=True)
+            return None
+        return None if stats.remaining > 0 else max(0.0, stats.reset_time - time.time())
 
     async def reset(self) -> None:
         await self.storage.reset()

@@ -129,6 +129,35 @@ async def test_put_above_the_package_limit_is_413_and_keeps_nothing(client, app,
     assert not [p for p in (stored.root / "uploads").iterdir()]
 
 
+FIVE_MB = b"PK" + b"\0" * (5 * 1024 * 1024)  # above HOCSO_JSON_BODY_MAX_BYTES (4 MiB)
+
+
+async def test_a_put_is_a_file_whatever_its_content_type_never_a_json_body(client, stored, settings):
+    """The edge bounds JSON at 4 MiB and takes a body without a content type for JSON; an upload is neither."""
+    assert len(FIVE_MB) > settings.json_body_max_bytes
+    r = await client.put(await put_url(stored, key="uploads/untyped.zip", content_type=""), content=FIVE_MB)
+    assert r.status_code == 200, r.text
+    assert (await stored.head("uploads/untyped.zip")).size == len(FIVE_MB)
+
+    json_type = {"Content-Type": "application/json"}
+    r = await client.put(await put_url(stored, key="uploads/typed.bin", content_type="application/json"),
+                         content=FIVE_MB, headers=json_type)
+    assert r.status_code == 200 and (await stored.head("uploads/typed.bin")).size == len(FIVE_MB)
+
+    # A URL signed for a zip wants that Content-Type: without one it is the signature's 403, not the JSON 413.
+    r = await client.put(await put_url(stored), content=FIVE_MB)
+    assert r.status_code == 403 and await stored.head("uploads/abc.zip") is None
+
+
+async def test_a_json_body_of_5_mb_is_still_413_with_or_without_its_content_type(client):
+    big = b'{"full_name": "' + b"a" * (5 * 1024 * 1024) + b'"}'
+    for headers in ({"Content-Type": "application/json"}, {}):
+        r = await client.post("/api/v1/auth/register", content=big, headers=headers)
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    r = await client.put("/mediafiles/k", content=big)  # only the upload paths are files
+    assert r.status_code == 413
+
+
 async def test_media_routes_are_absent_when_storage_is_s3(client, app, stored):
     url = await signed(stored)
     app.state.storage = object()

@@ -37,9 +37,19 @@ async def test_allows_limit_hits_per_window_then_says_how_long_to_wait(limits):
     assert retry_after(39.2) == 40 and retry_after(0.0) == 1
 
 
+async def test_exhausted_tells_without_spending_whether_a_hit_would_be_allowed(limits):
+    assert await limits.exhausted("partner-elsewhere", "so-a", limit=2, window_s=60) is None
+    assert await limits.exhausted("partner-elsewhere", "so-a", limit=2, window_s=60) is None  # spent nothing
+    assert [await limits.hit("partner-elsewhere", "so-a", limit=2, window_s=60) for _ in range(2)] == [None] * 2
+    wait = await limits.exhausted("partner-elsewhere", "so-a", limit=2, window_s=60)
+    assert wait is not None and 0 < wait <= 60
+    assert await limits.exhausted("partner-elsewhere", "so-b", limit=2, window_s=60) is None
+
+
 async def test_an_unreachable_redis_lets_requests_through():
     limits = RateLimits(build_storage("redis://127.0.0.1:1/0"))
     assert await limits.hit("verify", "203.0.113.1", limit=1, window_s=60) is None
+    assert await limits.exhausted("verify", "203.0.113.1", limit=1, window_s=60) is None
 
 
 async def test_two_workers_share_one_budget_through_redis(settings, db, keyring, redis_url):

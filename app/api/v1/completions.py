@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import DatabaseDep, Principal, SessionDep, SettingsDep, require_scope
+from app.api.deps import DatabaseDep, Principal, RateLimitsDep, SessionDep, SettingsDep, require_scope
+from app.api.problems import problem
 from app.api.v1 import v1_router
 from app.core.errors import Forbidden
 from app.core.i18n import current_language
@@ -15,6 +16,7 @@ from app.models.base import utcnow
 from app.models.identity import Audience, Scope
 from app.models.reporting import FeedPage, PartnerBatchIn, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services.completion import partner as partner_completions
+from app.services.completion.refusals import RefusalBudget
 from app.services.stats import completion_export
 from app.services.stats import feed as completion_feed
 from app.services.stats.feed import FeedFilter
@@ -88,35 +90,52 @@ def _client_id(principal: Principal) -> str:
     return principal.client_id
 
 
+async def refusal_budget(principal: PartnerWriter, limits: RateLimitsDep,
+                         settings: SettingsDep) -> RefusalBudget | None:
+    """A province-scoped client's budget of refused lookups (shared by every worker through Redis)."""
+    if principal.province_code is None:
+        return None
+    return RefusalBudget(limits, _client_id(principal), settings.partner_elsewhere_per_hour)
+
+
+RefusalsDep = Annotated[RefusalBudget | None, Depends(refusal_budget)]
+_LIMITED = {429: problem("A province-scoped client's refusal budget is spent: reports that would be refused or "
+                         "create a learner wait for Retry-After")}
+
+
 @router.post("", summary="Report a completion from a partner system or class (completions:write)",
              response_model=PartnerResult, status_code=status.HTTP_201_CREATED,
-             responses={200: {"model": PartnerResult, "description": "Already recorded: the original"}})
+             responses={200: {"model": PartnerResult, "description": "Already recorded: the original"},
+                        **_LIMITED})
 async def report_completion(session: SessionDep, settings: SettingsDep, principal: PartnerWriter,
-                            response: Response, body: PartnerCompletionIn) -> PartnerResult:
+                            refusals: RefusalsDep, response: Response, body: PartnerCompletionIn) -> PartnerResult:
     """Records a completion for the learner named by `national_id` (12 digits, stored only as a keyed hash)
     or `phone`, creating their account if needed. 201 when recorded now; 200 with the original when this
     `external_ref` was reported before (`duplicate`) or the learner had already completed the course
     (`already_completed`). Unknown course or province, a future `completed_at` or a malformed ID: 422 naming
-    the field."""
+    the field. A province-scoped client naming a learner outside its province is 422 on that field, at most
+    HOCSO_PARTNER_ELSEWHERE_PER_HOUR (30) times an hour; past that, reports that would be refused or create a
+    learner are 429 with Retry-After."""
     result = await partner_completions.record_partner_completion(
         session, client_id=_client_id(principal), secret_key=settings.secret_key, data=body,
-        scoped_province=principal.province_code)
+        scoped_province=principal.province_code, refusals=refusals)
     if result.status != "created":
         response.status_code = status.HTTP_200_OK
     return result
 
 
 @router.post("/batch", summary="Report up to 1,000 completions (completions:write)",
-             response_model=PartnerBatchOut)
+             response_model=PartnerBatchOut, responses=_LIMITED)
 async def report_completions(
-    session: SessionDep, settings: SettingsDep, principal: PartnerWriter, body: PartnerBatchIn,
+    session: SessionDep, settings: SettingsDep, principal: PartnerWriter, refusals: RefusalsDep,
+    body: PartnerBatchIn,
     strict: Annotated[bool, Query(description="Record nothing if any row is bad")] = False,
 ) -> PartnerBatchOut:
     """Each item as in POST /api/v1/completions, checked and recorded on its own; the answer holds one result
     per row (`row` = index in `items`): created, duplicate, already_completed, or rejected with errors naming
     the row and field. With `strict=true` a bad row rejects the batch (422 listing every bad row) and nothing
-    is recorded."""
+    is recorded. Rows held back by a spent refusal budget are rejected with `retry_after` (strict: 429)."""
     return await partner_completions.record_partner_batch(
         session, client_id=_client_id(principal), secret_key=settings.secret_key, items=body.items,
-        strict=strict, scoped_province=principal.province_code)
+        strict=strict, scoped_province=principal.province_code, refusals=refusals)
 

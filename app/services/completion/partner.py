@@ -11,7 +11,8 @@ accountable for it); an existing learner's completion carries the learner's own 
 says. An account created here as an official still needs a province admin's verification on the platform.
 
 A province-scoped client stays in its province: it may match and create only learners of its own province, and
-a report naming a learner of another province (or of none) is refused without a word about that learner.
+a report naming a learner of another province (or of none) is refused without a word about that learner, and
+such refusals are bounded per client (`refusals.py`).
 
 A report naming the national ID attests it: the learner's assurance becomes at least `partner`, and the
 completion snapshots the learner's assurance after that (an e-ID learner's stays `eid`). A report naming only
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import FieldError, Forbidden, ValidationFailed, validation_errors
+from app.core.errors import FieldError, Forbidden, RateLimited, ValidationFailed, validation_errors
 from app.core.i18n import messages
 from app.core.localtime import local_date
 from app.core.text import search_key
@@ -39,6 +40,7 @@ from app.models.identity import Assurance, Audience, Role, User
 from app.models.identity_fields import normalise_name, normalise_phone, normalise_text
 from app.models.reporting import FeedCompletion, PartnerBatchOut, PartnerCompletionIn, PartnerResult
 from app.services.completion.completions import record_completion
+from app.services.completion.refusals import LookupsLimited, RefusalBudget
 from app.services.content.catalogue import lookup_course
 from app.services.geo import Geography, load_geography
 from app.services.identity import citizen_ids
@@ -56,11 +58,9 @@ messages({
                                "This client may only report completions for province {own}."),
     "partner_completed_in_future": ("Thời điểm hoàn thành không được ở tương lai.",
                                     "The completion time cannot be in the future."),
-    "partner_learner_elsewhere": (
-        "Không thể ghi nhận cho người học này: ứng dụng chỉ được báo hoàn thành của người học thuộc "
-        "tỉnh/thành phố {own}.",
-        "This learner cannot be reported by this client: it may only report learners of province {own}.",
-    ),
+    # Every reason a scoped client cannot match or create the learner an identifier names reads the same.
+    "partner_learner_elsewhere": ("Ứng dụng này không thể báo hoàn thành với định danh này.",
+                                  "This client cannot report a completion under this identifier."),
     "partner_scope_unknown": ("Phạm vi tỉnh/thành phố của ứng dụng này không hợp lệ.",
                               "This client's province scope is not a known province."),
     "partner_identity_conflict": (
@@ -90,30 +90,35 @@ class Partner:
     secret_key: str
     geo: Geography
     province: str | None  # a province-scoped client's own (current) unit
+    refusals: RefusalBudget | None = None  # a scoped client's budget of refused lookups (None: unbounded)
     now: datetime = field(default_factory=utcnow)
     courses: dict[str, tuple[Course, int] | None] = field(default_factory=dict)
 
 
-async def _partner(session: AsyncSession, client_id: str, secret_key: str, scoped: str | None) -> Partner:
+async def _partner(session: AsyncSession, client_id: str, secret_key: str, scoped: str | None,
+                   refusals: RefusalBudget | None) -> Partner:
     geo = await load_geography(session)
     if scoped is None:
         return Partner(client_id, secret_key, geo, None)
     own = geo.current_code(scoped)
     if own is None:  # fail closed: an unknown scope must never read as "no scope"
         raise Forbidden("partner_scope_unknown")
-    return Partner(client_id, secret_key, geo, own)
+    return Partner(client_id, secret_key, geo, own, refusals)
 
 
 async def record_partner_completion(session: AsyncSession, *, client_id: str, secret_key: str,
-                                    data: PartnerCompletionIn, scoped_province: str | None = None
-                                    ) -> PartnerResult:
+                                    data: PartnerCompletionIn, scoped_province: str | None = None,
+                                    refusals: RefusalBudget | None = None) -> PartnerResult:
     """One partner completion: checked (422 naming each bad field), then recorded once per external_ref.
-    A province-scoped client reports only for its own province (former units included)."""
-    partner = await _partner(session, client_id, secret_key, scoped_province)
+    A province-scoped client reports only for its own province (former units included); past its refusal
+    budget, a report that would be refused or create a learner is 429."""
+    partner = await _partner(session, client_id, secret_key, scoped_province, refusals)
     checked = await _check(session, partner, data)
     if isinstance(checked, list):
         raise ValidationFailed(errors=checked)
     result = await _record(session, partner, checked)
+    if isinstance(result, LookupsLimited):
+        raise RateLimited(result.retry_after, "partner_lookups_limited")
     if isinstance(result, FieldError):
         raise ValidationFailed(errors=[result])
     return result
@@ -121,11 +126,14 @@ async def record_partner_completion(session: AsyncSession, *, client_id: str, se
 
 async def record_partner_batch(session: AsyncSession, *, client_id: str, secret_key: str,
                                items: list[dict[str, Any]], strict: bool = False,
-                               scoped_province: str | None = None) -> PartnerBatchOut:
+                               scoped_province: str | None = None,
+                               refusals: RefusalBudget | None = None) -> PartnerBatchOut:
     """Up to 1,000 reports, each checked and recorded on its own: one bad row never stops the others, and each
     row's result says what happened (`row` is its index). With `strict`, any bad row rejects the whole batch
-    (422 naming every bad row and field) and nothing is recorded."""
-    partner = await _partner(session, client_id, secret_key, scoped_province)
+    (422 naming every bad row and field) and nothing is recorded. A row held back by a spent refusal budget
+    is rejected with `retry_after` (a 429 for the whole batch would undo its good rows); with `strict`, the
+    batch is 429."""
+    partner = await _partner(session, client_id, secret_key, scoped_province, refusals)
     checked: list[Checked | list[FieldError]] = []
     for row, raw in enumerate(items):
         try:
@@ -147,6 +155,8 @@ async def record_partner_batch(session: AsyncSession, *, client_id: str, secret_
             results.append(PartnerResult(row=row, status="rejected", errors=[e.render() for e in outcome]))
             continue
         result = await _record(session, partner, outcome)
+        if isinstance(result, LookupsLimited) and strict:
+            raise RateLimited(result.retry_after, "partner_lookups_limited")
         if isinstance(result, FieldError):
             result["row"] = row
             if strict:
@@ -278,11 +288,14 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner,
     # Checked before anything else, so the refusal is the same whatever else is true of that learner.
     for matched, named in ((by_id, "national_id"), (by_phone, "phone")):
         if matched is not None and _outside(partner, matched):
-            return FieldError("partner_learner_elsewhere", field=named, own=partner.province)
+            return await _refuse(partner, named)
     if by_id is not None and by_phone is not None and by_id.id != by_phone.id:
         return FieldError("partner_identity_conflict", field="phone")
     user = by_id or by_phone
     if user is None:
+        # Past the budget, a new identifier is held back like a refused one: else 429-or-201 would still tell.
+        if partner.refusals is not None and (wait := await partner.refusals.spent()) is not None:
+            return LookupsLimited(wait)
         official = c.data.audience == Audience.official
         user = User(full_name=c.data.full_name, search_text=search_key(c.data.full_name, c.phone),
                     audience=c.data.audience, role=Role.learner,
@@ -301,13 +314,20 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner,
     return user, user is not by_id and user is not by_phone
 
 
+async def _refuse(partner: Partner, named: str) -> FieldError:
+    """The refusal of a learner outside a scoped client's province, counted against its budget."""
+    if partner.refusals is not None and (wait := await partner.refusals.refuse(named)) is not None:
+        return LookupsLimited(wait)
+    return FieldError("partner_learner_elsewhere", field=named)
+
+
 async def _result(session: AsyncSession, partner: Partner, status: str,
                   completion: Completion) -> PartnerResult | FieldError:
     user = await session.get(User, completion.user_id)
     course = await session.get(Course, completion.course_id)
     assert user is not None and course is not None
     if _outside(partner, user):  # the learner has moved to another province since this client reported them
-        return FieldError("partner_learner_elsewhere", field="external_ref", own=partner.province)
+        return FieldError("partner_learner_elsewhere", field="external_ref")
     item = FeedCompletion(
         id=completion.id, user_id=user.id, full_name=user.full_name, course_id=course.id,
         course_slug=course.slug,
