@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     json_body_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     header_max_bytes: int = Field(default=32 * 1024, ge=1024)  # all request headers together
     body_timeout_s: float = Field(default=30.0, gt=0)  # a JSON or form body must arrive within this
+    # a request line and headers must arrive within this of their first byte (or of the connection's opening):
+    # seconds of weak 3G are far below it, a header line every 2 s is not (app/core/request_head.py)
+    header_timeout_s: float = Field(default=20.0, gt=0)
 
     # Object storage
     storage: Literal["local", "s3"] = "local"

@@ -13,8 +13,8 @@
   content-type rule, not the JSON bound.
 - Headers are bounded (`HOCSO_HEADER_MAX_BYTES`, 431) and a JSON or form body must arrive within
   `HOCSO_BODY_TIMEOUT_S` (408): a byte every 2 s, or a `Content-Length` longer than the body, no longer holds a
-  request open for ever. The server has already read the headers by then: the reverse proxy in front bounds
-  them (and slow header lines) before they cost memory here (docs/operations.md).
+  request open for ever. The server has already read the headers by then: its protocol
+  (`app/core/request_head.py`) and the reverse proxy in front bound them, and their pace, while they arrive.
 
 Pure ASGI, so the body is read once and handed on unchanged.
 """
@@ -52,9 +52,10 @@ MAX_FIELDS_NAMED = 20
 
 
 def _body_kind(headers: dict[bytes, bytes]) -> str | None:
-    """Which bodies are checked here: JSON (FastAPI parses a body without a content type as JSON) and forms."""
+    """Which bodies are checked here: JSON (FastAPI parses a body without a content type as JSON, and the SCORM
+    player's `sendBeacon` commits JSON as text/plain, which its route reads as JSON) and forms."""
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    if not content_type or content_type == b"application/json" or content_type.endswith(b"+json"):
+    if not content_type or content_type in (b"application/json", b"text/plain") or content_type.endswith(b"+json"):
         return "json"
     if content_type == _FORM:
         return "form"

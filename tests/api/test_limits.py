@@ -33,6 +33,10 @@ async def test_a_json_body_over_the_limit_is_413_before_it_is_read(settings, db,
         r = await c.post("/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413
 
+        # the SCORM player's beacon commits are JSON sent as text/plain: bounded the same
+        r = await c.post("/api/v1/scorm/sessions/1/commits", content=big, headers={"content-type": "text/plain"})
+        assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+
 
 async def _raw(port: int, request: bytes, *, then_wait_s: float = 10) -> bytes:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
