@@ -1,25 +1,34 @@
-"""`python -m bench.certificate_memory [N]`: does a process's memory stay flat while it renders N certificates?
+"""`python -m bench.certificate_memory [N] [--postgres] [--s3]`: does a process's memory stay flat while it
+renders N certificates?
 
 The fault pass saw an API process that also ran the job worker grow from 227 to 411 MB over 240 PDFs (issue 18,
 item 12). This runs the worker's own code path in one process: N learners complete a course with a certificate
 (each completion enqueues an `issue_certificate` job, as in production), then `jobs.run_pending` runs them:
-issue the certificate, render its PDF in a thread, store it (local storage). Against a fresh, migrated SQLite
-database in a temporary directory, so it needs no server.
+issue the certificate, render its PDF in a thread, store it. By default against a fresh, migrated SQLite
+database and local storage in a temporary directory, so it needs no server; `--postgres` uses a fresh database
+on the machine's PostgreSQL (`hocso_bench_certificates`, created and dropped), `--s3` a moto S3 server in a
+process of its own (so the objects it keeps in memory are not counted here), as the fault pass had.
 
 Prints the process's RSS before the jobs run, every N/10 jobs, at the end, and its peak (sampled every 5 ms in a
 thread, since a PDF's buffers come and go between two checkpoints).
 
-    .venv/bin/python -m bench.certificate_memory 1000
+    .venv/bin/python -m bench.certificate_memory 1000 --postgres --s3
 """
 
+import argparse
 import asyncio
 import gc
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import psutil
@@ -27,10 +36,64 @@ import psutil
 MB = 1024 * 1024
 
 
-def _environment(data: Path) -> None:
-    """Settings come from the environment (as the worker reads them): a private data directory, SQLite."""
+PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+PG_DATABASE = "hocso_bench_certificates"
+
+
+def _environment(data: Path, *, postgres: bool, s3_endpoint: str | None) -> None:
+    """Settings come from the environment (as the worker reads them): a private data directory, and the stores."""
     os.environ.update({"HOCSO_DATA_DIR": str(data), "HOCSO_ENV": "development", "HOCSO_STORAGE": "local"})
     os.environ.pop("HOCSO_DATABASE_URL", None)
+    if postgres:
+        os.environ["HOCSO_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
+    if s3_endpoint:
+        os.environ.update({"HOCSO_STORAGE": "s3", "HOCSO_S3_ENDPOINT_URL": s3_endpoint, "HOCSO_S3_PATH_STYLE": "true",
+                           "HOCSO_S3_BUCKET": "hocso-bench", "HOCSO_S3_ACCESS_KEY_ID": "bench",
+                           "HOCSO_S3_SECRET_ACCESS_KEY": "bench-secret"})
+
+
+async def _fresh_pg_database() -> None:
+    import asyncpg
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+    finally:
+        await conn.close()
+
+
+async def _drop_pg_database() -> None:
+    import asyncpg
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    """moto's S3 server in its own process on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 (loopback)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 async def _completions(db, count: int) -> None:  # noqa: ANN001
@@ -78,18 +141,23 @@ async def measure(count: int) -> list[str]:
     from app.commands.common import alembic_config
     from app.core.config import get_settings
     from app.core.db import Database
+    from app.core.storage import build_storage
     from app.models.jobs import Job, JobStatus
     from app.services import jobs
 
+    settings = get_settings()
+    if settings.storage == "s3":
+        await build_storage(settings).ensure_bucket()  # type: ignore[attr-defined]
     await asyncio.to_thread(command.upgrade, alembic_config(), "head")
-    db = Database(get_settings())
+    db = Database(settings)
     try:
         await _completions(db, count)
         gc.collect()
         process, stop = psutil.Process(), threading.Event()
         before = process.memory_info().rss
         peak = _peak_sampler(process, stop)
-        lines = [f"{count} certificates, one process (issue, render, store), SQLite + local storage",
+        stores = f"{db.engine.dialect.name} + {settings.storage} storage"
+        lines = [f"{count} certificates, one process (issue, render, store), {stores}",
                  f"RSS before: {before / MB:.0f} MB"]
         started, done, step = time.perf_counter(), 0, max(count // 10, 1)
         while done < count:
@@ -102,12 +170,15 @@ async def measure(count: int) -> list[str]:
         after = process.memory_info().rss
         async with db.session() as session:
             from sqlalchemy import func, select
+
+            from app.models.certificate import Certificate
             succeeded = await session.scalar(select(func.count()).select_from(Job)
                                              .where(Job.status == JobStatus.succeeded))
-        pdfs = list((get_settings().media_dir / "certificates").glob("*.pdf"))
+            pdfs = await session.scalar(select(func.count()).select_from(Certificate)
+                                        .where(Certificate.pdf_key.is_not(None)))
         lines += [f"RSS after: {after / MB:.0f} MB (growth {(after - before) / MB:+.0f} MB), "
                   f"peak {peak[0] / MB:.0f} MB",
-                  f"{succeeded} jobs succeeded, {len(pdfs)} PDFs stored, "
+                  f"{succeeded} jobs succeeded, {pdfs} PDFs stored, "
                   f"{time.perf_counter() - started:.0f} s ({(time.perf_counter() - started) / max(done, 1) * 1000:.0f}"
                   " ms a certificate)"]
         return lines
@@ -116,12 +187,21 @@ async def measure(count: int) -> list[str]:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    parser = argparse.ArgumentParser(prog="python -m bench.certificate_memory")
+    parser.add_argument("count", type=int, nargs="?", default=1000)
+    parser.add_argument("--postgres", action="store_true", help=f"a fresh {PG_DATABASE} on 127.0.0.1:5432")
+    parser.add_argument("--s3", action="store_true", help="a moto S3 server in its own process")
+    args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="hocso-bench-certificates-"))
     try:
-        _environment(data)
-        print(*asyncio.run(measure(count)), sep="\n")
+        with _moto_server() if args.s3 else nullcontext() as endpoint:
+            _environment(data, postgres=args.postgres, s3_endpoint=endpoint)
+            if args.postgres:
+                asyncio.run(_fresh_pg_database())
+            print(*asyncio.run(measure(args.count)), sep="\n")
     finally:
+        if args.postgres:
+            asyncio.run(_drop_pg_database())
         shutil.rmtree(data, ignore_errors=True)
 
 
