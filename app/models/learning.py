@@ -199,7 +199,7 @@ class Requirement(BaseModel):
     best_score: float | None = None  # quizzes
     pass_score: float | None = None
     viewed: bool | None = None  # documents and text
-    scorm: ScoStatus | None = None  # SCORM lessons: the SCO's status and score in the latest attempt
+    scorm: ScoStatus | None = None  # SCORM lessons: the SCO's status and score in the attempt that counts
 
 
 class CompletionStatus(BaseModel):

@@ -6,7 +6,7 @@ Attempts are keyed by lesson key, like lesson progress, so they carry over to ne
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
@@ -66,6 +66,9 @@ class ScormAttempt(SQLModel, table=True):
     cmi: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)  # last accepted values, flattened
     total_time_s: float = 0  # sessions already ended; the open session's time is added on each commit
     completed_at: datetime | None = time_field()  # when the lesson's completion rule was first met
+    # The attempt is over (2004: terminated with an exit other than suspend; either version: its time limit with
+    # `exit,*` reached): it takes no more state, and the next launch starts a new attempt.
+    ended_at: datetime | None = time_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -83,6 +86,7 @@ class ScormSession(SQLModel, table=True):
     committed_at: datetime | None = time_field()
     terminated_at: datetime | None = time_field()
     superseded_at: datetime | None = time_field()  # a later launch of the same lesson took over: commits refused
+    mode: str = Field(default="normal", max_length=8)  # normal | review (an ended attempt, no attempt left)
     last_seq: int = 0
     commits: int = 0
     session_time_s: float = 0
@@ -131,6 +135,7 @@ class LaunchPublic(BaseModel):
     launch_url: str
     session_id: uuid.UUID
     attempt: int
+    mode: str = "normal"  # or "review": the attempt ended and the attempt limit leaves no other
     expires_at: datetime
 
 
@@ -189,25 +194,33 @@ class CommitResult(BaseModel):
     total_time_s: float
     lesson_completed: bool
     course_completed: bool = False
+    attempt_ended: bool = False  # the next launch starts a new attempt (or reviews this one)
     refused: list[RefusedElement] = []
 
 
 class ScoStatus(BaseModel):
+    """A learner's result at a SCO: the status and score of the attempt that counts (`counted`: `best_met`, the
+    best-scoring attempt that met the lesson, the first of equals; `latest` while none has), the time summed over
+    all attempts, and how many there were."""
+
     lesson_id: uuid.UUID | None = None
     lesson_key: str
     title: str | None = None
-    attempt: int
+    attempt: int  # the number of the attempt shown (0: none yet)
+    counted: Literal["best_met", "latest"] = "latest"
     completion_status: str
     success_status: str
     lesson_status: str | None
     score_raw: float | None
     score_scaled: float | None
-    total_time_s: float
+    total_time_s: float  # all attempts
     attempts: int
     completed_at: datetime | None
 
 
 class ScormReportRow(BaseModel):
+    """One learner at one SCO, as `ScoStatus` counts it."""
+
     user_id: uuid.UUID
     full_name: str
     province_code: str | None
@@ -215,12 +228,13 @@ class ScormReportRow(BaseModel):
     lesson_title: str
     attempts: int
     attempt: int
+    counted: Literal["best_met", "latest"]
     completion_status: str
     success_status: str
     lesson_status: str | None
     score_raw: float | None
     score_scaled: float | None
-    total_time_s: float
+    total_time_s: float  # all attempts
     completed_at: datetime | None
 
 

@@ -67,7 +67,8 @@ async def commit(session_id: uuid.UUID, request: Request, session: SessionDep, s
 
 @router.get("/lessons/{lesson_id}/scorm", response_model=ScoStatus, summary="My result in a SCORM lesson")
 async def my_result(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ScoStatus:
-    """The latest attempt's status, score and total time, and how many attempts there were."""
+    """The status and score of the attempt that counts (the best one that met the lesson, else the latest), the
+    time summed over all attempts, and how many attempts there were."""
     return await reports.learner_result(session, user, lesson_id)
 
 
@@ -75,7 +76,8 @@ async def my_result(lesson_id: uuid.UUID, user: CurrentUser, session: SessionDep
             responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (UTF-8 with BOM)"}})
 async def course_report(course: str, session: SessionDep, admin: ContentAdmin,
                         format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
-    """Each learner's latest attempt at each SCO: status, score, total time and number of attempts."""
+    """Each learner at each SCO: status and score of the attempt that counts (the best one that met the
+    lesson, else the latest; `counted` says which), time summed over all attempts, number of attempts."""
     report = await reports.course_report(session, course)
     if format == "csv":
         data, filename = reports.report_csv(report)

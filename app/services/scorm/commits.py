@@ -9,7 +9,9 @@ log. The session's time is the SCO's reported
 `session_time`, never more than the wall-clock time since launch, and the attempt's total is the sum of its
 sessions. The lesson is met when the attempt meets the lesson's rule (completed / passed / either / both), the
 session committed, and the attempt's time reaches HOCSO_SCORM_MIN_TIME_S; its progress is then completed and the
-course completion follows the same server-decided path as videos and quizzes.
+course completion follows the same server-decided path as videos and quizzes. A Terminate may end the attempt
+(`status.attempt_ends`); an ended attempt, and a review session of one, take their commits in order but store
+nothing, so a result once recorded is never overwritten.
 """
 
 import logging
@@ -39,7 +41,7 @@ from app.models.scorm import (
 )
 from app.services.scorm import content
 from app.services.scorm.data_model import SUSPEND_DATA_12_SPEC, pattern_of, validate_values
-from app.services.scorm.status import ScoParameters, recompute, rule_met, seconds, session_seconds
+from app.services.scorm.status import ScoParameters, attempt_ends, recompute, rule_met, seconds, session_seconds
 
 messages({
     "scorm_session_superseded": ("Bài học đã được mở ở nơi khác (thẻ hay thiết bị khác); hãy mở lại bài học để "
@@ -68,6 +70,7 @@ def _params(sco: ScormSco) -> ScoParameters:
 def _result(attempt: ScormAttempt, applied: bool, lesson_completed: bool, course_completed: bool,
             refused: list[FieldError] = ()) -> CommitResult:
     return CommitResult(applied=applied, refused=[RefusedElement(**error.render()) for error in refused],
+                        attempt_ended=attempt.ended_at is not None,
                         completion_status=attempt.completion_status,
                         success_status=attempt.success_status, lesson_status=attempt.lesson_status,
                         score_raw=attempt.score_raw, score_scaled=attempt.score_scaled,
@@ -154,6 +157,12 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
     if body.seq <= run.last_seq:  # a replay, even of the final commit, is answered as before, not refused
         return _result(attempt, False, attempt.completed_at is not None, False)
     require_open(run)
+    now = utcnow()
+    if run.mode == "review" or attempt.ended_at is not None:  # an ended attempt keeps its result: nothing stored
+        run.last_seq, run.commits, run.committed_at = body.seq, run.commits + 1, now
+        run.terminated_at = now if body.terminate else run.terminated_at
+        session.add(run)
+        return _result(attempt, False, attempt.completed_at is not None, False)
     sco = (await session.execute(select(ScormSco).where(ScormSco.lesson_id == run.lesson_id))).scalar_one()
     # Partial, not all-or-nothing: one bad element must not discard the rest, and the commit still takes its seq,
     # so a replay is ignored as always (idempotency only needs the seq, not an all-or-nothing commit).
@@ -161,7 +170,6 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
     if errors:
         log.info("scorm commit with refused elements", extra={
             "lesson_id": str(run.lesson_id), "refused": [e["field"] for e in errors][:20]})
-    now = utcnow()
     suspend = accepted.get("cmi.suspend_data", "")
     if sco.family == "1.2" and len(suspend) > SUSPEND_DATA_12_SPEC:
         log.info("scorm 1.2 suspend_data above the specification's 4,096 characters",
@@ -188,6 +196,9 @@ async def commit(session: AsyncSession, settings: Settings, session_id: uuid.UUI
     run.last_seq, run.commits, run.committed_at = body.seq, run.commits + 1, now
     if body.terminate:
         run.terminated_at = now
+        if attempt_ends(sco.family, attempt.exit, attempt.total_time_s, sco.max_time_allowed,
+                        sco.time_limit_action):
+            attempt.ended_at = now
     await _rows_by_position(session, ScormInteraction, attempt.id, accepted, "interactions", _INTERACTION_FIELDS,
                             sco.family)
     await _rows_by_position(session, ScormObjective, attempt.id, accepted, "objectives", _OBJECTIVE_FIELDS,

@@ -32,7 +32,10 @@ MAX_INDEX = 500  # interactions / objectives per attempt: far above real content
 # value the browser already took, or every later commit (which resends the whole CMI) is refused with it.
 DECIMAL_12 = re.compile(r"^-?[0-9]{0,10}(\.[0-9]*)?$")  # any number of decimals: 1.2 scores are JS numbers
 DECIMAL_2004 = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,18})?$")  # real(10,7): at least 7 digits, 18 here
-_TIMESPAN_12 = re.compile(r"^\d+:\d{2}:\d{2}(\.\d{1,2})?$")
+# SCORM 1.2 CMITimespan, the one parser of it (runtime values, `adlcp:maxtimeallowed` at import, time sums): as
+# scorm-again takes it, hours of any number of digits (the specification's HHHH is 2 to 4; real packages write
+# `1:00:00`), two-digit minutes and seconds, one or two decimals of a second.
+TIMESPAN_12 = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d{1,2})?)$")
 _TIME_12 = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?$")
 # ISO 8601 durations with weeks and fractional parts, as scorm-again allows them.
 DURATION = re.compile(r"^P(?:([.,\d]+)Y)?(?:([.,\d]+)M)?(?:([.,\d]+)W)?(?:([.,\d]+)D)?"
@@ -103,7 +106,7 @@ SCORM_12: dict[str, Element] = {
     "cmi.core.score.min": _decimal_12(0, 100),
     "cmi.core.score.max": _decimal_12(0, 100),
     "cmi.core.exit": _vocab("time-out", "suspend", "logout"),
-    "cmi.core.session_time": _pattern(_TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
+    "cmi.core.session_time": _pattern(TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
     "cmi.suspend_data": _text(SUSPEND_DATA_MAX),
     "cmi.comments": _text(4096),
     "cmi.student_preference.audio": _decimal_12(-1, 100),
@@ -123,7 +126,7 @@ SCORM_12: dict[str, Element] = {
     "cmi.interactions.n.weighting": _decimal_12(),
     "cmi.interactions.n.student_response": _text(255),
     "cmi.interactions.n.result": _result(("correct", "wrong", "unanticipated", "neutral"), DECIMAL_12),
-    "cmi.interactions.n.latency": _pattern(_TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
+    "cmi.interactions.n.latency": _pattern(TIMESPAN_12, "a time span HHHH:MM:SS.SS"),
 }
 READ_ONLY_12 = {"cmi.core.student_id", "cmi.core.student_name", "cmi.core.credit", "cmi.core.entry",
                 "cmi.core.total_time", "cmi.core.lesson_mode", "cmi.launch_data", "cmi.comments_from_lms",
@@ -181,6 +184,26 @@ READ_ONLY_2004 = {"cmi.learner_id", "cmi.learner_name", "cmi.credit", "cmi.entry
                   "cmi.max_time_allowed", "cmi.time_limit_action", "cmi._version",
                   "cmi.comments_from_lms.n.comment", "cmi.comments_from_lms.n.location",
                   "cmi.comments_from_lms.n.timestamp"}
+
+
+def timespan_12_seconds(value: str) -> float | None:
+    """A 1.2 time span (`0001:30:00`, `1:30:00`, `00:00:05.25`) in seconds; None when it is not one."""
+    if not (match := TIMESPAN_12.fullmatch(value)):
+        return None
+    hours, minutes, secs = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(secs)
+
+
+def normal_timespan_12(value: str) -> str | None:
+    """A manifest's 1.2 time span within CMITimespan's range (hours of at most 4 digits, minutes and seconds
+    below 60) in the specification's form, `1:00:00` → `0001:00:00`, `00:30:00.5` → `0000:30:00.5`; None when
+    it is not one (or out of range). The runtime's parser, so what import keeps the runtime reads."""
+    if not (match := TIMESPAN_12.fullmatch(value)):
+        return None
+    hours, minutes, secs = match.groups()
+    if int(hours) > 9999 or int(minutes) > 59 or float(secs) >= 60:
+        return None
+    return f"{int(hours):04d}:{minutes}:{secs}"
 
 
 def pattern_of(name: str) -> tuple[str, int]:

@@ -18,7 +18,7 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
 from app.models.course import CompletionRule
-from app.services.scorm.data_model import DURATION
+from app.services.scorm.data_model import DURATION, normal_timespan_12
 from app.services.scorm.xml_tree import XML_NS, Element, XmlProblem, parse_xml
 
 messages({
@@ -58,7 +58,6 @@ VERSIONS = {"1.2": "1.2", "cam 1.3": "2004-2", "2004 2nd edition": "2004-2", "20
 TITLE_MAX = 300
 KEY_MAX = 100
 _KEY_CHARS = re.compile(r"[^a-z0-9_-]+")
-_TIMESPAN_12 = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
 _TIME_LIMIT_ACTIONS = {"exit,message", "exit,no message", "continue,message", "continue,no message"}
 RULES = get_args(CompletionRule)
 
@@ -243,10 +242,11 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
         elif name == "datafromlms":
             sco.launch_data = child.text.strip()[:4096] or None
         elif name == "maxtimeallowed":
-            value = child.text.strip()
-            if value and family == "1.2" and not _TIMESPAN_12.match(value):
-                reader.error("scorm_bad_value", child.line, name="adlcp:maxtimeallowed", value=value[:50])
-            sco.max_time_allowed = value or None
+            raw = child.text.strip()
+            value = normal_timespan_12(raw) if raw and family == "1.2" else raw  # `1:00:00` → `0001:00:00`
+            if value is None:
+                reader.error("scorm_bad_value", child.line, name="adlcp:maxtimeallowed", value=raw[:50])
+            sco.max_time_allowed = value[:50] if value else None
         elif name == "timelimitaction":
             value = child.text.strip().lower()
             if value not in _TIME_LIMIT_ACTIONS:

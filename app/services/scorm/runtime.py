@@ -2,9 +2,11 @@
 
 Only a learner actively enrolled in the lesson's course, on the version the lesson belongs to, may launch. A
 launch resumes the learner's latest attempt (on any device: the state lives on the server), or starts a new one
-when the previous attempt met the lesson's rule, the learner asks for a new one, and the package's attempt limit
-(2004 `imsss:attemptLimit`) is not reached. Each launch is a session
-with a signed token; the player page, the content files and the runtime endpoints accept nothing else.
+(a fresh data model, entry `ab-initio`) when the latest attempt is over (`ended_at`: see `status.attempt_ends`),
+or when it met the lesson's rule and the learner asks for a new one; never beyond the package's attempt limit
+(2004 `imsss:attemptLimit`): an ended attempt with no attempt left is reopened for review (no credit, its
+result kept). Each launch is a session with a signed token; the player page, the content files and the
+runtime endpoints accept nothing else.
 """
 
 import uuid
@@ -68,21 +70,24 @@ async def latest_attempt(session: AsyncSession, user_id: uuid.UUID, course_id: u
 
 async def launch(session: AsyncSession, settings: Settings, user: User, lesson_id: uuid.UUID, *,
                  new_attempt: bool = False) -> LaunchPublic:
-    """A session for an enrolled learner, with the player URL (token in it). Resumes the latest attempt unless
-    `new_attempt` is asked for, the latest one met the lesson's rule and the attempt limit allows another (409
-    when it does not). An asset (content that never talks to
-    the runtime) meets its lesson when launched."""
+    """A session for an enrolled learner, with the player URL (token in it). Resumes the latest attempt; starts
+    a new one when the latest ended, or met the lesson's rule and `new_attempt` is asked for, and the attempt
+    limit allows another (409 when `new_attempt` is asked for and it does not; without it, an ended attempt is
+    reopened for review). An asset (content that never talks to the runtime) meets its lesson when launched."""
     lesson, sco, version = await sco_of(session, lesson_id)
     await _require_enrolled(session, user, lesson, version)
     attempt = await latest_attempt(session, user.id, version.course_id, lesson.key)
-    if new_attempt and attempt is not None and attempt.completed_at is not None and (
-            sco.attempt_limit is not None and attempt.number >= sco.attempt_limit):
-        raise Conflict("scorm_attempt_limit", limit=sco.attempt_limit)
-    if attempt is None or (new_attempt and attempt.completed_at is not None):
-        attempt = ScormAttempt(user_id=user.id, course_id=version.course_id, lesson_key=lesson.key,
-                               number=attempt.number + 1 if attempt else 1)
-        session.add(attempt)
-        await session.flush()
+    mode = "normal"
+    if attempt is None or attempt.ended_at is not None or (new_attempt and attempt.completed_at is not None):
+        if attempt is not None and sco.attempt_limit is not None and attempt.number >= sco.attempt_limit:
+            if new_attempt:
+                raise Conflict("scorm_attempt_limit", limit=sco.attempt_limit)
+            mode = "review"  # the attempt ended and none is left: reopened to look at, kept as it was
+        else:
+            attempt = ScormAttempt(user_id=user.id, course_id=version.course_id, lesson_key=lesson.key,
+                                   number=attempt.number + 1 if attempt else 1)
+            session.add(attempt)
+            await session.flush()
     # The learner's open sessions of this lesson (another tab or device, any attempt) stop taking commits: the
     # newest launch holds the state, and an older page would overwrite it with what it loaded before.
     attempts = select(ScormAttempt.id).where(ScormAttempt.user_id == user.id,
@@ -91,7 +96,7 @@ async def launch(session: AsyncSession, settings: Settings, user: User, lesson_i
     await session.execute(update(ScormSession).where(
         ScormSession.user_id == user.id, ScormSession.attempt_id.in_(attempts),
         ScormSession.terminated_at.is_(None), ScormSession.superseded_at.is_(None)).values(superseded_at=utcnow()))
-    run = ScormSession(attempt_id=attempt.id, lesson_id=lesson.id, user_id=user.id)
+    run = ScormSession(attempt_id=attempt.id, lesson_id=lesson.id, user_id=user.id, mode=mode)
     session.add(run)
     await session.flush()
     if sco.scorm_type == "asset":
@@ -99,11 +104,14 @@ async def launch(session: AsyncSession, settings: Settings, user: User, lesson_i
     token, expires = content.session_token(settings.secret_key, run.id, ttl_s=settings.scorm_session_ttl_s)
     base = settings.public_base_url.rstrip("/")
     return LaunchPublic(launch_url=f"{base}/scorm/play/{run.id}?token={token}", session_id=run.id,
-                        attempt=attempt.number, expires_at=datetime.fromtimestamp(expires, tz=UTC))
+                        attempt=attempt.number, mode=mode, expires_at=datetime.fromtimestamp(expires, tz=UTC))
 
 
-def _entry(attempt: ScormAttempt, first_session: bool) -> str:
-    """1.2 and 2004 alike: a suspended attempt resumes; a fresh attempt starts ab-initio; otherwise ""."""
+def _entry(attempt: ScormAttempt, run: ScormSession, first_session: bool) -> str:
+    """1.2 and 2004 alike: a suspended attempt resumes; a fresh attempt starts ab-initio; otherwise "" (as for
+    a review)."""
+    if run.mode == "review":
+        return ""
     if attempt.exit == "suspend":
         return "resume"
     return "ab-initio" if first_session else ""
@@ -126,14 +134,15 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
     earlier = await session.scalar(select(func.count()).select_from(ScormSession).where(
         ScormSession.attempt_id == attempt.id, ScormSession.id != run.id, ScormSession.commits > 0))
     family = sco.family
-    entry = _entry(attempt, not earlier)
+    entry = _entry(attempt, run, not earlier)
+    credit = "no-credit" if run.mode == "review" else "credit"
     saved = {k: v for k, v in attempt.cmi.items() if not k.endswith(("session_time", ".exit")) and k != "cmi.exit"}
     location = saved.get("cmi.core.lesson_location" if family == "1.2" else "cmi.location", "")
     suspend = saved.get("cmi.suspend_data", "")
     learner_id, name = str(user.id), user.full_name
     if family == "1.2":
         cmi = {**saved, "cmi.core.student_id": learner_id, "cmi.core.student_name": name,
-               "cmi.core.entry": entry, "cmi.core.credit": "credit", "cmi.core.lesson_mode": "normal",
+               "cmi.core.entry": entry, "cmi.core.credit": credit, "cmi.core.lesson_mode": run.mode,
                "cmi.core.total_time": timespan_12(attempt.total_time_s),
                "cmi.core.lesson_status": attempt.lesson_status or "not attempted",
                "cmi.launch_data": sco.launch_data or ""}
@@ -145,7 +154,7 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
             cmi["cmi.student_data.time_limit_action"] = sco.time_limit_action
     else:
         cmi = {**saved, "cmi.learner_id": learner_id, "cmi.learner_name": name, "cmi.entry": entry,
-               "cmi.credit": "credit", "cmi.mode": "normal", "cmi.total_time": duration_2004(attempt.total_time_s),
+               "cmi.credit": credit, "cmi.mode": run.mode, "cmi.total_time": duration_2004(attempt.total_time_s),
                "cmi.launch_data": sco.launch_data or ""}
         if sco.completion_threshold is not None:
             cmi["cmi.completion_threshold"] = f"{sco.completion_threshold:g}"
@@ -157,7 +166,7 @@ async def runtime_state(session: AsyncSession, settings: Settings, session_id: u
             cmi["cmi.time_limit_action"] = sco.time_limit_action
     return RuntimeState(
         session_id=run.id, scorm_version=sco.scorm_version, scorm_type=sco.scorm_type, attempt=attempt.number,
-        entry=entry, credit="credit", mode="normal", learner_id=learner_id, learner_name=name,
+        entry=entry, credit=credit, mode=run.mode, learner_id=learner_id, learner_name=name,
         launch_data=sco.launch_data or "", mastery_score=sco.mastery_score,
         scaled_passing_score=sco.scaled_passing_score, completion_threshold=sco.completion_threshold,
         max_time_allowed=sco.max_time_allowed, time_limit_action=sco.time_limit_action,

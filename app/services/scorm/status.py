@@ -4,14 +4,18 @@ whether the lesson's completion rule is met. Pure functions over flattened CMI v
 SCORM 1.2: with a mastery score, a reported raw score decides passed (≥ mastery) or failed, whatever status the
 SCO set. SCORM 2004: with a completion threshold, a reported progress measure decides completed/incomplete; with
 a scaled passing score, `score.scaled` decides passed/failed, and no scaled score means success is unknown.
+
+When a SCO terminates, its attempt is over (the next launch starts a new one) in 2004 unless it exits with
+`suspend` (RTE 4.2.8: `normal`, `""`, `logout` and `time-out` end the learner attempt); in 1.2, whose exits
+never end an attempt (as in Moodle: resume, `suspend` giving entry `resume`), only on `time-out` when the
+package's time limit action is `exit,*`; in both, when the attempt's time reached `max_time_allowed` with an
+`exit,*` action, whatever the exit (suspending would resume into time already spent).
 """
 
-import re
 from dataclasses import dataclass
 
-from app.services.scorm.data_model import DURATION
+from app.services.scorm.data_model import DURATION, timespan_12_seconds
 
-_TIMESPAN_12 = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d{1,2})?)$")
 # A year, month, week and day as the SCORM 2004 conformance suite counts them.
 _DURATION_UNITS_S = (31_536_000, 2_592_000, 604_800, 86_400, 3600, 60, 1)
 
@@ -41,9 +45,8 @@ def seconds(value: str | None) -> float:
     """A 1.2 time span (HHHH:MM:SS.SS) or a 2004 ISO 8601 duration in seconds; 0 for nothing or garbage."""
     if not value:
         return 0.0
-    if match := _TIMESPAN_12.fullmatch(value):
-        hours, minutes, secs = match.groups()
-        return int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    if (span := timespan_12_seconds(value)) is not None:
+        return span
     if match := DURATION.fullmatch(value):
         try:
             parts = [float(g.replace(",", ".")) if g else 0.0 for g in match.groups()]
@@ -110,3 +113,15 @@ def rule_met(rule: str, result: ScoResult) -> bool:
 
 def session_seconds(family: str, values: dict[str, str]) -> float:
     return seconds(values.get("cmi.core.session_time" if family == "1.2" else "cmi.session_time"))
+
+
+def attempt_ends(family: str, exit_value: str | None, total_s: float, max_time_allowed: str | None,
+                 time_limit_action: str | None) -> bool:
+    """Whether a SCO's Terminate ends its attempt (see the module's rules)."""
+    exits_on_limit = (time_limit_action or "").startswith("exit,")
+    limit_s = seconds(max_time_allowed)
+    if exits_on_limit and limit_s and total_s >= limit_s:
+        return True
+    if family == "1.2":
+        return exit_value == "time-out" and exits_on_limit
+    return exit_value != "suspend"

@@ -2,7 +2,14 @@
 
 import pytest
 
-from app.services.scorm.data_model import SUSPEND_DATA_MAX, pattern_of, validate_values
+from app.services.scorm.data_model import (
+    SUSPEND_DATA_MAX,
+    normal_timespan_12,
+    pattern_of,
+    timespan_12_seconds,
+    validate_values,
+)
+from app.services.scorm.status import seconds
 
 
 def problems(family, values):
@@ -96,3 +103,22 @@ def test_suspend_data_up_to_64000_characters_for_both_versions(family):
 ])
 def test_values_the_browser_runtime_accepts_are_accepted(family, name, value):
     assert problems(family, {name: value}) == ({name: value}, [])
+
+
+@pytest.mark.parametrize(("value", "normal", "secs"), [
+    ("1:00:00", "0001:00:00", 3600),  # one-digit hours, as real packages write them
+    ("00:30:00.0", "0000:30:00.0", 1800),
+    ("0000:30:00", "0000:30:00", 1800),
+    ("10:05:07.25", "0010:05:07.25", 36307.25),
+    ("9999:59:59.99", "9999:59:59.99", 35999999.99),
+])
+def test_a_12_time_span_is_read_by_one_parser_for_import_and_runtime(value, normal, secs):
+    assert normal_timespan_12(value) == normal
+    assert timespan_12_seconds(value) == secs == seconds(value)  # the runtime's time sums read the same
+    assert validate_values("1.2", {"cmi.core.session_time": value})[0] == {"cmi.core.session_time": value}
+
+
+@pytest.mark.parametrize("value", ["1:0:00", "01:00", "abc", "PT1H", "00:30:00.123", "00:60:00", "00:00:60",
+                                   "10000:00:00", " 1:00:00x", "-1:00:00"])
+def test_a_manifest_time_span_outside_cmitimespan_is_refused(value):
+    assert normal_timespan_12(value) is None

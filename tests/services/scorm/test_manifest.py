@@ -188,3 +188,21 @@ def test_percent_encoded_hrefs_name_the_file():
                       '<resource identifier="Etiquette_res"', 1)
     manifest = read(xml, FILES | {"Playing/My Page.html"})
     assert manifest.scos[0].launch == "Playing/My Page.html"
+
+
+@pytest.mark.parametrize(("written", "kept"), [("1:00:00", "0001:00:00"), ("00:30:00.0", "0000:30:00.0"),
+                                               ("0000:30:00", "0000:30:00"), ("02:15:30.25", "0002:15:30.25")])
+def test_12_maxtimeallowed_takes_what_cmitimespan_allows_in_one_normal_form(written, kept):
+    xml = manifest_12().replace("<adlcp:maxtimeallowed>0001:00:00<", f"<adlcp:maxtimeallowed>{written}<", 1)
+    assert read(xml).scos[0].max_time_allowed == kept
+
+
+@pytest.mark.parametrize("written", ["one hour", "1:00", "00:75:00", "12345:00:00", "PT1H"])
+def test_12_maxtimeallowed_garbage_is_refused_with_file_and_line(written):
+    xml = manifest_12().replace("<adlcp:maxtimeallowed>0001:00:00<", f"<adlcp:maxtimeallowed>{written}<", 1)
+    with pytest.raises(ManifestInvalid) as excinfo:
+        read(xml)
+    line = 1 + next(i for i, t in enumerate(xml.splitlines()) if f">{written}<" in t)
+    assert codes(excinfo) == [("scorm_bad_value", line)]
+    assert excinfo.value.errors[0]["file"] == "imsmanifest.xml"
+    assert excinfo.value.errors[0].params == {"name": "adlcp:maxtimeallowed", "value": written}

@@ -4,6 +4,7 @@ import pytest
 
 from app.services.scorm.status import (
     ScoParameters,
+    attempt_ends,
     duration_2004,
     recompute,
     rule_met,
@@ -84,3 +85,25 @@ def test_times():
     assert timespan_12(3723.5) == "0001:02:03.50"
     assert session_seconds("1.2", {"cmi.core.session_time": "00:01:00"}) == 60
     assert session_seconds("2004", {"cmi.session_time": "PT90S"}) == 90
+
+
+@pytest.mark.parametrize(("exit_value", "ends"), [(None, True), ("normal", True), ("logout", True),
+                                                  ("time-out", True), ("suspend", False)])
+def test_a_2004_terminate_ends_the_attempt_unless_it_suspends(exit_value, ends):
+    assert attempt_ends("2004", exit_value, 10, None, None) is ends
+
+
+@pytest.mark.parametrize(("exit_value", "action", "ends"), [
+    (None, None, False), ("logout", "exit,message", False), ("suspend", None, False),
+    ("time-out", "continue,no message", False), ("time-out", None, False),
+    ("time-out", "exit,message", True), ("time-out", "exit,no message", True),
+])
+def test_a_12_exit_ends_the_attempt_only_on_time_out_with_an_exit_action(exit_value, action, ends):
+    assert attempt_ends("1.2", exit_value, 10, None, action) is ends
+
+
+@pytest.mark.parametrize(("family", "limit"), [("1.2", "0000:01:00"), ("1.2", "0:01:00"), ("2004", "PT1M")])
+def test_time_spent_up_to_the_limit_with_an_exit_action_ends_even_a_suspended_attempt(family, limit):
+    assert attempt_ends(family, "suspend", 60, limit, "exit,no message")
+    assert not attempt_ends(family, "suspend", 59, limit, "exit,no message")
+    assert not attempt_ends(family, "suspend", 600, limit, "continue,message")  # the SCO carries on
