@@ -4,8 +4,9 @@ The default organization becomes the course: items with children become modules 
 into "Parent › Child" module titles), leaf items that point at a SCO or asset resource become `scorm` lessons
 in the organization's order. Sequencing (`imsss:*`), navigation presentation and sub-manifests are not run:
 they are listed as ignored so the import result can say so, except what HocSo honours: the primary objective's
-passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`). Every problem names
-the manifest and its line.
+passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`), whether the item
+writes them itself or takes them from the manifest's `<imsss:sequencingCollection>` by `IDRef`. Every problem
+names the manifest and its line.
 """
 
 import re
@@ -34,6 +35,9 @@ messages({
                          "The organization “{title}” has no item pointing at a SCO or asset."),
     "scorm_missing_resource": ("Mục “{item}” trỏ tới tài nguyên “{ref}” không có trong <resources>.",
                                "Item “{item}” points at resource “{ref}”, which is not in <resources>."),
+    "scorm_missing_sequencing": (
+        "Mục “{item}” dùng trình tự “{ref}” không có trong <imsss:sequencingCollection>.",
+        "Item “{item}” uses sequencing “{ref}”, which is not in <imsss:sequencingCollection>."),
     "scorm_resource_no_href": ("Tài nguyên “{ref}” không có href để mở.", "Resource “{ref}” has no href to launch."),
     "scorm_missing_file": ("Tệp “{path}” không có trong gói.", "The file “{path}” is not in the package."),
     "scorm_external_href": ("Đường dẫn “{href}” nằm ngoài gói; nội dung phải nằm trong gói.",
@@ -129,12 +133,17 @@ class _Reader:
         self.file, self.files = file, files
         self.errors: list[FieldError] = []
         self.notices: list[FieldError] = []
+        self.collection: dict[str, Element] = {}  # <imsss:sequencing ID=…> of the sequencingCollection
+        self.referenced: set[str] = set()
 
     def error(self, code: str, line: int | None, **params: object) -> None:
         self.errors.append(FieldError(code, file=self.file, line=line, **params))
 
     def notice(self, code: str, line: int | None, **params: object) -> None:
-        self.notices.append(FieldError(code, file=self.file, line=line, **params))
+        notice = FieldError(code, file=self.file, line=line, **params)
+        # a shared sequencing definition is read once per item using it: list what it ignores once
+        if not any(known == notice and known.params == notice.params for known in self.notices):
+            self.notices.append(notice)
 
     def version(self, root: Element) -> str:
         metadata = root.find("metadata")
@@ -270,8 +279,18 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
 
 def _sequencing(reader: _Reader, sco: ScoSpec, sequencing: Element) -> None:
     """2004: the primary objective's minNormalizedMeasure when it is satisfied by measure, and the limit
-    conditions; the rest of the sequencing definition is listed as ignored."""
-    for child in sequencing.children:
+    conditions; the rest of the sequencing definition is listed as ignored. An `IDRef` names a definition of the
+    sequencingCollection whose elements apply where the item has none of its own (the local element wins)."""
+    children = sequencing.children
+    if ref := (sequencing.get("IDRef") or "").strip():
+        shared = reader.collection.get(ref)
+        if shared is None:
+            reader.error("scorm_missing_sequencing", sequencing.line, item=sco.identifier, ref=ref[:100])
+        else:
+            reader.referenced.add(ref)
+            local = {child.name for child in children}
+            children = [*children, *(child for child in shared.children if child.name not in local)]
+    for child in children:
         if child.name == "objectives" and (primary := child.find("primaryObjective")) is not None:
             if (primary.get("satisfiedByMeasure") or "false").strip() == "true":
                 measure = primary.find("minNormalizedMeasure")
@@ -378,11 +397,16 @@ def read_manifest(data: bytes, files: set[str], *, file: str = MANIFEST, prefix:
         if child.name in ("sequencing", "sequencingCollection"):
             reader.notice("scorm_ignored", child.line, what=f"<imsss:{child.name}>")
     for child in root.children:
-        if child.name in ("sequencingCollection", "manifest"):
+        if child.name == "manifest":
             reader.notice("scorm_ignored", child.line, what=f"<{child.name}>")
+        elif child.name == "sequencingCollection":
+            reader.collection.update({s.get("ID"): s for s in child.findall("sequencing") if s.get("ID")})
     title = _title(org, "SCORM")
     modules: list[ScormModuleSpec] = []
     _items(reader, org, [title], resources, family, set(), modules)
+    for ref, unused in reader.collection.items():
+        if ref not in reader.referenced:
+            reader.notice("scorm_ignored", unused.line, what=f"<imsss:sequencing ID=“{ref}”>")
     if not modules and not reader.errors:
         reader.error("scorm_no_lessons", org.line, title=title)
     if reader.errors:

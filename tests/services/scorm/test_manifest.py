@@ -3,6 +3,7 @@
 import pytest
 
 from app.services.scorm.manifest import ManifestInvalid, read_manifest
+from tests.factories.golf_packages import ATTEMPTS_2004, PASSING_2004, golf_package_files, manifest_golf_2004
 from tests.factories.scorm_packages import content_files, manifest_12, manifest_2004
 
 FILES = set(content_files())
@@ -206,3 +207,43 @@ def test_12_maxtimeallowed_garbage_is_refused_with_file_and_line(written):
     assert codes(excinfo) == [("scorm_bad_value", line)]
     assert excinfo.value.errors[0]["file"] == "imsmanifest.xml"
     assert excinfo.value.errors[0].params == {"name": "adlcp:maxtimeallowed", "value": written}
+
+
+GOLF_2004 = set(golf_package_files("2004"))
+
+
+def test_sequencing_named_by_idref_comes_from_the_collection_once_per_element():
+    xml = manifest_golf_2004()
+    manifest = read(xml, GOLF_2004)
+    assessment = manifest.scos[-1]
+    assert (assessment.key, assessment.scaled_passing_score, assessment.attempt_limit) == (
+        "assessment_item", PASSING_2004, ATTEMPTS_2004)
+    assert assessment.completion_rule == "completed_and_passed"
+    assert {(s.scaled_passing_score, s.attempt_limit) for s in manifest.scos[:-1]} == {(None, None)}
+    lines = xml.splitlines()
+    collection = next(i for i, t in enumerate(lines) if "<imsss:sequencingCollection>" in t) + 1
+    shared = [(n["line"], n.params["what"]) for n in manifest.notices if n["line"] > collection]
+    # four items use common_seq_rules: its ignored elements are listed once each, with their lines
+    assert shared == [(collection + 2, "<imsss:controlMode>"), (collection + 3, "<imsss:rollupRules>"),
+                      (collection + 4, "<imsss:deliveryControls>"), (collection + 7, "<imsss:controlMode>"),
+                      (collection + 9, "<imsss:rollupRules>"), (collection + 15, "<imsss:deliveryControls>")]
+
+
+def test_the_items_own_sequencing_elements_win_over_the_collections():
+    xml = manifest_golf_2004().replace('<imsss:sequencing IDRef="assessment_seq_rules"/>',
+                                       '<imsss:sequencing IDRef="assessment_seq_rules">'
+                                       '<imsss:limitConditions attemptLimit="1"/></imsss:sequencing>')
+    assessment = read(xml, GOLF_2004).scos[-1]
+    assert (assessment.attempt_limit, assessment.scaled_passing_score) == (1, PASSING_2004)
+
+
+def test_an_idref_to_no_sequencing_is_refused_and_an_unused_one_listed():
+    xml = manifest_golf_2004().replace('IDRef="assessment_seq_rules"', 'IDRef="quiz_rules"')
+    with pytest.raises(ManifestInvalid) as excinfo:
+        read(xml, GOLF_2004)
+    line = 1 + next(i for i, t in enumerate(xml.splitlines()) if 'IDRef="quiz_rules"' in t)
+    assert codes(excinfo) == [("scorm_missing_sequencing", line)]
+    assert excinfo.value.errors[0].params == {"item": "assessment_item", "ref": "quiz_rules"}
+    unused = read(xml.replace('IDRef="quiz_rules"', 'IDRef="common_seq_rules"'), GOLF_2004)
+    assert "<imsss:sequencing ID=“assessment_seq_rules”>" in [n.params["what"] for n in unused.notices]
+    assert unused.scos[-1].scaled_passing_score is None
