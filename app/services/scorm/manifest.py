@@ -19,7 +19,8 @@ from app.core.errors import FieldError
 from app.core.i18n import messages
 from app.core.text import search_key
 from app.models.course import CompletionRule
-from app.services.scorm.data_model import DURATION, normal_timespan_12
+from app.services.scorm.data_model import normal_timespan_12
+from app.services.scorm.sequencing import read_sequencing
 from app.services.scorm.xml_tree import XML_NS, Element, XmlProblem, parse_xml
 
 messages({
@@ -35,9 +36,6 @@ messages({
                          "The organization “{title}” has no item pointing at a SCO or asset."),
     "scorm_missing_resource": ("Mục “{item}” trỏ tới tài nguyên “{ref}” không có trong <resources>.",
                                "Item “{item}” points at resource “{ref}”, which is not in <resources>."),
-    "scorm_missing_sequencing": (
-        "Mục “{item}” dùng trình tự “{ref}” không có trong <imsss:sequencingCollection>.",
-        "Item “{item}” uses sequencing “{ref}”, which is not in <imsss:sequencingCollection>."),
     "scorm_resource_no_href": ("Tài nguyên “{ref}” không có href để mở.", "Resource “{ref}” has no href to launch."),
     "scorm_missing_file": ("Tệp “{path}” không có trong gói.", "The file “{path}” is not in the package."),
     "scorm_external_href": ("Đường dẫn “{href}” nằm ngoài gói; nội dung phải nằm trong gói.",
@@ -177,6 +175,19 @@ class _Reader:
         if path not in self.files:
             self.error("scorm_missing_file", line, path=path)
 
+    def decimal(self, text: str | None, line: int, name: str, low: float, high: float) -> float | None:
+        """A number in [low, high], or None: reported when written and wrong, silent when absent."""
+        if text is None or not text.strip():
+            return None
+        try:
+            value = float(text.strip())
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            self.error("scorm_bad_value", line, name=name, value=text.strip()[:50])
+            return None
+        return value
+
 
 def _walk(element: Element):  # noqa: ANN202
     yield element
@@ -187,19 +198,6 @@ def _walk(element: Element):  # noqa: ANN202
 def _title(element: Element, fallback: str) -> str:
     title = " ".join((element.child_text("title") or "").split())
     return (title or fallback)[:TITLE_MAX]
-
-
-def _decimal(reader: _Reader, text: str | None, line: int, name: str, low: float, high: float) -> float | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        value = float(text.strip())
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        reader.error("scorm_bad_value", line, name=name, value=text.strip()[:50])
-        return None
-    return value
 
 
 def _resources(reader: _Reader, root: Element) -> dict[str, tuple[Element, str]]:
@@ -247,7 +245,7 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
         # 1.2 spells adlcp elements in lower case (datafromlms), 2004 in camel case (dataFromLMS).
         name = child.name.lower()
         if name == "masteryscore":
-            sco.mastery_score = _decimal(reader, child.text, child.line, "adlcp:masteryscore", 0, 100)
+            sco.mastery_score = reader.decimal(child.text, child.line, "adlcp:masteryscore", 0, 100)
         elif name == "datafromlms":
             sco.launch_data = child.text.strip()[:4096] or None
         elif name == "maxtimeallowed":
@@ -266,58 +264,15 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
             # 2nd/3rd edition: the value is the text; 4th edition: the minProgressMeasure attribute.
             raw = child.get("minProgressMeasure") if child.get("minProgressMeasure") is not None else child.text
             if child.get("completedByMeasure", "true" if child.text.strip() else "false").strip() == "true":
-                sco.completion_threshold = _decimal(reader, raw or "1.0", child.line,
+                sco.completion_threshold = reader.decimal(raw or "1.0", child.line,
                                                     "adlcp:completionThreshold", 0, 1)
         elif name == "sequencing":
-            _sequencing(reader, sco, child)
+            read_sequencing(reader, sco, child)
         elif name in ("presentation", "data", "objectives", "prerequisites", "timelimit"):
             reader.notice("scorm_ignored", child.line, what=f"<{child.name}>")
     if sco.mastery_score is not None or sco.scaled_passing_score is not None:
         sco.completion_rule = "completed_or_passed" if family == "1.2" else "completed_and_passed"
     return sco
-
-
-def _sequencing(reader: _Reader, sco: ScoSpec, sequencing: Element) -> None:
-    """2004: the primary objective's minNormalizedMeasure when it is satisfied by measure, and the limit
-    conditions; the rest of the sequencing definition is listed as ignored. An `IDRef` names a definition of the
-    sequencingCollection whose elements apply where the item has none of its own (the local element wins)."""
-    children = sequencing.children
-    if ref := (sequencing.get("IDRef") or "").strip():
-        shared = reader.collection.get(ref)
-        if shared is None:
-            reader.error("scorm_missing_sequencing", sequencing.line, item=sco.identifier, ref=ref[:100])
-        else:
-            reader.referenced.add(ref)
-            local = {child.name for child in children}
-            children = [*children, *(child for child in shared.children if child.name not in local)]
-    for child in children:
-        if child.name == "objectives" and (primary := child.find("primaryObjective")) is not None:
-            if (primary.get("satisfiedByMeasure") or "false").strip() == "true":
-                measure = primary.find("minNormalizedMeasure")
-                sco.scaled_passing_score = _decimal(reader, measure.text if measure is not None else "1.0",
-                                                    measure.line if measure is not None else primary.line,
-                                                    "imsss:minNormalizedMeasure", -1, 1)
-            if len(child.children) > 1 or any(c.name != "minNormalizedMeasure" for c in primary.children):
-                reader.notice("scorm_ignored", child.line, what="<imsss:objectives>")
-        elif child.name == "limitConditions":
-            _limit_conditions(reader, sco, child)
-        else:
-            reader.notice("scorm_ignored", child.line, what=f"<imsss:{child.name}>")
-
-
-def _limit_conditions(reader: _Reader, sco: ScoSpec, limits: Element) -> None:
-    """SCORM 2004's two limit conditions: attempts allowed, each attempt's time (`cmi.max_time_allowed`)."""
-    if (count := (limits.get("attemptLimit") or "").strip()):
-        if not count.isdigit():
-            reader.error("scorm_bad_value", limits.line, name="imsss:attemptLimit", value=count[:50])
-        else:
-            sco.attempt_limit = int(count) or None
-    if (duration := (limits.get("attemptAbsoluteDurationLimit") or "").strip()):
-        if not DURATION.fullmatch(duration) or duration in ("P", "PT"):
-            reader.error("scorm_bad_value", limits.line, name="imsss:attemptAbsoluteDurationLimit",
-                         value=duration[:50])
-        else:
-            sco.max_time_allowed = duration[:50]
 
 
 def _items(reader: _Reader, parent: Element, path: list[str], resources: dict[str, tuple[Element, str]],
