@@ -34,29 +34,52 @@ def chromium_path() -> str | None:
 
 
 def free_port() -> int:
+    """A port free a moment ago, for a server of another process (PostgreSQL, moto) that binds it itself."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+_RESERVED: dict[int, socket.socket] = {}
+
+
+def reserve_port() -> int:
+    """A port held bound until `live_server` serves on it, so nothing else can take it in between (a test needs
+    its server's address before it builds the app: the public URL goes into the settings)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    _RESERVED[port] = sock
+    return port
+
+
 @asynccontextmanager
 async def live_server(app, port: int | None = None) -> AsyncIterator[str]:  # noqa: ANN001
-    """Serve `app` with uvicorn on loopback in this event loop; yields its base URL, e.g. http://127.0.0.1:41234."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):  # 10 s at most
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
-    if not server.started:
-        task.cancel()
-        raise RuntimeError(f"the test server did not start on port {port}")
+    """Serve `app` with uvicorn on loopback in this event loop, on a port from `reserve_port()` (or a new one);
+    yields its base URL, e.g. http://127.0.0.1:41234."""
+    port = port or reserve_port()
+    sock = _RESERVED.pop(port, None)
+    if sock is None:
+        raise RuntimeError(f"port {port} was not reserved with reserve_port()")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
+        for _ in range(200):  # 10 s at most
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        if not server.started:
+            task.cancel()
+            raise RuntimeError(f"the test server did not start on port {port}")
         yield f"http://127.0.0.1:{port}"
-    finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+    finally:
+        if not task.done():
+            server.should_exit = True
+            await asyncio.wait_for(task, timeout=10)
+        sock.close()
 
 
 def screenshot_path(name: str) -> Path:

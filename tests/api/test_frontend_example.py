@@ -8,14 +8,14 @@ from starlette.applications import Starlette
 from starlette.staticfiles import StaticFiles
 
 from app.commands.courses import seed_sample_course
-from tests.browser import free_port, live_server, screenshot_path
+from tests.browser import live_server, reserve_port, screenshot_path
 from tests.conftest import make_app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
 async def test_the_example_page_works_cross_origin(page, settings, committed_db, keyring):
-    api_port, page_port = free_port(), free_port()
+    api_port, page_port = reserve_port(), reserve_port()
     api, origin = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{page_port}"
     settings = settings.model_copy(update={"public_base_url": api, "cors_origins": [origin]})
     committed_db.settings = settings

@@ -4,7 +4,7 @@ each served on loopback, Chromium following every redirect as a person's browser
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from tests.browser import free_port, live_server, screenshot_path
+from tests.browser import live_server, reserve_port, screenshot_path
 from tests.conftest import make_app
 from tests.oidc_provider import mock_provider
 
@@ -57,7 +57,7 @@ def spa(api: str) -> FastAPI:
 
 
 async def test_a_citizen_signs_in_with_e_id_from_an_spa(page, settings, committed_db, keyring):
-    hocso_port, spa_port = free_port(), free_port()
+    hocso_port, spa_port = reserve_port(), reserve_port()
     hocso, spa_origin = f"http://127.0.0.1:{hocso_port}", f"http://127.0.0.1:{spa_port}"
     async with mock_provider() as provider:
         settings.public_base_url = hocso

@@ -16,7 +16,7 @@ from app.core.storage import build_storage
 from app.models.course import Lesson
 from app.models.scorm import ScormAttempt
 from app.services.content.packages.importer import import_file
-from tests.browser import free_port, live_server, screenshot_path
+from tests.browser import live_server, reserve_port, screenshot_path
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
 from tests.factories.scorm_packages import manifest_12, manifest_2004, scorm_zip
@@ -58,7 +58,7 @@ async def finish(page, frame):
 @pytest.mark.parametrize(("manifest", "name"), [(manifest_12(), "scorm12"), (manifest_2004("3rd"), "scorm2004")])
 async def test_a_learner_plays_resumes_and_completes_a_scorm_course(page, settings, committed_db, keyring, tmp_path,
                                                                     manifest, name):
-    port = free_port()
+    port = reserve_port()
     settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}", "stats_cache_ttl_s": 0})
     course_id, lessons = await import_course(committed_db, settings, tmp_path, manifest, name)
     async with committed_db.session() as session:

@@ -18,7 +18,7 @@ from app.models.identity import Role
 from app.models.scorm import ScormAttempt, ScormInteraction, ScormSco
 from app.services import jobs
 from app.services.content.packages.importer import import_file
-from tests.browser import free_port, live_server, screenshot_path
+from tests.browser import live_server, reserve_port, screenshot_path
 from tests.conftest import make_app
 from tests.factories import auth, make_user, token_for
 from tests.factories.golf_content import QUESTIONS
@@ -155,7 +155,7 @@ async def eventually(check, timeout_s=10.0):
 
 async def test_a_learner_plays_golf_content_in_nested_frames_resumes_and_scores(page, settings, committed_db,
                                                                                 keyring, tmp_path):
-    port = free_port()
+    port = reserve_port()
     settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
     course12, lessons12 = await import_golf(committed_db, settings, tmp_path, "1.2")
     course2004, lessons2004 = await import_golf(committed_db, settings, tmp_path, "2004")
