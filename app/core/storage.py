@@ -9,6 +9,7 @@ import hmac
 import os
 import shutil
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,3 +203,27 @@ def build_storage(settings: Settings) -> Storage:
 
         return S3Storage(settings)
     return LocalStorage(settings.media_dir, secret=settings.secret_key, base_url=settings.public_base_url)
+
+
+_STORAGE_FIELDS = ("storage", "media_dir", "secret_key", "public_base_url", "s3_endpoint_url", "s3_region",
+                   "s3_bucket", "s3_access_key_id", "s3_secret_access_key", "s3_path_style",
+                   "s3_multipart_threshold", "s3_part_size")
+_shared: OrderedDict[tuple, Storage] = OrderedDict()
+SHARED_KEPT = 8  # configurations kept (one in production; tests make many)
+
+
+def shared_storage(settings: Settings) -> Storage:
+    """The process's one storage for these settings, built on first use: what jobs use.
+
+    A boto3 client is costly to build — 400 ms and 0.2 MB of memory that is not given back, each (measured:
+    docs/benchmarks.md, "Certificate PDFs and memory") — and a job handler that built one per job made a worker
+    on S3 grow with every certificate it issued. boto3 clients are thread-safe, LocalStorage holds no state.
+    """
+    key = tuple(getattr(settings, name) for name in _STORAGE_FIELDS)
+    storage = _shared.get(key)
+    if storage is None:
+        storage = _shared[key] = build_storage(settings)
+        while len(_shared) > SHARED_KEPT:
+            _shared.popitem(last=False)
+    _shared.move_to_end(key)
+    return storage

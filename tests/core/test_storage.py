@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from app.core.s3 import S3Storage, build_client
-from app.core.storage import LocalStorage, StorageKeyError, build_storage, content_disposition
+from app.core.storage import LocalStorage, StorageKeyError, build_storage, content_disposition, shared_storage
 
 MiB = 1024 * 1024
 
@@ -261,3 +261,13 @@ async def test_s3_refuses_an_expired_presigned_url(s3, monkeypatch):
         r = await http.get(expired)
         assert s3_error(r) == "AccessDenied" and "expired" in r.text
         assert (await http.get(still_valid)).content == b"a"
+
+
+def test_jobs_share_one_storage_per_configuration(settings, tmp_path):
+    """A boto3 client per job made an S3 worker grow with every certificate: one per configuration instead."""
+    s3 = settings.model_copy(update={"storage": "s3", "s3_endpoint_url": "http://127.0.0.1:9",
+                                     "s3_access_key_id": "k", "s3_secret_access_key": "s"})
+    first = shared_storage(s3)
+    assert shared_storage(s3.model_copy()) is first  # equal settings, another object: the same client
+    assert shared_storage(s3.model_copy(update={"s3_bucket": "other"})) is not first
+    assert shared_storage(settings) is shared_storage(settings.model_copy()) is not first

@@ -18,7 +18,7 @@ from app.core.db import Database
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import messages
 from app.core.localtime import local_date
-from app.core.storage import Storage, build_storage
+from app.core.storage import Storage, shared_storage
 from app.models.base import utcnow
 from app.models.certificate import (
     SUPERSEDED,
@@ -196,7 +196,7 @@ async def issue_certificate_job(db: Database, payload: dict[str, Any]) -> None:
     async with db.session() as session:
         cert = await issue_certificate(session, uuid.UUID(str(payload["completion_id"])), settings=settings)
         if cert is not None and cert.pdf_key is None:
-            await store_certificate_pdf(session, cert, storage=build_storage(settings), settings=settings)
+            await store_certificate_pdf(session, cert, storage=shared_storage(settings), settings=settings)
 
 
 async def list_my_certificates(session: AsyncSession, user: User) -> list[Certificate]:

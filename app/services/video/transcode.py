@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
-from app.core.storage import Storage, build_storage
+from app.core.storage import Storage, shared_storage
 from app.models.base import utcnow
 from app.models.course import Asset
 from app.models.jobs import JobKind
@@ -238,7 +238,7 @@ async def transcode(db: Database, storage: Storage, encoding_id: uuid.UUID) -> N
 
 @job_handler(JOB_KIND)
 async def transcode_video_job(db: Database, payload: dict[str, Any]) -> None:
-    await transcode(db, build_storage(db.settings), uuid.UUID(payload["encoding_id"]))
+    await transcode(db, shared_storage(db.settings), uuid.UUID(payload["encoding_id"]))
 
 
 async def video_progress(session: AsyncSession, version_id: uuid.UUID) -> list[VideoProgress]:

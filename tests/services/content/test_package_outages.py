@@ -54,7 +54,7 @@ async def queued_import(session, storage) -> tuple[ImportJob, Job]:
 async def test_an_outage_during_an_import_keeps_it_queued_with_its_upload_until_the_retry(
         db, session, settings, monkeypatch):
     storage = StorageDown(build_storage(settings))
-    monkeypatch.setattr(importer, "build_storage", lambda _settings: storage)
+    monkeypatch.setattr(importer, "shared_storage", lambda _settings: storage)
     record, job = await queued_import(session, storage.inner)
     assert await jobs.run_pending(db) == 1
     await session.refresh(record)
@@ -74,7 +74,7 @@ async def test_an_outage_during_an_import_keeps_it_queued_with_its_upload_until_
 
 async def test_an_import_failed_for_good_deletes_its_upload(db, session, settings, monkeypatch):
     storage = StorageDown(build_storage(settings))
-    monkeypatch.setattr(importer, "build_storage", lambda _settings: storage)
+    monkeypatch.setattr(importer, "shared_storage", lambda _settings: storage)
     record, job = await queued_import(session, storage.inner)
     job.created_at = utcnow() - jobs.OUTAGE_RETRY_FOR  # a day of outage retries is over: this try is the last
     await session.commit()

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.db import Database
 from app.core.faults import outage
 from app.core.i18n import messages
-from app.core.storage import CHUNK, Storage, StoredObject, build_storage
+from app.core.storage import CHUNK, Storage, StoredObject, shared_storage
 from app.models.base import utcnow
 from app.models.course import Course, CourseVersion, ImportJob, ImportOptions, ImportStep
 from app.models.jobs import JobKind, JobStatus
@@ -226,7 +226,7 @@ async def _wait_for_retry(db: Database, import_id: uuid.UUID) -> None:
 
 @job_handler(JOB_KIND)
 async def import_package_job(db: Database, payload: dict[str, Any]) -> None:
-    await run_import(db, build_storage(db.settings), uuid.UUID(payload["import_id"]))
+    await run_import(db, shared_storage(db.settings), uuid.UUID(payload["import_id"]))
 
 
 async def import_file(db: Database, storage: Storage, path: Path, *, publish: bool,
