@@ -262,6 +262,19 @@ async def test_a_scoped_client_still_reports_its_own_provinces_learners(client, 
     assert r.status_code == 201 and r.json()["learner_id"] == str(mine.id)
 
 
+@pytest.mark.parametrize(("role", "active"), [(Role.learner, False), (Role.province_admin, True)])
+async def test_a_deactivated_or_staff_account_is_not_credited(client, session, keyring, settings, course, role,
+                                                             active):
+    user = await make_user(session, phone="+84919000555", province_code="01", role=role)
+    user.is_active = active
+    await session.flush()
+    r = await client.post(URL, json=report(course.slug, province_code="01", national_id=None, phone="0919000555"),
+                          headers=writer(keyring, settings, province="01"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "phone"
+    assert "không phải người học đang hoạt động" in r.json()["errors"][0]["message"]
+    assert await _count(session, Completion, Completion.user_id == user.id) == 0
+
+
 async def test_an_existing_learners_completion_carries_the_learners_audience(client, session, keyring,
                                                                              settings, course):
     citizen = await make_user(session, phone="+84919000444", province_code="01")

@@ -61,6 +61,10 @@ messages({
     # Every reason a scoped client cannot match or create the learner an identifier names reads the same.
     "partner_learner_elsewhere": ("Ứng dụng này không thể báo hoàn thành với định danh này.",
                                   "This client cannot report a completion under this identifier."),
+    "partner_not_a_learner": ("Tài khoản mà định danh này chỉ tới không phải người học đang hoạt động "
+                              "(đã bị khóa, hoặc là tài khoản quản trị).",
+                              "The account this identifier names is not an active learner "
+                              "(deactivated, or a staff account)."),
     "partner_scope_unknown": ("Phạm vi tỉnh/thành phố của ứng dụng này không hợp lệ.",
                               "This client's province scope is not a known province."),
     "partner_identity_conflict": (
@@ -304,6 +308,9 @@ async def _find_or_create_learner(session: AsyncSession, partner: Partner,
                     national_id_hash=c.national_id_hash, password_hash=None)
         session.add(user)
     else:
+        # As an intake upload does: a deactivated account, or an admin's, is not credited by a partner's word.
+        if user.role != Role.learner or not user.is_active:
+            return FieldError("partner_not_a_learner", field="national_id" if user is by_id else "phone")
         if c.national_id_hash and user.national_id_hash not in (None, c.national_id_hash):
             return FieldError("partner_identity_conflict", field="national_id")
         user.national_id_hash = user.national_id_hash or c.national_id_hash
