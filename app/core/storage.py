@@ -215,9 +215,10 @@ SHARED_KEPT = 8  # configurations kept (one in production; tests make many)
 def shared_storage(settings: Settings) -> Storage:
     """The process's one storage for these settings, built on first use: what jobs use.
 
-    A boto3 client is costly to build — 400 ms and 0.2 MB of memory that is not given back, each (measured:
-    docs/benchmarks.md, "Certificate PDFs and memory") — and a job handler that built one per job made a worker
-    on S3 grow with every certificate it issued. boto3 clients are thread-safe, LocalStorage holds no state.
+    A boto3 client is costly to build: 230–390 ms of CPU each on a loaded 2-core machine, and the first hundred
+    built raise the process's memory by ~43 MB for good (docs/benchmarks.md, "Certificate PDFs and memory").
+    The certificate, import and transcode jobs built one per job. boto3 clients are thread-safe, and
+    LocalStorage holds no state, so one per configuration serves every job of the process.
     """
     key = tuple(getattr(settings, name) for name in _STORAGE_FIELDS)
     storage = _shared.get(key)
