@@ -85,16 +85,23 @@ def import_package(
         typer.echo(t("cli_import_failed", count=len(job.errors)), err=True)
         for error in job.errors:
             shown = render_record(error)
-            where = shown.get("file", "") + (f":{shown['line']}" if shown.get("line") else "")
-            typer.echo(f"  {where}: {shown['message']}", err=True)
+            typer.echo(f"  {where(shown)}: {shown['message']}", err=True)
             if shown.get("hint"):
                 typer.echo(f"    → {shown['hint']}", err=True)
         raise typer.Exit(1)
     for notice in job.notices or []:
         shown = render_record(notice)
-        typer.echo(f"  {shown.get('file', '')}:{shown.get('line', '')}: {shown['message']}", err=True)
+        typer.echo(f"  {where(shown)}: {shown['message']}", err=True)
     typer.echo(t("cli_imported_published" if job.publish else "cli_imported_draft", course_id=job.course_id,
                  version=number))
+
+
+def where(problem: dict) -> str:
+    """`file:line:column` as editors and CI annotations read it; the line and column only where known."""
+    place = problem.get("file", "")
+    if problem.get("line"):
+        place += f":{problem['line']}" + (f":{problem['column']}" if problem.get("column") else "")
+    return place
 
 
 async def seed_sample_course(db: Database, created_by: uuid.UUID | None = None) -> str:

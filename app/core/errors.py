@@ -17,7 +17,10 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class FieldError(dict):
-    """One bad field, file or row: `{field|file|row, line?, message}`; message may be an i18n key."""
+    """One bad field, file or row: `{field|file|row, line?, column?, message}`; message may be an i18n key.
+
+    A `column=` keyword is a message parameter (CSV readers name a header column with it); a parser's column
+    in a file (from 1) is set as `error["column"]`, as `content.packages.problems.problem` does."""
 
     def __init__(self, message: str, *, field: str | None = None, file: str | None = None,
                  line: int | None = None, row: int | None = None, **params: Any) -> None:

@@ -246,14 +246,14 @@ class ImportOptions(BaseModel):
 class ImportProblem(BaseModel):
     file: str
     line: int | None = None
-    column: int | None = None  # YAML syntax errors
+    column: int | None = None  # YAML and XML syntax errors, from 1
     message: str
     hint: str | None = None  # YAML syntax errors: what to change
     detail: str | None = None  # YAML syntax errors: the parser's own (English) text
 
     @model_serializer(mode="wrap")
     def _only_what_applies(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """column, hint and detail appear only on the YAML syntax errors that have them."""
+        """column appears only on the YAML and XML syntax errors that have one, hint and detail only on YAML's."""
         data = handler(self)
         return {k: v for k, v in data.items() if v is not None or k not in ("column", "hint", "detail")}
 

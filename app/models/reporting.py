@@ -295,6 +295,7 @@ class OverdueAssignment(BaseModel):
     agency: str | None
     course_id: uuid.UUID
     course: str  # slug
+    course_title: str | None = None  # the published version's title (none once the course is withdrawn)
     enrolled: bool
 
 

@@ -12,6 +12,7 @@ from app.models.learning import Enrollment
 from app.services import jobs
 from tests.factories import auth, make_user, token_for
 from tests.factories.packages import SAMPLE_ZIP, package_zip, sample_files, sample_manifest, write_zip
+from tests.factories.scorm_packages import manifest_12, scorm_zip
 
 ROUTES = [("post", "/api/v1/admin/course-packages"), ("post", "/api/v1/admin/course-packages/uploads"),
           ("post", "/api/v1/admin/course-packages/uploads/6f1d7d1e-0000-4000-8000-000000000000/import"),
@@ -232,3 +233,19 @@ async def test_a_yaml_mistake_is_explained_in_vietnamese_with_line_column_and_hi
     english = (await client.get(f"/api/v1/admin/imports/{job['id']}",
                                 headers={**admin_headers, "Accept-Language": "en"})).json()["errors"][0]
     assert english["message"].startswith(f"Line {line}, column") and "double quotes" in english["hint"]
+
+
+async def test_an_xml_syntax_error_carries_its_line_and_column(client, db, admin_headers, tmp_path):
+    bank = '<?xml version="1.0"?>\n<quiz>\n  <question type="essay">\n</quiz>\n'
+    manifest = sample_manifest().replace("{gift: quizzes/cuoi-khoa.gift,", "{moodle_xml: quizzes/bank.xml,")
+    broken = package_zip(tmp_path / "bank.zip", manifest=manifest, drop=("quizzes/cuoi-khoa.gift",),
+                         extra={"quizzes/bank.xml": bank.encode()})
+    job = await imported(client, db, admin_headers, await upload(client, admin_headers, broken), lang="en")
+    assert job["errors"] == [{"file": "quizzes/bank.xml", "line": 4, "column": len("</") + 1,
+                              "message": "The XML is not well-formed (column 3 of the line given)."}]
+    scorm = manifest_12().replace("<title>Golf Basics</title>", "<title>Golf Basics</titel>")
+    line, source = next((n, s) for n, s in enumerate(scorm.splitlines(), 1) if "</titel>" in s)
+    job = await imported(client, db, admin_headers, await upload(client, admin_headers,
+                                                                 scorm_zip(tmp_path / "golf.zip", scorm)))
+    [error] = job["errors"]
+    assert (error["file"], error["line"], error["column"]) == ("imsmanifest.xml", line, source.index("titel>") + 1)

@@ -342,9 +342,13 @@ async def test_report_shows_completed_over_assigned_for_two_agencies(client, ses
     assert report["deadline_passed"] is False and report["overdue"] == []
 
 
+FORMULA_TITLE = "=1+1 An toàn thông tin"
+
+
 async def past_deadline_intake(session):
-    """Two members after the deadline: one done, one late whose agency looks like a formula."""
-    rows = await course(session)
+    """Two members after the deadline: one done, one late whose agency looks like a formula, as does the course's
+    title."""
+    rows = await course(session, title=FORMULA_TITLE)
     done = await official(session, "UBND xã Phú Lương", full_name="Trần Thị Bình")
     late = await official(session, "=HYPERLINK(\"x\")", full_name="Đỗ Văn Hùng")
     intake = await make_intake(session, [rows], [done, late], opens_at=utcnow() - timedelta(days=40),
@@ -367,8 +371,12 @@ async def test_report_csv_is_excel_ready_with_agencies_total_and_overdue(client,
     # Agencies in Vietnamese alphabetical order; a cell that Excel would run as a formula is quoted.
     assert [lines[header + 1][0], lines[header + 2][0]] == ["'=HYPERLINK(\"x\")", "UBND xã Phú Lương"]
     assert lines[header + 3] == ["Tổng cộng", "2", "1", "2", "2", "1", "1", "50.0", "1 / 2 = 50.0%"]
-    overdue = lines.index(["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Đã ghi danh", "Mã học viên"])
-    assert lines[overdue + 1:] == [["Đỗ Văn Hùng", "'=HYPERLINK(\"x\")", rows.course.slug, "Có", str(late.id)]]
+    overdue = lines.index(["Họ và tên", "Cơ quan, đơn vị", "Khóa học", "Mã khóa học", "Đã ghi danh", "Mã học viên"])
+    # The course's title beside its code, quoted like every other cell that starts like a formula.
+    assert lines[overdue + 1:] == [["Đỗ Văn Hùng", "'=HYPERLINK(\"x\")", "'" + FORMULA_TITLE, rows.course.slug,
+                                    "Có", str(late.id)]]
+    report = (await client.get(f"{INTAKES}/{intake.id}/report", headers=as_user(await province_admin(session)))).json()
+    assert [(o["course"], o["course_title"]) for o in report["overdue"]] == [(rows.course.slug, FORMULA_TITLE)]
 
 
 async def test_report_xlsx_has_a_summary_a_sheet_per_course_and_the_overdue_list(client, session, as_user):
@@ -389,10 +397,15 @@ async def test_report_xlsx_has_a_summary_a_sheet_per_course_and_the_overdue_list
     assert summary[header + 3] == ["Tổng cộng", 2, 1, 2, 2, 1, 1, 50.0, "1 / 2 = 50.0%"]
     overdue = [[c.value for c in row] for row in book["Quá hạn"].iter_rows()]
     assert overdue[0][0] == "Danh sách quá hạn: 1 lượt chưa hoàn thành sau hạn"
-    assert overdue[2] == ["Đỗ Văn Hùng", "=HYPERLINK(\"x\")", rows.course.slug, "Có", str(late.id)]
+    assert overdue[1] == [c.vi for c in intake_report_file.OVERDUE_COLUMNS]
+    assert overdue[2] == ["Đỗ Văn Hùng", "=HYPERLINK(\"x\")", FORMULA_TITLE, rows.course.slug, "Có", str(late.id)]
+    title_cell = book["Quá hạn"].cell(3, 3)
+    assert title_cell.data_type == "s" and title_cell.quotePrefix  # text, never run as a formula
     english = await client.get(f"{INTAKES}/{intake.id}/report.xlsx",
                                headers={**as_user(await province_admin(session)), "Accept-Language": "en"})
-    assert openpyxl.load_workbook(io.BytesIO(english.content)).sheetnames == ["Summary", "By course", "Overdue"]
+    english_book = openpyxl.load_workbook(io.BytesIO(english.content))
+    assert english_book.sheetnames == ["Summary", "By course", "Overdue"]
+    assert [c.value for c in english_book["Overdue"][2]][2:4] == ["Course", "Course code"]
 
 
 # --- GET /me/enrollments -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.text import search_key
 from app.models.base import utcnow
 from app.models.completion import Completion
-from app.models.course import Course
+from app.models.course import Course, CourseVersion, VersionStatus
 from app.models.identity import User
 from app.models.learning import Enrollment
 from app.models.reporting import (
@@ -115,11 +115,15 @@ async def intake_report(session: AsyncSession, intake: Intake, *,
 
 async def _overdue(session: AsyncSession, intake: Intake, flags: dict) -> list[OverdueAssignment]:
     rows = (await session.execute(_over_assignments(select(
-        IntakeMember.user_id, User.full_name, AGENCY, Course.id, Course.slug, flags["enrolled"]), intake)
-        .join(Course, Course.id == IntakeCourse.course_id).where(Completion.seq.is_(None)))).all()
+        IntakeMember.user_id, User.full_name, AGENCY, Course.id, Course.slug, CourseVersion.title,
+        flags["enrolled"]), intake)
+        .join(Course, Course.id == IntakeCourse.course_id)
+        .outerjoin(CourseVersion, and_(CourseVersion.course_id == Course.id,
+                                       CourseVersion.status == VersionStatus.published))
+        .where(Completion.seq.is_(None)))).all()
     overdue = [OverdueAssignment(user_id=user_id, full_name=name, agency=agency, course_id=course_id,
-                                 course=slug, enrolled=bool(enrolled))
-               for user_id, name, agency, course_id, slug, enrolled in rows]
+                                 course=slug, course_title=title, enrolled=bool(enrolled))
+               for user_id, name, agency, course_id, slug, title, enrolled in rows]
     # Sorted here rather than by the database, so Vietnamese names order the same on SQLite and PostgreSQL.
     return sorted(overdue, key=lambda o: (o.agency is None, search_key(o.agency or ""), search_key(o.full_name),
                                           str(o.user_id), o.course))

@@ -1,8 +1,9 @@
 """An intake's completion report as a file for Excel: CSV (one sheet of sections) or XLSX (three sheets).
 
-Both come from app.core.spreadsheets (names and agencies typed by people never become formulas); the CSV layout
-is docs/intakes.md's. XLSX: "Tổng hợp" (the intake's facts, one row per agency and the total), "Theo khóa học",
-"Quá hạn" (every assignment not completed after the deadline), with typed dates and numbers.
+Both come from app.core.spreadsheets (names, agencies and course titles typed by people never become formulas);
+the CSV layout is docs/intakes.md's. XLSX: "Tổng hợp" (the intake's facts, one row per agency and the total),
+"Theo khóa học", "Quá hạn" (every assignment not completed after the deadline, the course's title beside its
+code), with typed dates and numbers.
 """
 
 import re
@@ -31,7 +32,7 @@ COURSE_COLUMNS = [
 ]
 OVERDUE_COLUMNS = [
     Column("Họ và tên", "Full name", "text", 28), Column("Cơ quan, đơn vị", "Agency", "text", 36),
-    Column("Khóa học", "Course", "code", 22), Column("Đã ghi danh", "Enrolled", "text", 12),
+    *COURSE_COLUMNS[:2], Column("Đã ghi danh", "Enrolled", "text", 12),
     Column("Mã học viên", "Learner id", "code", 38),
 ]
 WORDS = {
@@ -72,7 +73,8 @@ def report_sheets(report: IntakeReport, province_name: str, *, english: bool = F
                              for c in report.by_course]))
     if report.deadline_passed:
         sheets.append(Sheet(w("overdue_sheet"), OVERDUE_COLUMNS, title=w("overdue", n=report.overdue_count), rows=[
-            [o.full_name, o.agency or w("no_agency"), o.course, w("yes") if o.enrolled else w("no"), str(o.user_id)]
+            [o.full_name, o.agency or w("no_agency"), o.course_title or o.course, o.course,
+             w("yes") if o.enrolled else w("no"), str(o.user_id)]
             for o in report.overdue]))
     else:
         sheets.append(Sheet(w("overdue_sheet"), [], title=w("not_due")))

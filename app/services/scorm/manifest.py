@@ -326,7 +326,10 @@ def read_manifest(data: bytes, files: set[str], *, file: str = MANIFEST, prefix:
     try:
         root = parse_xml(data)
     except XmlProblem as bad:
-        raise ManifestInvalid([FieldError("scorm_xml", file=file, line=bad.line, reason=bad.reason)]) from None
+        error = FieldError("scorm_xml", file=file, line=bad.line, reason=bad.reason)
+        if bad.column is not None:
+            error["column"] = bad.column
+        raise ManifestInvalid([error]) from None
     if root.name != "manifest":
         raise ManifestInvalid([FieldError("scorm_not_manifest", file=file, line=root.line)])
     if _is_common_cartridge(root):

@@ -47,11 +47,12 @@ class Element:
 
 
 class XmlProblem(Exception):
-    """The file is not well-formed XML, or uses what uploads may not (entities, external references)."""
+    """The file is not well-formed XML, or uses what uploads may not (entities, external references).
+    `column` counts from 1, as editors do (the parser's own count starts at 0)."""
 
-    def __init__(self, reason: str, line: int | None) -> None:
+    def __init__(self, reason: str, line: int | None, column: int | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.line = reason, line
+        self.reason, self.line, self.column = reason, line, column
 
 
 class _Builder(ContentHandler):
@@ -83,7 +84,8 @@ class _Builder(ContentHandler):
 
 
 def parse_xml(data: bytes) -> Element:
-    """The document's root element; raises XmlProblem with the parser's line for anything unsafe or broken."""
+    """The document's root element; raises XmlProblem with the parser's line (and, for a syntax error, its
+    column) for anything unsafe or broken."""
     parser = make_parser()  # forbids entity declarations and external entities
     parser.setFeature(feature_namespaces, True)
     parser.setFeature(feature_external_ges, False)
@@ -95,7 +97,7 @@ def parse_xml(data: bytes) -> Element:
     try:
         parser.parse(source)
     except SAXParseException as exc:
-        raise XmlProblem(exc.getMessage(), exc.getLineNumber()) from None
+        raise XmlProblem(exc.getMessage(), exc.getLineNumber(), exc.getColumnNumber() + 1) from None
     except DefusedXmlException as exc:
         line = builder.locator.getLineNumber() if builder.locator else None
         raise XmlProblem(type(exc).__name__, line) from None

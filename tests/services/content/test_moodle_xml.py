@@ -99,7 +99,7 @@ def test_an_external_dtd_is_never_fetched():
 def test_syntax_errors_and_other_roots_name_the_line_in_our_words():
     _, _, [error] = parse('<?xml version="1.0"?>\n<quiz>\n<question type="essay">\n</quiz>')
     assert error.render()["message"] == "The XML is not well-formed (column 3 of the line given)."
-    assert error["line"] == 4
+    assert (error["line"], error["column"]) == (4, 3)
     _, _, [error] = parse("<html><body/></html>")
     assert error["message"] == "moodle_xml_not_quiz"
     _, _, [error] = parse("<quiz></quiz>")

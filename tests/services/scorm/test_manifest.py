@@ -112,12 +112,13 @@ def test_a_launch_file_missing_from_the_package_is_refused():
     assert len(excinfo.value.errors) == 2  # the resource's href and its <file>
 
 
-def test_malformed_xml_names_the_line():
+def test_malformed_xml_names_the_line_and_column():
     with pytest.raises(ManifestInvalid) as excinfo:
         read(manifest_12().replace("<title>Golf Basics</title>", "<title>Golf Basics</titel>"))
     ((code, line),) = codes(excinfo)
     expected = 1 + next(i for i, t in enumerate(manifest_12().splitlines()) if "Golf Basics" in t)
     assert code == "scorm_xml" and line == expected
+    assert excinfo.value.errors[0]["column"] == len("        <title>Golf Basics</") + 1  # the wrong name
 
 
 def test_entities_are_refused_not_expanded():

@@ -1,4 +1,5 @@
-"""How a package is refused: every problem at once, each with its file and (where it has one) its line."""
+"""How a package is refused: every problem at once, each with its file and (where it has them) its line and
+column."""
 
 from typing import Any
 
@@ -14,8 +15,14 @@ class PackageInvalid(Exception):
         self.errors = errors
 
 
-def problem(message: str, file: str, line: int | None = None, **params: Any) -> FieldError:
-    return FieldError(message, file=file, line=line, **params)
+def problem(message: str, file: str, line: int | None = None, column: int | None = None,
+            **params: Any) -> FieldError:
+    """A problem in `file`; `column` (from 1, where the parser gives one) is kept beside the line and is also
+    a parameter of the message, which may say it in words."""
+    error = FieldError(message, file=file, line=line, **params)
+    if column is not None:
+        error["column"] = error.params["column"] = column
+    return error
 
 
 def to_record(error: FieldError) -> dict[str, Any]:
