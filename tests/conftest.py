@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -196,3 +197,16 @@ def operator_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> AsyncIt
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+REDIS_URL = os.environ.get("HOCSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the shared-limit tests run against; skipped, saying so, when none answers."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
+    return REDIS_URL

@@ -7,14 +7,12 @@ create a learner is 429 alike, and reports of the client's own learners go on.
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from app.core.logging import JsonFormatter
@@ -25,7 +23,6 @@ from tests.api.test_partner_completions import NATIONAL_ID, URL, report, writer
 from tests.conftest import make_app
 from tests.factories import make_course, make_user
 
-REDIS_URL = os.environ.get("HOCSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ELSEWHERE = "+84919000555"  # a learner of province 19
 MINE = "+84919000666"  # a learner of province 01
 UNKNOWN = "0919000777"  # nobody's
@@ -160,15 +157,6 @@ async def test_the_refusal_reads_the_same_as_a_learner_without_a_province_and_na
     (error,) = elsewhere.json()["errors"]
     assert error["field"] == "phone" and "01" not in error["message"] and "19" not in error["message"]
     assert "tỉnh" not in error["message"]  # Vietnamese by default: says nothing of provinces at all
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
-    return REDIS_URL
 
 
 async def test_two_workers_spend_one_budget_through_redis(db, keyring, settings, course, learners, scoped,

@@ -1,25 +1,12 @@
 """Per-address limits: a moving window, in memory per process or in Redis shared by every worker (item 4)."""
 
-import os
 import uuid
 
 import httpx
 import pytest
-import redis
 
 from app.core.ratelimit import RateLimits, build_storage, retry_after
 from tests.conftest import make_app
-
-REDIS_URL = os.environ.get("HOCSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
-    return REDIS_URL
 
 
 @pytest.fixture(params=["memory", "redis"])
