@@ -7,7 +7,7 @@ starts a new attempt. When the attempt limit leaves none, the launch reopens the
 
 Revision ID: 0017
 Revises: 0016
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
