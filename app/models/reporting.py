@@ -60,6 +60,21 @@ class AssuranceFigures(BaseModel):
     learners: int | None = None
 
 
+# Per assurance level (every one of none, phone, partner, eid, zero when none), as snapshotted on each
+# completion; learners are counted under the level of their first completion of the year. The summary's
+# `assurance` and the rows' opt-in `by_assurance` (`?breakdown=assurance`) are this one shape.
+ByAssurance = dict[str, AssuranceFigures]
+
+
+def by_assurance_field() -> Any:
+    """`by_assurance` of a row: present only when `breakdown=assurance` was asked for, absent otherwise (not
+    null), so the answers without it stay byte for byte what they were."""
+    return PydField(default=None, exclude_if=lambda value: value is None, description=(
+        "Only with `breakdown=assurance`: the row's completions and learners per assurance level (none, phone, "
+        "partner, eid), the same shape as the summary's `assurance`; the levels' completions add up to the "
+        "row's `completions`"))
+
+
 class AudienceFigures(BaseModel):
     completions: int
     learners: int | None = None  # distinct learners; null when the buckets cannot tell (see the route docs)
@@ -70,9 +85,7 @@ class AudienceFigures(BaseModel):
     # the ratio unrounded
     percent_of_target: float | None = None
     ratio_of_target: float | None = None
-    # Per assurance level (none, phone, partner, eid), as snapshotted on each completion; learners are counted
-    # under the level of their first completion of the year
-    assurance: dict[str, AssuranceFigures] = {}
+    assurance: ByAssurance = {}  # per assurance level (see ByAssurance)
 
 
 class StatsSummary(BaseModel):
@@ -89,6 +102,10 @@ class UnitFigures(BaseModel):
     learners: int | None = None
 
 
+class UnassignedFigures(UnitFigures):
+    by_assurance: ByAssurance | None = by_assurance_field()
+
+
 class ProvinceFigures(BaseModel):
     code: str
     name: str
@@ -96,6 +113,7 @@ class ProvinceFigures(BaseModel):
     completions: int
     learners: int | None = None
     audiences: dict[Audience, UnitFigures]
+    by_assurance: ByAssurance | None = by_assurance_field()
 
 
 class ProvincesStats(BaseModel):
@@ -104,7 +122,7 @@ class ProvincesStats(BaseModel):
     province: str | None = None
     course: str | None = None
     items: list[ProvinceFigures]
-    unassigned: UnitFigures  # completions recorded without a known province
+    unassigned: UnassignedFigures  # completions recorded without a known province
 
 
 class CourseFigures(BaseModel):
@@ -114,6 +132,7 @@ class CourseFigures(BaseModel):
     completions: int
     learners: int
     audiences: dict[Audience, UnitFigures]
+    by_assurance: ByAssurance | None = by_assurance_field()
 
 
 class CoursesStats(BaseModel):
@@ -127,6 +146,7 @@ class TimePoint(BaseModel):
     period: str  # "2026-03-05" (day) or "2026-03" (month)
     completions: int
     audiences: dict[Audience, int]
+    by_assurance: ByAssurance | None = by_assurance_field()
 
 
 class Timeseries(BaseModel):

@@ -26,6 +26,11 @@ from app.services.stats.workbook import stats_workbook
 router = v1_router("/stats", tags=["stats"])
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Local year (Vietnam time); default now")]
+Breakdown = Annotated[Literal["assurance"] | None, Query(description=(
+    "`assurance`: each row also gets `by_assurance`, its completions and learners per assurance level "
+    "(none, phone, partner, eid; the summary's shape), read by the plain answer's statements. Combines with "
+    "`assurance=`: the filter narrows what is counted, the breakdown splits it, and the levels filtered out "
+    "show zero. Without it the answer has no `by_assurance` key"))]
 
 
 @router.get("/national", summary="National completions against the year's targets (public)",
@@ -122,41 +127,52 @@ async def summary(request: Request, work: WorkDep, ask: StatsAskDep) -> Response
 
 @router.get("/provinces", summary="Figures per province (stats:read, admins)", response_model=ProvincesStats)
 async def provinces(request: Request, work: WorkDep, ask: StatsAskDep,
-                    units: Literal["current", "former"] = "current") -> Response:
+                    units: Literal["current", "former"] = "current", breakdown: Breakdown = None) -> Response:
     """The 34 current units, completions recorded under a former unit rolled into its successor; with
-    `units=former`, the 63 former units, each with its successor. `unassigned`: no province recorded."""
-    return await _answer(request, work, ask, ("provinces", units),
-                         lambda session, q, cache: stats.provinces(session, q, units, cache))
+    `units=former`, the 63 former units, each with its successor. `unassigned`: no province recorded.
+    With `breakdown=assurance`, every unit and `unassigned` also give `by_assurance`."""
+    by_assurance = breakdown == "assurance"
+    return await _answer(request, work, ask, ("provinces", units, breakdown),
+                         lambda session, q, cache: stats.provinces(session, q, units, cache,
+                                                                   by_assurance=by_assurance))
 
 
 @router.get("/courses", summary="Figures per course (stats:read, admins)", response_model=CoursesStats)
-async def courses(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
-    """Completions per course and audience, most completed first."""
-    return await _answer(request, work, ask, ("courses",), stats.courses)
+async def courses(request: Request, work: WorkDep, ask: StatsAskDep, breakdown: Breakdown = None) -> Response:
+    """Completions per course and audience, most completed first. With `breakdown=assurance`, every course
+    also gives `by_assurance` (a course's learners are its completions)."""
+    by_assurance = breakdown == "assurance"
+    return await _answer(request, work, ask, ("courses", breakdown),
+                         lambda session, q, cache: stats.courses(session, q, cache, by_assurance=by_assurance))
 
 
 @router.get("/timeseries", summary="Completions per day or month (stats:read, admins)",
             response_model=Timeseries)
 async def timeseries(request: Request, work: WorkDep, ask: StatsAskDep,
-                     granularity: Literal["day", "month"] = "day") -> Response:
-    """Completions per local day or month over the period; every day or month appears, zero when none."""
-    return await _answer(request, work, ask, ("timeseries", granularity),
-                         lambda session, q, cache: stats.timeseries(session, q, granularity, cache))
+                     granularity: Literal["day", "month"] = "day", breakdown: Breakdown = None) -> Response:
+    """Completions per local day or month over the period; every day or month appears, zero when none.
+    With `breakdown=assurance`, every point also gives `by_assurance` (learners null, exact with `course=`)."""
+    by_assurance = breakdown == "assurance"
+    return await _answer(request, work, ask, ("timeseries", granularity, breakdown),
+                         lambda session, q, cache: stats.timeseries(session, q, granularity, cache,
+                                                                    by_assurance=by_assurance))
 
 
 @router.get("/report.xlsx", summary="Every figure of a period as an Excel workbook (stats:read, admins)",
             response_class=Response,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "An Excel workbook"}})
-async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep) -> Response:
+async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep, breakdown: Breakdown = None) -> Response:
     """The same period and filters as the JSON answers, in five sheets: the summary per audience against the
     targets, per province (codes as text beside names), per course, per local day (typed dates) and per
-    audience and assurance level (with whether the programme counts it).
+    audience and assurance level (with whether the programme counts it). With `breakdown=assurance` the
+    province, course and day sheets gain one column of completions per assurance level.
     Vietnamese headers; English with `Accept-Language: en`."""
     session = await work.session()
     query = await stats_query.build_query(
         session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
         course=ask.course, scoped_province=ask.scoped_province)
-    data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en")
+    data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en",
+                                by_assurance=breakdown == "assurance")
     name = f"so-lieu-hoc-so-{query.first_day:%Y%m%d}-{query.last_day:%Y%m%d}.xlsx"
     return Response(data, media_type=XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -12,9 +12,15 @@ year (`year=`, or `from`/`to` spanning 1 January to 31 December) and is null for
 buckets cannot answer without scanning. With `course=` it is always exact: a learner completes a course once,
 so the course's learners equal its completions in any period. With `province=`, learners are those whose first
 completion of the year was recorded in that province (or one of its former units).
+
+The breakdown by assurance level (`by_assurance=True`, `?breakdown=assurance`): every row of provinces, courses
+and time series gains the summary's per-level figures (`level_figures`), read by the same statements with the
+bucket's `assurance` as one more GROUP BY column: no statement more, none per level. Without it the statements
+are exactly those of the plain answers.
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -28,6 +34,7 @@ from app.models.identity import Assurance, Audience
 from app.models.reporting import (
     AssuranceFigures,
     AudienceFigures,
+    ByAssurance,
     CourseFigures,
     CoursesStats,
     ProvinceFigures,
@@ -35,6 +42,7 @@ from app.models.reporting import (
     StatsSummary,
     TimePoint,
     Timeseries,
+    UnassignedFigures,
     UnitFigures,
 )
 from app.services.counters.programmes import counted_levels, get_programme, progress_towards
@@ -96,6 +104,21 @@ def _learners_for(q: StatsQuery, completions: int, learners: int | None) -> int 
     return completions if q.course_id is not None else learners
 
 
+def level_figures(q: StatsQuery, completions: Mapping[str, int],
+                  learners: Mapping[str, int] | None) -> ByAssurance:
+    """Every assurance level, in order, with its completions and learners (zero when it has none; learners
+    null when the buckets cannot tell, exact with a course): the summary's breakdown and every row's."""
+    return {level.value: AssuranceFigures(
+        completions=completions.get(level.value, 0),
+        learners=_learners_for(q, completions.get(level.value, 0),
+                               None if learners is None else learners.get(level.value, 0)))
+        for level in Assurance}
+
+
+def _add(into: dict[str, int], key: str, n: Any) -> None:
+    into[key] = into.get(key, 0) + int(n or 0)
+
+
 async def summary(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> StatsSummary:
     """Per audience: completions, distinct learners, and the year's national target with the percent reached.
 
@@ -124,11 +147,7 @@ async def _summary(session: AsyncSession, q: StatsQuery) -> StatsSummary:
         per_level, target = done.get(audience, {}), targets.get(audience)
         n = sum(per_level.values())
         counted_n = sum(v for level, v in per_level.items() if level in counted)
-        levels = {level.value: AssuranceFigures(
-            completions=per_level.get(level, 0),
-            learners=_learners_for(q, per_level.get(level, 0),
-                                   None if learned is None else learned.get(audience, {}).get(level, 0)))
-            for level in Assurance}
+        levels = level_figures(q, per_level, None if learned is None else learned.get(audience, {}))
         audiences[audience] = AudienceFigures(
             completions=n,
             learners=_learners_for(q, n, None if learned is None else sum(learned.get(audience, {}).values())),
@@ -152,14 +171,29 @@ def _figures(q: StatsQuery, completions: dict[str, int], learners: dict[str, int
 
 
 async def provinces(session: AsyncSession, q: StatsQuery, units: Literal["current", "former"],
-                    cache: StatsCache) -> ProvincesStats:
+                    cache: StatsCache, *, by_assurance: bool = False) -> ProvincesStats:
     """Figures per provincial unit: the 34 current ones with former codes rolled into their successors, or
-    (`units="former"`) the 63 former ones, each bucket under the unit its recorded code names."""
-    return await cache.get(("provinces", units, q.key), lambda: _provinces(session, q, units))
+    (`units="former"`) the 63 former ones, each bucket under the unit its recorded code names; with
+    `by_assurance`, each unit's figures per assurance level too."""
+    return await cache.get(("provinces", units, q.key, by_assurance),
+                           lambda: _provinces(session, q, units, by_assurance))
 
 
-async def _provinces(session: AsyncSession, q: StatsQuery,
-                     units: Literal["current", "former"]) -> ProvincesStats:
+def _grouped(rows: list[tuple], unit_of: Any, by_assurance: bool
+             ) -> tuple[dict[Any, dict[str, int]], dict[Any, dict[str, int]]]:
+    """Rows of (unit key, audience[, assurance], n) summed per unit and audience, and per unit and level."""
+    per_audience: dict[Any, dict[str, int]] = {}
+    per_level: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        unit, audience, n = unit_of(row[0]), row[1], row[-1]
+        _add(per_audience.setdefault(unit, {}), audience, n)
+        if by_assurance:
+            _add(per_level.setdefault(unit, {}), row[2], n)
+    return per_audience, per_level
+
+
+async def _provinces(session: AsyncSession, q: StatsQuery, units: Literal["current", "former"],
+                     by_assurance: bool) -> ProvincesStats:
     geo = await load_geography(session)
 
     def unit_of(code: str) -> str | None:
@@ -167,17 +201,19 @@ async def _provinces(session: AsyncSession, q: StatsQuery,
             return geo.current_code(code) if code else None
         return code if code in geo.former else None
 
-    done: dict[str | None, dict[str, int]] = {}
-    for code, audience, n in await _completions_by(session, q, "province_code", "audience"):
-        bucket = done.setdefault(unit_of(code), {})
-        bucket[audience] = bucket.get(audience, 0) + int(n or 0)
-    learner_rows = await _learners_by(session, q, "province_code", "audience")
+    keys = ("province_code", "audience", "assurance") if by_assurance else ("province_code", "audience")
+    done, done_levels = _grouped(await _completions_by(session, q, *keys), unit_of, by_assurance)
+    learner_rows = await _learners_by(session, q, *keys)
     learned: dict[str | None, dict[str, int]] | None = None
+    learned_levels: dict[str | None, dict[str, int]] | None = None
     if learner_rows is not None:
-        learned = {}
-        for code, audience, n in learner_rows:
-            bucket = learned.setdefault(unit_of(code), {})
-            bucket[audience] = bucket.get(audience, 0) + int(n or 0)
+        learned, learned_levels = _grouped(learner_rows, unit_of, by_assurance)
+
+    def levels(code: str | None) -> ByAssurance | None:
+        if not by_assurance:
+            return None
+        return level_figures(q, done_levels.get(code, {}),
+                             None if learned_levels is None else learned_levels.get(code, {}))
 
     if units == "current":
         listed = ([geo.current[q.province]] if q.province
@@ -191,17 +227,21 @@ async def _provinces(session: AsyncSession, q: StatsQuery,
                                         None if learned is None else learned.get(unit.code, {}))
         items.append(ProvinceFigures(code=unit.code, name=unit.name,
                                      successor_code=unit.successor_code if units == "former" else None,
-                                     completions=total, learners=learners, audiences=per))
+                                     completions=total, learners=learners, audiences=per,
+                                     by_assurance=levels(unit.code)))
     _, unassigned, unassigned_learners = _figures(q, done.get(None, {}),
                                                   None if learned is None else learned.get(None, {}))
     return ProvincesStats(period=q.period, units=units, province=q.province, course=q.course_slug,
                           items=items,
-                          unassigned=UnitFigures(completions=unassigned, learners=unassigned_learners))
+                          unassigned=UnassignedFigures(completions=unassigned, learners=unassigned_learners,
+                                                       by_assurance=levels(None)))
 
 
-async def courses(session: AsyncSession, q: StatsQuery, cache: StatsCache) -> CoursesStats:
-    """Figures per course, most completed first; a course's learners are its completions (one per learner)."""
-    return await cache.get(("courses", q.key), lambda: _courses(session, q))
+async def courses(session: AsyncSession, q: StatsQuery, cache: StatsCache, *,
+                  by_assurance: bool = False) -> CoursesStats:
+    """Figures per course, most completed first; a course's learners are its completions (one per learner);
+    with `by_assurance`, each course's figures per assurance level too."""
+    return await cache.get(("courses", q.key, by_assurance), lambda: _courses(session, q, by_assurance))
 
 
 async def course_titles(session: AsyncSession,
@@ -221,10 +261,10 @@ async def course_titles(session: AsyncSession,
     return {cid: (slug, title) for cid, (slug, title, _) in best.items()}
 
 
-async def _courses(session: AsyncSession, q: StatsQuery) -> CoursesStats:
-    done: dict[uuid.UUID, dict[str, int]] = {}
-    for course_id, audience, n in await _completions_by(session, q, "course_id", "audience"):
-        done.setdefault(course_id, {})[audience] = int(n or 0)
+async def _courses(session: AsyncSession, q: StatsQuery, by_assurance: bool) -> CoursesStats:
+    keys = ("course_id", "audience", "assurance") if by_assurance else ("course_id", "audience")
+    done, done_levels = _grouped(await _completions_by(session, q, *keys), lambda course_id: course_id,
+                                 by_assurance)
     if q.course_id is not None:
         done.setdefault(q.course_id, {})
     names = await course_titles(session, list(done))
@@ -232,34 +272,47 @@ async def _courses(session: AsyncSession, q: StatsQuery) -> CoursesStats:
     for course_id, counts in done.items():
         per, total, _ = _figures(q, counts, None)
         slug, title = names.get(course_id, (str(course_id), None))
+        per_level = done_levels.get(course_id, {})
         items.append(CourseFigures(course_id=course_id, slug=slug, title=title, completions=total,
-                                   learners=total, audiences=per))
+                                   learners=total, audiences=per,
+                                   # one completion per learner and course: its learners are its completions
+                                   by_assurance=level_figures(q, per_level, per_level) if by_assurance else None))
     items.sort(key=lambda i: (-i.completions, i.slug))
     return CoursesStats(period=q.period, province=q.province, course=q.course_slug, items=items)
 
 
 async def timeseries(session: AsyncSession, q: StatsQuery, granularity: Literal["day", "month"],
-                     cache: StatsCache) -> Timeseries:
-    """Completions per local day or month over the period, every day or month present (zero when none)."""
-    return await cache.get(("timeseries", granularity, q.key), lambda: _timeseries(session, q, granularity))
+                     cache: StatsCache, *, by_assurance: bool = False) -> Timeseries:
+    """Completions per local day or month over the period, every day or month present (zero when none); with
+    `by_assurance`, each point's completions per assurance level too (learners null, as for any part of a
+    year, except with a course)."""
+    return await cache.get(("timeseries", granularity, q.key, by_assurance),
+                           lambda: _timeseries(session, q, granularity, by_assurance))
 
 
 def _label(day: date, granularity: str) -> str:
     return day.isoformat() if granularity == "day" else f"{day.year:04d}-{day.month:02d}"
 
 
-async def _timeseries(session: AsyncSession, q: StatsQuery,
-                      granularity: Literal["day", "month"]) -> Timeseries:
+async def _timeseries(session: AsyncSession, q: StatsQuery, granularity: Literal["day", "month"],
+                      by_assurance: bool) -> Timeseries:
     points: dict[str, dict[str, int]] = {}
     day = q.first_day
     while day <= q.last_day:
         points.setdefault(_label(day, granularity), {a: 0 for a in AUDIENCES})
         day += timedelta(days=1)
-    for bucket_day, audience, n in await _completions_by(session, q, "day", "audience"):
-        label = _label(_as_date(bucket_day), granularity)
-        points[label][audience] = points[label].get(audience, 0) + int(n or 0)
+    keys = ("day", "audience", "assurance") if by_assurance else ("day", "audience")
+    counted, per_level = _grouped(await _completions_by(session, q, *keys),
+                                  lambda bucket_day: _label(_as_date(bucket_day), granularity), by_assurance)
+    for label, counts in counted.items():
+        points[label].update(counts)
+
+    def levels(label: str) -> ByAssurance | None:
+        return level_figures(q, per_level.get(label, {}), None) if by_assurance else None
+
     return Timeseries(period=q.period, granularity=granularity, province=q.province, course=q.course_slug,
-                      points=[TimePoint(period=label, completions=sum(counts.values()), audiences=counts)
+                      points=[TimePoint(period=label, completions=sum(counts.values()), audiences=counts,
+                                        by_assurance=levels(label))
                               for label, counts in points.items()])
 
 

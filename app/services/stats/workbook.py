@@ -1,6 +1,7 @@
 """The national figures as one Excel workbook for analysts: the summary against the targets, then completions
 per province, per course, per local day and per assurance level, for one period and the same filters as the
-JSON stats answers (read from the same counter buckets and the same per-worker cache)."""
+JSON stats answers (read from the same counter buckets and the same per-worker cache). With the breakdown by
+assurance, the province, course and day sheets gain one column of completions per level."""
 
 from datetime import date
 
@@ -10,7 +11,7 @@ from app.core.cache import StatsCache
 from app.core.spreadsheets import Column, Sheet, xlsx_bytes
 from app.models.base import utcnow
 from app.models.identity import Assurance, Audience
-from app.models.reporting import AssuranceFigures
+from app.models.reporting import AssuranceFigures, ByAssurance
 from app.services.stats import figures as stats
 from app.services.stats.query import StatsQuery
 
@@ -36,6 +37,7 @@ ASSURANCE_NAMES = {Assurance.none: ("Chưa xác minh", "Not verified"),
                    Assurance.phone: ("Xác minh số điện thoại", "Phone verified"),
                    Assurance.partner: ("Đối tác xác nhận số định danh", "National ID attested by a partner"),
                    Assurance.eid: ("Định danh điện tử quốc gia", "National e-ID")}
+LEVEL_COLUMNS = [Column(*ASSURANCE_NAMES[level], "integer", 16) for level in Assurance]
 WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "By province"),
          "courses": ("Theo khóa học", "By course"), "days": ("Theo ngày", "By day"),
          "assurance": ("Theo mức bảo đảm", "By assurance"), "yes": ("Có", "Yes"), "no": ("Không", "No"),
@@ -45,22 +47,27 @@ WORDS = {"summary": ("Tổng hợp", "Summary"), "provinces": ("Theo tỉnh", "B
 
 
 async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache, *,
-                         english: bool = False) -> bytes:
+                         english: bool = False, by_assurance: bool = False) -> bytes:
     """Five sheets: the summary per audience with target and percent, then per province (the 34 current
     units, former codes rolled up, and the completions with no province), per course, per day, and per audience
-    and assurance level (every level shown, whether or not the programme counts it toward its target)."""
+    and assurance level (every level shown, whether or not the programme counts it toward its target). With
+    `by_assurance`, the province, course and day rows also give their completions per level, last."""
     lang = 1 if english else 0
 
     def w(key: str) -> str:
         return WORDS[key][lang]
 
     summary = await stats.summary(session, q, cache)
-    provinces = await stats.provinces(session, q, "current", cache)
-    courses = await stats.courses(session, q, cache)
-    days = await stats.timeseries(session, q, "day", cache)
+    provinces = await stats.provinces(session, q, "current", cache, by_assurance=by_assurance)
+    courses = await stats.courses(session, q, cache, by_assurance=by_assurance)
+    days = await stats.timeseries(session, q, "day", cache, by_assurance=by_assurance)
+    extra = LEVEL_COLUMNS if by_assurance else []
 
     def split(per: dict) -> list[int]:
         return [per[OFFICIAL].completions, per[CITIZEN].completions]
+
+    def levels(figures: ByAssurance | None) -> list[int]:
+        return [figures[level.value].completions for level in Assurance] if figures is not None else []
 
     facts = [(w("from"), q.first_day.strftime("%d/%m/%Y")), (w("to"), q.last_day.strftime("%d/%m/%Y")),
              (w("province"), next((f"{p.code} – {p.name}" for p in provinces.items), None) if q.province
@@ -75,16 +82,19 @@ async def stats_workbook(session: AsyncSession, q: StatsQuery, cache: StatsCache
 
     assurance_rows = [by_level(a, f.assurance.get(level, AssuranceFigures()), level)
                       for a, f in summary.audiences.items() for level in Assurance]
-    province_rows = [[p.code, p.name, p.completions, *split(p.audiences), p.learners] for p in provinces.items]
+    province_rows = [[p.code, p.name, p.completions, *split(p.audiences), p.learners, *levels(p.by_assurance)]
+                     for p in provinces.items]
     if provinces.unassigned.completions:
         province_rows.append([None, w("unassigned"), provinces.unassigned.completions, None, None,
-                              provinces.unassigned.learners])
+                              provinces.unassigned.learners, *levels(provinces.unassigned.by_assurance)])
     return await xlsx_bytes([
         Sheet(w("summary"), SUMMARY_COLUMNS, audiences, preamble=facts),
-        Sheet(w("provinces"), PROVINCE_COLUMNS, province_rows),
-        Sheet(w("courses"), COURSE_COLUMNS, [[c.title or c.slug, c.slug, c.completions, *split(c.audiences),
-                                              c.learners] for c in courses.items]),
-        Sheet(w("days"), DAY_COLUMNS, [[date.fromisoformat(p.period), p.completions, p.audiences[OFFICIAL],
-                                        p.audiences[CITIZEN]] for p in days.points]),
+        Sheet(w("provinces"), [*PROVINCE_COLUMNS, *extra], province_rows),
+        Sheet(w("courses"), [*COURSE_COLUMNS, *extra],
+              [[c.title or c.slug, c.slug, c.completions, *split(c.audiences), c.learners, *levels(c.by_assurance)]
+               for c in courses.items]),
+        Sheet(w("days"), [*DAY_COLUMNS, *extra],
+              [[date.fromisoformat(p.period), p.completions, p.audiences[OFFICIAL], p.audiences[CITIZEN],
+                *levels(p.by_assurance)] for p in days.points]),
         Sheet(w("assurance"), ASSURANCE_COLUMNS, assurance_rows),
     ], english=english)
