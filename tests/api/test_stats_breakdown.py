@@ -202,6 +202,17 @@ async def test_the_workbook_gains_a_column_per_level_only_when_asked(client, ses
     assert provinces[None][-4:] == (0, 1, 0, 0)  # the completion with no province
 
 
+async def test_the_workbook_counts_only_the_assurance_levels_asked_for(client, session, keyring, settings):
+    await mixed_completions(session)
+    r = await client.get("/api/v1/stats/report.xlsx", params={"year": 2026, "assurance": "eid"},
+                         headers=client_headers(keyring, settings))
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content))["Theo tỉnh"]
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    completions = header.index("Lượt hoàn thành")
+    counted = {row[0]: row[completions] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert (counted["19"], counted["79"], sum(counted.values())) == (1, 1, 2)  # the two e-ID ones, no others
+
+
 async def test_the_parameter_and_the_rows_field_are_described_with_the_summarys_one_schema(client):
     spec = (await client.get("/openapi.json")).json()
     for path in (*ROUTES, "/api/v1/stats/report.xlsx"):

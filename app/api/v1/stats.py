@@ -95,6 +95,13 @@ StatsAskDep = Annotated[StatsAsk, Depends(stats_ask)]
 Figures = Callable[[AsyncSession, stats_query.StatsQuery, StatsCache], Awaitable[BaseModel]]
 
 
+async def _query(session: AsyncSession, ask: StatsAsk) -> stats_query.StatsQuery:
+    """The period and filters asked, checked and resolved (422 or 403), the same for every answer."""
+    return await stats_query.build_query(
+        session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
+        course=ask.course, scoped_province=ask.scoped_province, assurance=ask.assurance)
+
+
 async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, figures: Figures) -> Response:
     """The rendered answer from the per-worker cache, keyed on the request as sent and the caller's province
     scope, so a hit costs the authorisation and a lookup. Only a miss validates the period and resolves the
@@ -105,9 +112,7 @@ async def _answer(request: Request, work: WorkDep, ask: StatsAsk, view: tuple, f
 
     async def render() -> bytes:
         session = await work.session()
-        query = await stats_query.build_query(
-            session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
-            course=ask.course, scoped_province=ask.scoped_province, assurance=ask.assurance)
+        query = await _query(session, ask)
         return (await figures(session, query, cache)).model_dump_json().encode()
 
     # Rendered from the response model, so FastAPI need not validate and dump it again.
@@ -168,9 +173,7 @@ async def report_xlsx(request: Request, work: WorkDep, ask: StatsAskDep, breakdo
     province, course and day sheets gain one column of completions per assurance level.
     Vietnamese headers; English with `Accept-Language: en`."""
     session = await work.session()
-    query = await stats_query.build_query(
-        session, year=ask.year, first_day=ask.first_day, last_day=ask.last_day, province=ask.province,
-        course=ask.course, scoped_province=ask.scoped_province)
+    query = await _query(session, ask)  # the assurance filter included, as in the JSON answers
     data = await stats_workbook(session, query, request.app.state.per_worker.stats, english=current_language() == "en",
                                 by_assurance=breakdown == "assurance")
     name = f"so-lieu-hoc-so-{query.first_day:%Y%m%d}-{query.last_day:%Y%m%d}.xlsx"
