@@ -3,6 +3,7 @@ submission (per kind), an honest learner's right answers score 100, and wrong an
 Moodle gives."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -110,8 +111,10 @@ async def test_no_correctness_data_before_submission_for_any_kind(client, sessio
         for key in ("weight", "feedback", "accepted_answers", "correct_choice_ids", "correct_matches", "value",
                     "tolerance", "earned", "match_text"):
             assert f'"{key}":' not in text, key
-        for leaked in ("Very good!", "Yes! That's right!", "Chưa đúng", "Gợi ý", "3.1415", "1822"):
+        for leaked in ("Very good!", "Yes! That's right!", "Chưa đúng", "Gợi ý"):
             assert leaked not in text, leaked
+        for number in ("3.1415", "1822"):  # as a number of its own: ids and timestamps may hold these digits
+            assert not re.search(rf"(?<![\w.:-]){re.escape(number)}(?!\w)", text), number
         for q in shown["questions"]:
             own = choices[q["id"]]
             assert q["review"] is None
