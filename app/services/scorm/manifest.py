@@ -2,7 +2,8 @@
 
 The default organization becomes the course: items with children become modules (deeper nesting is flattened
 into "Parent › Child" module titles), leaf items that point at a SCO or asset resource become `scorm` lessons
-in the organization's order. Sequencing (`imsss:*`), navigation presentation and sub-manifests are not run:
+in the organization's order (in 1.2 a parent item pointing at content is a lesson too, before its children).
+Sequencing (`imsss:*`), navigation presentation and sub-manifests are not run:
 they are listed as ignored so the import result can say so, except what HocSo honours: the primary objective's
 passing score and the limit conditions (`attemptLimit`, `attemptAbsoluteDurationLimit`), whether the item
 writes them itself or takes them from the manifest's `<imsss:sequencingCollection>` by `IDRef`. Every problem
@@ -277,7 +278,9 @@ def _sco(reader: _Reader, item: Element, resource: Element, base: str, family: s
 
 def _items(reader: _Reader, parent: Element, path: list[str], resources: dict[str, tuple[Element, str]],
            family: str, taken: set[str], modules: list[ScormModuleSpec]) -> None:
-    """Leaves directly under `parent` form one module titled by `path`; items with children recurse."""
+    """Leaves directly under `parent` form one module titled by `path`; items with children recurse. In 1.2 an
+    item with children may point at content of its own (2004 allows that on leaves only): it is a lesson too,
+    played before its children, as the 1.2 LMSs launch it."""
     loose: ScormModuleSpec | None = None
     for item in parent.findall("item"):
         identifier = item.get("identifier")
@@ -285,29 +288,36 @@ def _items(reader: _Reader, parent: Element, path: list[str], resources: dict[st
             reader.error("scorm_missing_identifier", item.line, name="item")
             continue
         children = item.findall("item")
+        if children and item.get("identifierref") and family != "1.2":
+            reader.notice("scorm_ignored", item.line, what=f"identifierref of “{identifier}”")
+        elif sco := _leaf(reader, item, identifier, resources, family, taken, quiet=bool(children)):
+            if loose is None:
+                loose = ScormModuleSpec(title=" › ".join(path)[:TITLE_MAX])
+                modules.append(loose)
+            loose.scos.append(sco)
         if children:
-            if item.get("identifierref"):
-                reader.notice("scorm_ignored", item.line, what=f"identifierref of “{identifier}”")
             loose = None  # leaves after a sub-module start a new module, keeping the order
             _items(reader, item, [*path, _title(item, identifier)], resources, family, taken, modules)
-            continue
-        ref = item.get("identifierref")
-        if not ref:
+
+
+def _leaf(reader: _Reader, item: Element, identifier: str, resources: dict[str, tuple[Element, str]], family: str,
+          taken: set[str], *, quiet: bool) -> ScoSpec | None:
+    """The lesson of an item pointing at a resource; `quiet` for a parent item, which needs no content."""
+    ref = item.get("identifierref")
+    if not ref:
+        if not quiet:
             reader.notice("scorm_item_without_content", item.line, item=identifier)
-            continue
-        if ref not in resources:
-            reader.error("scorm_missing_resource", item.line, item=identifier, ref=ref)
-            continue
-        if (item.get("isvisible") or "true").strip() == "false":
-            reader.notice("scorm_ignored", item.line, what=f"isvisible=false of “{identifier}”")
-        resource, base = resources[ref]
-        sco = _sco(reader, item, resource, base, family, taken)
-        if sco is None:
-            continue
-        if loose is None:
-            loose = ScormModuleSpec(title=" › ".join(path)[:TITLE_MAX])
-            modules.append(loose)
-        loose.scos.append(sco)
+        return None
+    if ref not in resources:
+        reader.error("scorm_missing_resource", item.line, item=identifier, ref=ref)
+        return None
+    if (item.get("isvisible") or "true").strip() == "false":
+        reader.notice("scorm_ignored", item.line, what=f"isvisible=false of “{identifier}”")
+    resource, base = resources[ref]
+    if quiet and not resource.get("href"):  # a parent's bundle of files is no lesson, and no reason to refuse
+        reader.notice("scorm_ignored", item.line, what=f"identifierref of “{identifier}”")
+        return None
+    return _sco(reader, item, resource, base, family, taken)
 
 
 def _is_common_cartridge(root: Element) -> bool:
