@@ -20,18 +20,15 @@ import asyncio
 import gc
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
 import psutil
+
+from bench.moto_s3 import moto_server
 
 MB = 1024 * 1024
 
@@ -40,16 +37,14 @@ PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 PG_DATABASE = "hocso_bench_certificates"
 
 
-def _environment(data: Path, *, postgres: bool, s3_endpoint: str | None) -> None:
+def _environment(data: Path, *, postgres: bool, s3: dict[str, str] | None) -> None:
     """Settings come from the environment (as the worker reads them): a private data directory, and the stores."""
     os.environ.update({"HOCSO_DATA_DIR": str(data), "HOCSO_ENV": "development", "HOCSO_STORAGE": "local"})
     os.environ.pop("HOCSO_DATABASE_URL", None)
     if postgres:
         os.environ["HOCSO_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
-    if s3_endpoint:
-        os.environ.update({"HOCSO_STORAGE": "s3", "HOCSO_S3_ENDPOINT_URL": s3_endpoint, "HOCSO_S3_PATH_STYLE": "true",
-                           "HOCSO_S3_BUCKET": "hocso-bench", "HOCSO_S3_ACCESS_KEY_ID": "bench",
-                           "HOCSO_S3_SECRET_ACCESS_KEY": "bench-secret"})
+    if s3:
+        os.environ.update(s3)
 
 
 async def _fresh_pg_database() -> None:
@@ -69,31 +64,6 @@ async def _drop_pg_database() -> None:
         await conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
     finally:
         await conn.close()
-
-
-@contextmanager
-def _moto_server() -> Iterator[str]:
-    """moto's S3 server in its own process on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto's S3 server did not start") from None
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def _completions(db, count: int) -> None:  # noqa: ANN001
@@ -194,8 +164,8 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="hocso-bench-certificates-"))
     try:
-        with _moto_server() if args.s3 else nullcontext() as endpoint:
-            _environment(data, postgres=args.postgres, s3_endpoint=endpoint)
+        with moto_server() if args.s3 else nullcontext() as moto:
+            _environment(data, postgres=args.postgres, s3=moto.env() if moto else None)
             if args.postgres:
                 asyncio.run(_fresh_pg_database())
             print(*asyncio.run(measure(args.count)), sep="\n")
