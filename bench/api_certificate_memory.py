@@ -29,9 +29,13 @@ import asyncio
 import itertools
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +43,7 @@ import asyncpg
 import httpx
 import psutil
 
+from bench import server as bench_server
 from bench.database import asyncpg_dsn, drop_database, ensure_database, migrate
 from bench.moto_s3 import MotoServer
 from bench.server import running_server
@@ -201,6 +206,30 @@ async def outage_midway(moto: MotoServer, run: Run, seconds: float, started: flo
                      f"{run.jobs.get('failed', 0)} failed)")
 
 
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    rss_start: int
+
+
+@contextmanager
+def _split_worker(wanted: bool, data: Path, extra_env: dict[str, str]) -> Iterator[Worker | None]:
+    """`hocso worker` in a process of its own, with the server's settings, when asked for."""
+    if not wanted:
+        yield None
+        return
+    env = bench_server.server_env(DATABASE_URL, data, worker_in_process=False, port=0, extra=extra_env)
+    hocso = Path(sys.executable).parent / "hocso"
+    with open(data / "worker.log", "ab") as log:
+        proc = subprocess.Popen([str(hocso), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(5)  # its imports, before its memory is read
+        yield Worker(proc, psutil.Process(proc.pid).memory_info().rss)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 async def measure(args: argparse.Namespace, data: Path, moto: MotoServer) -> list[str]:
     from app.core.config import Settings
     from app.core.security import KeyRing, access_claims
@@ -213,7 +242,8 @@ async def measure(args: argparse.Namespace, data: Path, moto: MotoServer) -> lis
               for u in user_ids}
     run = Run(args.count, certificates=not args.no_certificate)
     server_env = {**moto.env(), **dict(kv.split("=", 1) for kv in args.server_env)}
-    with running_server(DATABASE_URL, data, worker_in_process=True, extra_env=server_env) as server:
+    with running_server(DATABASE_URL, data, worker_in_process=not args.split_worker,
+                        extra_env=server_env) as server, _split_worker(args.split_worker, data, server_env) as worker:
         process = psutil.Process(server.pid)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=60,
                                      limits=httpx.Limits(max_connections=20)) as client:
@@ -239,6 +269,9 @@ async def measure(args: argparse.Namespace, data: Path, moto: MotoServer) -> lis
             stop.set()
             await asyncio.gather(watcher, load)
             end = process.memory_info().rss
+            if worker is not None:
+                run.notes.append(f"separate `hocso worker` process: RSS {worker.rss_start / MB:.0f} MB at start, "
+                                 f"{psutil.Process(worker.proc.pid).memory_info().rss / MB:.0f} MB at the end")
             conn = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
             try:
                 run.jobs = {status: n for status, n in await conn.fetch(JOB_COUNTS)}
@@ -252,7 +285,8 @@ async def measure(args: argparse.Namespace, data: Path, moto: MotoServer) -> lis
             objects = await asyncio.to_thread(moto.object_count)
     peak_t, peak = max(run.samples, key=lambda s: s[1]) if run.samples else (0.0, before)
     lines = [f"{args.count} learners through the API at {args.rate:g}/s, light load {args.load:g} requests/s; "
-             f"hocso serve (1 worker, job worker in process) on PostgreSQL + moto S3"
+             + ("hocso serve (1 worker) and `hocso worker` apart" if args.split_worker
+                else "hocso serve (1 worker, job worker in process)") + " on PostgreSQL + moto S3"
              + (f", moto stopped {args.outage_s:g} s midway" if args.outage else "")
              + (", the course WITHOUT a certificate (control)" if args.no_certificate else "")
              + "".join(f", server {kv}" for kv in args.server_env),
@@ -290,6 +324,8 @@ def main() -> None:
                         help="control: the same learners and load, the course without a certificate (no PDFs)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="more environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
+    parser.add_argument("--split-worker", action="store_true",
+                        help="run the job worker as its own `hocso worker` process; RSS above is the API's")
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up waiting for the jobs after this")
     parser.add_argument("--samples", help="write every RSS sample (seconds, MB) to this file")
     args = parser.parse_args()
