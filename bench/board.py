@@ -24,11 +24,10 @@ import asyncpg
 import httpx
 
 from app.core.config import Settings
-from app.core.db import Database
 from app.core.security import KeyRing
 from app.main import create_app
-from bench.catalogue import create_courses
-from bench.database import asyncpg_dsn, bench_database_url, drop_database, ensure_database, migrate
+from bench.catalogue import fresh_database_with_courses
+from bench.database import asyncpg_dsn, bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKETS_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocso_board_bench"
@@ -64,15 +63,7 @@ async def seeded(url: str) -> bool:
 
 
 async def build_buckets(url: str) -> None:
-    await drop_database(url)
-    await ensure_database(url)
-    await asyncio.to_thread(migrate, url)
-    database = Database(Settings(database_url=url, _env_file=None))
-    try:
-        async with database.session() as session:
-            ids = await create_courses(session, published_at=datetime(YEAR - 1, 11, 1, tzinfo=UTC))
-    finally:
-        await database.dispose()
+    ids = await fresh_database_with_courses(url, published_at=datetime(YEAR - 1, 11, 1, tzinfo=UTC))
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(BUCKETS, ids)

@@ -4,6 +4,7 @@ Each course has what the learning scenarios exercise: a required video (with its
 clamped), a document, a text lesson and a 10-question quiz. Titles are Vietnamese, as in the real catalogue.
 """
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,8 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from text_unidecode import unidecode
 
+from app.core.config import Settings
+from app.core.db import Database
 from app.models.course import Asset, Course, CourseVersion, Lesson, LessonKind, Module, VersionStatus
 from app.models.quiz import Choice, Question, QuestionKind, Quiz
+from bench.database import drop_database, ensure_database, migrate
 
 COURSE_COUNT = 50
 VIDEO_SECONDS = 300.0
@@ -184,3 +188,16 @@ async def _create_course(session: AsyncSession, n: int, slug: str, published_at:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+async def fresh_database_with_courses(url: str, published_at: datetime) -> list[uuid.UUID]:
+    """A database dropped, created and migrated at `url`, holding the bench courses; their ids."""
+    await drop_database(url)
+    await ensure_database(url)
+    await asyncio.to_thread(migrate, url)
+    database = Database(Settings(database_url=url, _env_file=None))
+    try:
+        async with database.session() as session:
+            return await create_courses(session, published_at=published_at)
+    finally:
+        await database.dispose()

@@ -26,8 +26,8 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.services.stats import figures as stats
 from app.services.stats.query import build_query
-from bench.catalogue import create_courses
-from bench.database import DEFAULT_URL, asyncpg_dsn, drop_database, ensure_database, migrate
+from bench.catalogue import fresh_database_with_courses
+from bench.database import DEFAULT_URL, asyncpg_dsn, drop_database
 
 URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocso_bench_breakdown"
 YEAR = 2025
@@ -57,15 +57,7 @@ ANALYZE completion_counter; ANALYZE completion_year_counter; ANALYZE learner_cou
 
 
 async def build(url: str) -> None:
-    await drop_database(url)
-    await ensure_database(url)
-    await asyncio.to_thread(migrate, url)
-    database = Database(Settings(database_url=url, _env_file=None))
-    try:
-        async with database.session() as session:
-            ids = await create_courses(session, published_at=datetime(YEAR - 1, 11, 1, tzinfo=UTC))
-    finally:
-        await database.dispose()
+    ids = await fresh_database_with_courses(url, published_at=datetime(YEAR - 1, 11, 1, tzinfo=UTC))
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(CITIZEN_BUCKETS, ids)
